@@ -1,0 +1,215 @@
+"""The ``carnews`` command: a thin shell over the same services the web and scheduler use.
+
+Expected failures (``CarnewsError``) print a message and a hint and exit 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carnews.cli import editions, subscribers
+from carnews.cli.common import (
+    Options,
+    console,
+    now,
+    options,
+    parse_overrides,
+    print_json,
+    report_error,
+    with_database,
+)
+from carnews.cli.starter import starter_config
+from carnews.errors import CarnewsError, ConfigError
+from carnews.pipeline import draft, gather
+from carnews.publish import publish
+from carnews.settings import Settings, effective_values
+from carnews.storage import Database
+
+app = typer.Typer(
+    name="carnews",
+    help="CAR-T and cell-therapy news for people with autoimmune disease, in plain language.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(editions.app, name="edition")
+app.add_typer(subscribers.app, name="subscribers")
+editions.register_send(app)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Settings file (default: CARNEWS_CONFIG, ./carnews.toml)."
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one setting, e.g. --set smtp.port=2525."),
+    ] = None,
+) -> None:
+    """Settings come from defaults, carnews.toml, CARNEWS_* variables and --set, in that order."""
+    ctx.obj = Options(config=config, overrides=parse_overrides(set_ or []))
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("carnews.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter carnews.toml.
+
+    Example: carnews init && carnews config show
+    """
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", hint="Pass --force to overwrite it.")
+    path.write_text(starter_config(), encoding="utf-8")
+    console.print(f"Wrote {path}. Edit it, then run 'carnews config show'.")
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """Print the effective settings, secrets masked.
+
+    Example: CARNEWS_SMTP_PORT=2525 carnews config show
+    """
+    settings = options(ctx).settings()
+    rows = effective_values(settings)
+    if json_:
+        print_json({
+            "settings": {spec.key: value for spec, value in rows},
+            "sources": [source.__dict__ for source in settings.sources],
+        })  # fmt: skip
+        return
+    from rich.table import Table
+
+    table = Table("setting", "value", "help")
+    for spec, value in rows:
+        table.add_row(spec.key, value, spec.help)
+    console.print(table)
+    console.print(
+        f"{len(settings.sources)} sources: " + ", ".join(s.name for s in settings.sources)
+    )
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Poll every source, due or not.")] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Poll due sources, store new entries, curate and explain them.
+
+    Example: carnews fetch --all
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        report = await gather(db, settings, now, force=all_)
+        if json_:
+            print_json(report)
+            return
+        from rich.table import Table
+
+        table = Table("source", "status", "new", "updated", "unchanged", "time", "error")
+        for row in report.sources:
+            table.add_row(row.name, row.outcome, str(row.new), str(row.updated),
+                          str(row.unchanged), f"{row.seconds:.2f}s", row.error or "")  # fmt: skip
+        console.print(table)
+        console.print(
+            f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
+        )
+
+    with_database(ctx, work)
+
+
+@app.command("draft")
+def draft_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """Assemble a draft edition from relevant stories no edition carries yet.
+
+    Example: carnews draft && carnews edition list
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        result = await draft(db, settings, now, actor="cli")
+        if json_:
+            print_json(result)
+        elif result.edition_id is None:
+            console.print(f"No draft: {result.reason}.")
+        else:
+            console.print(
+                f"Drafted edition {result.edition_id} with {result.story_count} stories. "
+                f"Review it: carnews edition show {result.edition_id}"
+            )
+
+    with_database(ctx, work)
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: publish.dir).")
+    ] = None,
+) -> None:
+    """Write feed.xml, atom.xml and the web archive of sent editions.
+
+    Example: carnews publish --out public/
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        report = await publish(db, settings, out)
+        console.print(f"Published {report.editions} editions to {report.directory}/")
+
+    with_database(ctx, work)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option(help="Folder for the demo's mail, feeds and database.")
+    ] = Path("demo-out"),
+) -> None:
+    """Run the whole pipeline offline on bundled sample feeds.
+
+    Example: carnews demo --out demo-out
+    """
+    from carnews.demo.run import run_demo
+
+    run_demo(out)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address (default: web.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: web.port).")] = None,
+    scheduler: Annotated[bool, typer.Option(help="Also run the scheduled jobs.")] = False,
+) -> None:
+    """Serve the archive, feeds and unsubscribe pages (and, optionally, the scheduler).
+
+    Example: carnews serve --port 8000
+    """
+    from carnews.cli.serving import serve_forever
+
+    settings = options(ctx).settings()
+    serve_forever(settings, host or settings.web.host, port or settings.web.port, scheduler)
+
+
+def main() -> None:
+    try:
+        app()
+    except CarnewsError as exc:
+        report_error(exc)
+        sys.exit(2)

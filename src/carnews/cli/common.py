@@ -1,0 +1,95 @@
+"""What every command shares: settings from the global options, the database, output."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from carnews.clock import utc_now
+from carnews.errors import CarnewsError, ConfigError
+from carnews.settings import Settings, load_settings
+from carnews.storage import Database, open_database
+
+T = TypeVar("T")
+console = Console()
+errors = Console(stderr=True)
+
+
+@dataclasses.dataclass
+class Options:
+    config: Path | None = None
+    overrides: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def settings(self) -> Settings:
+        return load_settings(self.config, overrides=self.overrides)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"--set {pair!r} is not KEY=VALUE", hint="For example: --set smtp.port=2525"
+            )
+        found[key.strip()] = value
+    return found
+
+
+def options(ctx: typer.Context) -> Options:
+    found = ctx.find_object(Options)
+    return found if found is not None else Options()
+
+
+def with_database(ctx: typer.Context, work: Callable[[Database, Settings], Awaitable[T]]) -> T:
+    """Load settings, open (and migrate) the database, run ``work``, close."""
+    settings = options(ctx).settings()
+
+    async def run() -> T:
+        db = await open_database(settings.database.url)
+        try:
+            return await work(db, settings)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def report_error(exc: CarnewsError) -> None:
+    errors.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    if exc.hint:
+        errors.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+
+
+def now() -> datetime:
+    return utc_now()

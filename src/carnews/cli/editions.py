@@ -1,0 +1,157 @@
+"""``carnews edition …`` and ``carnews send``: the review gate from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from carnews.cli.common import console, now, print_json, with_database
+from carnews.deliver import SendReport, send_edition
+from carnews.edition import approve, list_editions, load_edition
+from carnews.publish import publish
+from carnews.render import render_email
+from carnews.settings import Settings
+from carnews.storage import Database
+from carnews.views import edition_view
+
+app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """List editions, newest first.
+
+    Example: carnews edition list --json
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        rows = [
+            {"id": e.id, "title": e.title, "state": e.state.value, "stories": len(e.items),
+             "created_at": e.created_at, "approved_by": e.approved_by, "sent_at": e.sent_at}
+            for e in await list_editions(db)
+        ]  # fmt: skip
+        if json_:
+            print_json(rows)
+            return
+        table = Table("id", "title", "state", "stories", "approved by")
+        for row in rows:
+            table.add_row(str(row["id"]), str(row["title"]), str(row["state"]),
+                          str(row["stories"]), str(row["approved_by"] or ""))  # fmt: skip
+        console.print(table)
+
+    with_database(ctx, work)
+
+
+@app.command("show")
+def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
+    """Show an edition's stories, summaries and state.
+
+    Example: carnews edition show 1
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        async with db.session() as session:
+            edition = await load_edition(session, edition_id)
+            view = await edition_view(session, edition, base_url=settings.site.base_url,
+                                      site_title=settings.site.title)  # fmt: skip
+            state, approved_by = edition.state.value, edition.approved_by
+        if json_:
+            print_json({"state": state, "approved_by": approved_by, "edition": view})
+            return
+        approval = f", approved by {approved_by}" if approved_by else ""
+        console.print(f"[bold]{view.title}[/]  ({state}{approval})")
+        for position, story in enumerate(view.stories, start=1):
+            console.print(
+                f"\n[bold]{position}. {story.headline}[/]  [dim]story {story.story_id}[/]"
+            )
+            tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources)]
+            console.print(f"[dim]{' · '.join(tags)}[/]")
+            console.print(story.summary)
+            console.print(f"[italic]What this means:[/] {story.what_it_means}")
+
+    with_database(ctx, work)
+
+
+@app.command("approve")
+def approve_command(
+    ctx: typer.Context,
+    edition_id: int,
+    by: Annotated[str, typer.Option("--by", help="Name of the approving editor.")],
+) -> None:
+    """Approve an edition as it is now; any later edit withdraws the approval.
+
+    Example: carnews edition approve 1 --by "Dr Jane Editor"
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        digest = await approve(db, now, edition_id, by)
+        console.print(f"Edition {edition_id} approved by {by} (content {digest[:12]}).")
+
+    with_database(ctx, work)
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    edition_id: int,
+    text: Annotated[
+        bool, typer.Option("--text", help="The plain-text part instead of HTML.")
+    ] = False,
+    disease: Annotated[
+        list[str] | None, typer.Option(help="Preview as a subscriber of these diseases.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Render the email exactly as subscribers will get it.
+
+    Example: carnews edition preview 1 --out preview.html
+    """
+
+    async def work(db: Database, settings: Settings) -> None:
+        async with db.session() as session:
+            edition = await load_edition(session, edition_id)
+            view = await edition_view(session, edition, base_url=settings.site.base_url,
+                                      site_title=settings.site.title)  # fmt: skip
+        rendered = render_email(view.for_diseases(disease or []), settings.templates.dir)
+        body = rendered.text if text else rendered.html
+        if out is None:
+            typer.echo(body)
+        else:
+            out.write_text(body, encoding="utf-8")
+            console.print(f"Wrote {out}")
+
+    with_database(ctx, work)
+
+
+def print_send_report(report: SendReport) -> None:
+    console.print(
+        f"Edition {report.edition_id}: {report.sent} sent, {report.failed_temporary} to retry, "
+        f"{report.failed_permanent} bounced, {report.unknown} unknown (check by hand), "
+        f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
+    )
+    if not report.finished:
+        console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
+
+
+def register_send(root: typer.Typer) -> None:
+    @root.command("send")
+    def send(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
+        """Send an approved edition to every active subscriber (resumes where it stopped).
+
+        Example: carnews send 1
+        """
+
+        async def work(db: Database, settings: Settings) -> None:
+            report = await send_edition(db, settings, now, edition_id, actor="cli")
+            if report.finished:
+                await publish(db, settings)
+            if json_:
+                print_json(report)
+            else:
+                print_send_report(report)
+
+        with_database(ctx, work)

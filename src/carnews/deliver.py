@@ -1,0 +1,359 @@
+"""Deliver: send an approved edition by email, one ledger row per subscriber.
+
+Before the first message goes out, one Delivery row is written per
+(edition, subscriber) — the unique constraint makes a second start add none.
+A batch is marked ``sending`` and committed *before* it is handed to the
+relay, so a crash leaves rows that say "maybe sent" rather than "not sent":
+such rows are never retried automatically and are reported for an operator.
+A 5xx answer bounces the address; a 4xx or a dropped connection is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+import aiosmtplib
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from carnews.clock import Clock
+from carnews.edition import audit, ensure_sendable, load_edition
+from carnews.errors import ConfigError, DeliveryError
+from carnews.render import EditionView, RenderedEmail, render_email
+from carnews.settings import Settings
+from carnews.storage import Database
+from carnews.storage.models import (
+    Delivery,
+    DeliveryState,
+    Edition,
+    EditionState,
+    Subscriber,
+    SubscriberStatus,
+)
+from carnews.subscriptions import unsubscribe_token
+from carnews.views import edition_view
+
+BATCH_SIZE = 200
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SendReport:
+    edition_id: int
+    queued: int
+    sent: int
+    failed_temporary: int
+    failed_permanent: int
+    unknown: int
+    skipped_no_matching_story: int
+    finished: bool
+
+
+def one_line(value: str) -> str:
+    """Header values are single lines: a newline in a title must not start a new header."""
+    return " ".join(value.split())
+
+
+def build_message(
+    rendered: RenderedEmail, *, to: str, settings: Settings, unsubscribe_url: str, now: datetime
+) -> EmailMessage:
+    mail = settings.mail
+    sender_domain = mail.from_address.rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["From"] = formataddr((one_line(mail.from_name), mail.from_address))
+    message["To"] = to
+    message["Subject"] = one_line(rendered.subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender_domain)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    message["List-Id"] = f"{one_line(settings.site.title)} <{mail.list_id}>"
+    message["List-Unsubscribe"] = (
+        f"<{unsubscribe_url}>, <mailto:{mail.from_address}?subject=unsubscribe>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Precedence"] = "bulk"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
+    token = unsubscribe_token(settings.site.secret_key.reveal(), subscriber_id)
+    return f"{settings.site.base_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def _require_secret(settings: Settings) -> None:
+    if not settings.site.secret_key:
+        raise ConfigError(
+            "site.secret_key is not set, so unsubscribe links cannot be signed",
+            hint="Set CARNEWS_SITE_SECRET_KEY (a long random string) before sending.",
+            context={"key": "site.secret_key"},
+        )
+
+
+def wants(subscriber: Subscriber, view: EditionView) -> bool:
+    return bool(view.for_diseases(subscriber.diseases).stories)
+
+
+async def start_sending(db: Database, clock: Clock, edition_id: int, actor: str) -> int:
+    """Pass the review gate and write the ledger; return how many rows were added."""
+    now = clock()
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        ensure_sendable(edition)
+        view = await edition_view(session, edition, base_url="", site_title="")
+        existing = set(
+            (
+                await session.scalars(
+                    select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
+                )
+            ).all()
+        )
+        active = (
+            await session.scalars(
+                select(Subscriber).where(Subscriber.status == SubscriberStatus.ACTIVE)
+            )
+        ).all()
+        added = 0
+        for subscriber in active:
+            if subscriber.id not in existing and wants(subscriber, view):
+                session.add(Delivery(edition_id=edition_id, subscriber_id=subscriber.id,
+                                     queued_at=now))  # fmt: skip
+                added += 1
+        if edition.state == EditionState.APPROVED:
+            edition.state = EditionState.SENDING
+            audit(session, now, actor, "send_start", ("edition", edition_id), queued=added)
+        return added
+
+
+async def _claim_batch(db: Database, edition_id: int) -> list[Delivery]:
+    """Mark a batch ``sending`` and commit before any of it reaches the relay."""
+    async with db.session() as session:
+        rows = (
+            await session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.edition_id == edition_id,
+                    Delivery.state == DeliveryState.QUEUED,
+                )
+                .options(selectinload(Delivery.subscriber))
+                .order_by(Delivery.id)
+                .limit(BATCH_SIZE)
+            )
+        ).all()
+        for row in rows:
+            row.state = DeliveryState.SENDING
+            row.attempts += 1
+        return list(rows)
+
+
+@dataclass
+class _Outcome:
+    delivery_id: int
+    state: DeliveryState
+    message_id: str | None = None
+    error: str | None = None
+    reached_relay: bool = True
+
+
+async def _send_batch(
+    batch: Sequence[Delivery], view: EditionView, settings: Settings, clock: Clock
+) -> list[_Outcome]:
+    """Send over ``smtp.concurrency`` reused connections; every row gets an outcome."""
+    rendered: dict[tuple[str, ...], RenderedEmail] = {}
+    queue: asyncio.Queue[Delivery] = asyncio.Queue()
+    for row in batch:
+        queue.put_nowait(row)
+    outcomes: list[_Outcome] = []
+
+    def message_for(row: Delivery) -> EmailMessage:
+        key = tuple(sorted(row.subscriber.diseases))
+        if key not in rendered:
+            rendered[key] = render_email(view.for_diseases(key), settings.templates.dir)
+        url = unsubscribe_url(settings, row.subscriber_id)
+        return build_message(
+            rendered[key].personalise(url),
+            to=row.subscriber.email,
+            settings=settings,
+            unsubscribe_url=url,
+            now=clock(),
+        )
+
+    async def worker() -> None:
+        smtp = _client(settings)
+        try:
+            while not queue.empty():
+                row = queue.get_nowait()
+                outcomes.append(await _send_one(smtp, row, message_for(row)))
+        finally:
+            if smtp.is_connected:
+                smtp.close()
+
+    workers = min(settings.smtp.concurrency, len(batch)) or 1
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return outcomes
+
+
+def _client(settings: Settings) -> aiosmtplib.SMTP:
+    smtp = settings.smtp
+    return aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.security == "tls",
+        start_tls=smtp.security == "starttls",
+        timeout=smtp.timeout_seconds,
+        username=smtp.username or None,
+        password=smtp.password.reveal() or None,
+    )
+
+
+async def _send_one(smtp: aiosmtplib.SMTP, row: Delivery, message: EmailMessage) -> _Outcome:
+    message_id = str(message["Message-ID"])
+    if not smtp.is_connected:
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            smtp.close()
+            return _Outcome(row.id, DeliveryState.FAILED_TEMPORARY, None, _describe(exc), False)
+    try:
+        await smtp.send_message(message)
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [error.code for error in exc.recipients]
+        state = _state_for(codes[0] if codes else 450)
+        return _Outcome(row.id, state, message_id, str(exc))
+    except aiosmtplib.SMTPResponseException as exc:
+        return _Outcome(row.id, _state_for(exc.code), message_id, f"{exc.code} {exc.message}")
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        smtp.close()
+        return _Outcome(row.id, DeliveryState.FAILED_TEMPORARY, message_id, _describe(exc))
+    return _Outcome(row.id, DeliveryState.SENT, message_id)
+
+
+def _state_for(code: int) -> DeliveryState:
+    return DeliveryState.FAILED_PERMANENT if 500 <= code < 600 else DeliveryState.FAILED_TEMPORARY
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def _record(db: Database, outcomes: Sequence[_Outcome], now: datetime) -> None:
+    async with db.session() as session:
+        for outcome in outcomes:
+            row = await session.get_one(Delivery, outcome.delivery_id)
+            row.state = outcome.state
+            row.message_id = outcome.message_id
+            row.last_error = outcome.error
+            if outcome.state == DeliveryState.SENT:
+                row.sent_at = now
+            elif outcome.state == DeliveryState.FAILED_PERMANENT:
+                await session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.id == row.subscriber_id)
+                    .values(status=SubscriberStatus.BOUNCED)
+                )
+
+
+async def _release_unsent(db: Database, batch: Sequence[Delivery]) -> None:
+    """A batch that never reached the relay goes back to the queue, attempt not counted."""
+    async with db.session() as session:
+        for row in batch:
+            stored = await session.get_one(Delivery, row.id)
+            stored.state, stored.attempts = DeliveryState.QUEUED, stored.attempts - 1
+
+
+async def send_edition(
+    db: Database, settings: Settings, clock: Clock, edition_id: int, *, actor: str
+) -> SendReport:
+    """Send (or resume sending) an approved edition to every active subscriber."""
+    _require_secret(settings)
+    await start_sending(db, clock, edition_id, actor)
+    await _requeue_temporary_failures(db, edition_id)
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        view = await edition_view(
+            session, edition, base_url=settings.site.base_url, site_title=settings.site.title
+        )
+    while batch := await _claim_batch(db, edition_id):
+        outcomes = await _send_batch(batch, view, settings, clock)
+        if not any(outcome.reached_relay for outcome in outcomes):
+            await _release_unsent(db, batch)
+            raise DeliveryError(
+                f"cannot reach the SMTP relay at {settings.smtp.host}:{settings.smtp.port}: "
+                f"{outcomes[0].error}",
+                context={"edition": edition_id},
+            )
+        await _record(db, outcomes, clock())
+    return await finish_if_done(db, clock, edition_id, actor)
+
+
+async def _requeue_temporary_failures(db: Database, edition_id: int) -> None:
+    """Each run retries a temporarily failed row once; after MAX_ATTEMPTS it stays failed."""
+    async with db.session() as session:
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.state == DeliveryState.FAILED_TEMPORARY,
+                Delivery.attempts < MAX_ATTEMPTS,
+            )
+            .values(state=DeliveryState.QUEUED)
+        )
+
+
+async def delivery_counts(session: AsyncSession, edition_id: int) -> dict[DeliveryState, int]:
+    rows = await session.execute(
+        select(Delivery.state, func.count())
+        .where(Delivery.edition_id == edition_id)
+        .group_by(Delivery.state)
+    )
+    counts = {state: 0 for state in DeliveryState}
+    counts.update({state: count for state, count in rows.tuples()})
+    return counts
+
+
+async def finish_if_done(db: Database, clock: Clock, edition_id: int, actor: str) -> SendReport:
+    """Mark the edition sent once no row can still change; report the ledger either way."""
+    now = clock()
+    async with db.session() as session:
+        counts = await delivery_counts(session, edition_id)
+        retryable = await session.scalar(
+            select(func.count()).where(
+                Delivery.edition_id == edition_id,
+                Delivery.state == DeliveryState.FAILED_TEMPORARY,
+                Delivery.attempts < MAX_ATTEMPTS,
+            )
+        )
+        edition = await session.get_one(Edition, edition_id)
+        finished = not (counts[DeliveryState.QUEUED] or counts[DeliveryState.SENDING] or retryable)
+        if finished and edition.state == EditionState.SENDING:
+            edition.state = EditionState.SENT
+            edition.sent_at = now
+            audit(session, now, actor, "send_done", ("edition", edition_id),
+                  sent=counts[DeliveryState.SENT])  # fmt: skip
+        skipped = await session.scalar(
+            select(func.count()).where(
+                Subscriber.status == SubscriberStatus.ACTIVE,
+                Subscriber.id.not_in(
+                    select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
+                ),
+            )
+        )
+    total = sum(counts.values())
+    return SendReport(
+        edition_id=edition_id,
+        queued=total,
+        sent=counts[DeliveryState.SENT],
+        failed_temporary=counts[DeliveryState.FAILED_TEMPORARY],
+        failed_permanent=counts[DeliveryState.FAILED_PERMANENT],
+        unknown=counts[DeliveryState.SENDING],
+        skipped_no_matching_story=skipped or 0,
+        finished=finished,
+    )

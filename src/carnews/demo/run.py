@@ -1,0 +1,164 @@
+"""``carnews demo``: one real edition through the whole pipeline, offline.
+
+Serves the bundled sample feeds from a loopback HTTP server, fetches and
+curates them, drafts an edition, approves it as the demo editor (written to
+the audit log as such), sends it to three sample subscribers through an
+embedded SMTP server that keeps each message in ``OUT/mail/``, publishes the
+feeds and archive to ``OUT/public/``, and prints what happened.
+
+Each run starts from a fresh demo database, so a second run shows the same.
+The clock is fixed at the sample feeds' week, so the demo never goes stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from carnews.clock import fixed_clock
+from carnews.curate import load_lexicon
+from carnews.deliver import SendReport, send_edition
+from carnews.demo.servers import feed_server, smtp_sink
+from carnews.edition import approve, edit, submit_for_review
+from carnews.errors import CarnewsError
+from carnews.pipeline import GatherReport, draft, gather
+from carnews.publish import PublishReport, publish
+from carnews.settings import (
+    DatabaseSettings,
+    EditionSettings,
+    MailSettings,
+    PublishSettings,
+    Settings,
+    SiteSettings,
+    SmtpSettings,
+    SourceSettings,
+    load_settings,
+    replace,
+)
+from carnews.storage import open_database
+from carnews.subscriptions import import_csv
+
+DEMO_NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+DEMO_EDITOR = "demo editor"
+DEMO_INTRO = (
+    "Welcome to this week's round-up of cell-therapy news for people living with "
+    "autoimmune disease. Every story below was checked by our editor before it reached you."
+)
+DEMO_FEEDS = {
+    "pubmed.xml": ("PubMed", 1.5),
+    "clinicaltrials.xml": ("ClinicalTrials.gov", 1.2),
+    "medrxiv.rdf": ("medRxiv", 0.8),
+    "news.xml": ("Cell Therapy News", 1.0),
+}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    out: Path
+    gathered: GatherReport
+    edition_id: int
+    sent: SendReport
+    published: PublishReport
+    seconds: float
+
+
+def demo_settings(out: Path, feeds_url: str, smtp_port: int) -> Settings:
+    base = load_settings(None, environ={})
+    return replace(
+        base,
+        site=SiteSettings(base_url="http://localhost:8000", secret_key=base.site.secret_key),
+        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{out / 'carnews.db'}"),
+        edition=EditionSettings(lookback_days=21, max_stories=25),
+        mail=MailSettings(
+            from_address="newsletter@carnews.example", list_id="news.carnews.example"
+        ),
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp_port),
+        publish=PublishSettings(dir=out / "public"),
+        sources=tuple(
+            SourceSettings(name=name, url=f"{feeds_url}/{file}", weight=weight)
+            for file, (name, weight) in DEMO_FEEDS.items()
+        ),
+    )
+
+
+def _with_secret(settings: Settings) -> Settings:
+    from carnews.settings import Secret
+
+    site = SiteSettings(title=settings.site.title, base_url=settings.site.base_url,
+                        secret_key=Secret(secrets.token_urlsafe(32)))  # fmt: skip
+    return replace(settings, site=site)
+
+
+def _reset(out: Path) -> None:
+    """Remove only what an earlier demo run wrote, never anything else in ``out``."""
+    for name in ("mail", "public"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in ("carnews.db", "carnews.db-wal", "carnews.db-shm"):
+        (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+async def run_pipeline(out: Path) -> DemoResult:
+    started = time.perf_counter()
+    _reset(out)
+    feeds = Path(str(files("carnews.demo") / "feeds"))
+    subscribers_csv = (files("carnews.demo") / "subscribers.csv").read_text(encoding="utf-8")
+    clock = fixed_clock(DEMO_NOW)
+    with feed_server(feeds) as feeds_url, smtp_sink(out / "mail") as (_, port, _handler):
+        settings = _with_secret(demo_settings(out, feeds_url, port))
+        db = await open_database(settings.database.url)
+        try:
+            gathered = await gather(db, settings, clock, force=True)
+            drafted = await draft(db, settings, clock, actor=DEMO_EDITOR)
+            if drafted.edition_id is None:
+                raise CarnewsError(f"the demo drafted no edition: {drafted.reason}")
+            edition_id = drafted.edition_id
+            await edit(db, clock, edition_id, DEMO_EDITOR, intro=DEMO_INTRO)
+            await submit_for_review(db, clock, edition_id, DEMO_EDITOR)
+            await approve(db, clock, edition_id, DEMO_EDITOR)
+            await import_csv(db, clock, load_lexicon(), subscribers_csv, confirmed=True,
+                             actor=DEMO_EDITOR)  # fmt: skip
+            sent = await send_edition(db, settings, clock, edition_id, actor=DEMO_EDITOR)
+            published = await publish(db, settings)
+        finally:
+            await db.close()
+    return DemoResult(out, gathered, edition_id, sent, published, time.perf_counter() - started)
+
+
+def print_report(result: DemoResult, console: Console) -> None:
+    table = Table("source", "status", "entries", title="Fetched")
+    for source in result.gathered.sources:
+        table.add_row(source.name, source.outcome, str(source.new + source.updated))
+    console.print(table)
+    curation = result.gathered.curation
+    console.print(f"[bold]Kept {len(curation.kept)} stories[/] "
+                  f"({curation.merged_entries} duplicate entries merged into them):")  # fmt: skip
+    for _, title in curation.kept:
+        console.print(f"  ✓ {title}", highlight=False)
+    console.print(f"[bold]Dropped {len(curation.dropped)}[/] (not about autoimmune disease):")
+    for _, title, reason in curation.dropped:
+        console.print(f"  ✗ {title}\n      because {reason}", highlight=False)
+    sent = result.sent
+    console.print(
+        f"[bold]Edition {result.edition_id}[/] approved by {DEMO_EDITOR!r}; sent {sent.sent} "
+        f"emails ({sent.failed_temporary + sent.failed_permanent} failed)."
+    )
+    out = result.out
+    console.print(f"Look at: {out / 'mail'}/*.eml, {out / 'public' / 'index.html'}, "
+                  f"{out / 'public' / 'feed.xml'}, {out / 'public' / 'atom.xml'}")  # fmt: skip
+    console.print(f"Done in {result.seconds:.1f} s.")
+
+
+def run_demo(out: Path) -> DemoResult:
+    result = asyncio.run(run_pipeline(out))
+    print_report(result, Console())
+    return result

@@ -1,0 +1,234 @@
+"""Edition: assemble the draft and enforce the review gate.
+
+States: draft → in_review → approved → sending → sent. Approval records who,
+when and a hash of exactly what was approved (title, intro, each story's
+wording and order). Any edit afterwards withdraws the approval, and
+``ensure_sendable`` refuses an edition whose content no longer matches its
+approved hash: the gate is code, not a convention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from carnews.clock import Clock
+from carnews.errors import EditionStateError, NotFoundError
+from carnews.storage import Database
+from carnews.storage.models import AuditEvent, Edition, EditionState, EditionStory, Story
+
+EDITABLE = (EditionState.DRAFT, EditionState.IN_REVIEW, EditionState.APPROVED)
+
+
+def audit(
+    session: AsyncSession,
+    now: datetime,
+    actor: str,
+    action: str,
+    obj: tuple[str, object],
+    **detail: Any,
+) -> None:
+    """Write one audit event in the caller's transaction."""
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor,
+            action=action,
+            object_type=obj[0],
+            object_id=str(obj[1]),
+            detail=detail,
+        )
+    )
+
+
+async def load_edition(session: AsyncSession, edition_id: int) -> Edition:
+    edition = await session.scalar(
+        select(Edition)
+        .where(Edition.id == edition_id)
+        .options(selectinload(Edition.items).selectinload(EditionStory.story))
+    )
+    if edition is None:
+        raise NotFoundError(f"there is no edition {edition_id}", context={"edition": edition_id})
+    return edition
+
+
+def content_hash(edition: Edition) -> str:
+    """A hash of everything a reader will see; approval is bound to it."""
+    payload = {
+        "title": edition.title,
+        "intro": edition.intro,
+        "items": [
+            [item.story_id, item.headline, item.summary, item.what_it_means]
+            for item in sorted(edition.items, key=lambda item: item.position)
+        ],
+    }
+    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    edition_id: int | None
+    story_count: int
+    reason: str
+
+
+async def draft_edition(
+    db: Database, clock: Clock, *, lookback_days: int, max_stories: int, title: str, actor: str
+) -> DraftResult:
+    """Create a draft from relevant stories of the period that no edition carries yet."""
+    now = clock()
+    start = now - timedelta(days=lookback_days)
+    async with db.session() as session:
+        used = select(EditionStory.story_id)
+        candidates = (
+            await session.scalars(
+                select(Story)
+                .where(Story.relevant.is_(True), Story.id.not_in(used))
+                .where(Story.published_at >= start, Story.published_at <= now)
+                .order_by(Story.rank_score.desc(), Story.id)
+                .limit(max_stories)
+            )
+        ).all()
+        if not candidates:
+            return DraftResult(None, 0, f"no new relevant stories since {start:%Y-%m-%d}")
+        edition = Edition(
+            title=f"{title} — {now:%-d %B %Y}",
+            period_start=start,
+            period_end=now,
+            created_at=now,
+            state=EditionState.DRAFT,
+        )
+        edition.items = [
+            EditionStory(
+                story_id=story.id,
+                position=position,
+                headline=story.title,
+                summary=story.summary,
+                what_it_means=story.what_it_means,
+            )
+            for position, story in enumerate(candidates, start=1)
+        ]
+        session.add(edition)
+        await session.flush()
+        audit(session, now, actor, "draft", ("edition", edition.id), stories=len(candidates))
+        return DraftResult(edition.id, len(candidates), "drafted")
+
+
+async def submit_for_review(db: Database, clock: Clock, edition_id: int, actor: str) -> None:
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        _require(edition, (EditionState.DRAFT,), "submit for review")
+        edition.state = EditionState.IN_REVIEW
+        audit(session, clock(), actor, "submit", ("edition", edition_id))
+
+
+async def approve(db: Database, clock: Clock, edition_id: int, approver: str) -> str:
+    """Approve what the edition holds now; return the approved content hash."""
+    if not approver.strip():
+        raise EditionStateError("approval needs the approver's name", hint="Pass --by NAME.")
+    now = clock()
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        _require(edition, (EditionState.DRAFT, EditionState.IN_REVIEW), "approve")
+        if not edition.items:
+            raise EditionStateError(f"edition {edition_id} has no stories to approve")
+        edition.state = EditionState.APPROVED
+        edition.approved_by = approver.strip()
+        edition.approved_at = now
+        edition.approved_hash = content_hash(edition)
+        audit(
+            session, now, approver, "approve", ("edition", edition_id), hash=edition.approved_hash
+        )
+        return edition.approved_hash
+
+
+async def edit(
+    db: Database,
+    clock: Clock,
+    edition_id: int,
+    actor: str,
+    *,
+    intro: str | None = None,
+    order: list[int] | None = None,
+    drop: list[int] | None = None,
+    wording: dict[int, tuple[str, str]] | None = None,
+) -> None:
+    """Change an edition; any change to an approved edition withdraws the approval.
+
+    ``order`` lists story ids in their new order; ``drop`` removes story ids;
+    ``wording`` maps a story id to a new (headline, summary).
+    """
+    now = clock()
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        _require(edition, EDITABLE, "edit")
+        before = content_hash(edition)
+        if intro is not None:
+            edition.intro = intro
+        _apply_item_changes(edition, order or [], drop or [], wording or {})
+        await session.flush()
+        if content_hash(edition) == before:
+            return
+        if edition.state == EditionState.APPROVED:
+            edition.state = EditionState.IN_REVIEW
+            edition.approved_by = edition.approved_at = edition.approved_hash = None
+            audit(session, now, actor, "approval_withdrawn", ("edition", edition_id))
+        audit(session, now, actor, "edit", ("edition", edition_id))
+
+
+def _apply_item_changes(
+    edition: Edition, order: list[int], drop: list[int], wording: dict[int, tuple[str, str]]
+) -> None:
+    by_story = {item.story_id: item for item in edition.items}
+    unknown = (set(order) | set(drop) | set(wording)) - set(by_story)
+    if unknown:
+        raise NotFoundError(
+            f"edition {edition.id} has no stories {sorted(unknown)}",
+            hint=f"Its stories are {sorted(by_story)}.",
+        )
+    for story_id, (headline, summary) in wording.items():
+        by_story[story_id].headline, by_story[story_id].summary = headline, summary
+    edition.items = [item for item in edition.items if item.story_id not in drop]
+    ranked = order + [i.story_id for i in edition.items if i.story_id not in order]
+    position = {story_id: index for index, story_id in enumerate(ranked, start=1)}
+    for item in edition.items:
+        item.position = position[item.story_id]
+
+
+def ensure_sendable(edition: Edition) -> None:
+    """The review gate: only an approved edition, unchanged since approval, may go out."""
+    if edition.state not in (EditionState.APPROVED, EditionState.SENDING):
+        raise EditionStateError(
+            f"edition {edition.id} is {edition.state.value}, not approved",
+            context={"edition": edition.id},
+        )
+    if edition.approved_hash != content_hash(edition):
+        raise EditionStateError(
+            f"edition {edition.id} changed after it was approved",
+            hint="Review it again and approve the current content.",
+            context={"edition": edition.id},
+        )
+
+
+def _require(edition: Edition, states: tuple[EditionState, ...], what: str) -> None:
+    if edition.state not in states:
+        allowed = ", ".join(state.value for state in states)
+        raise EditionStateError(
+            f"cannot {what} edition {edition.id}: it is {edition.state.value}",
+            hint=f"Only an edition that is {allowed} can be changed that way.",
+            context={"edition": edition.id},
+        )
+
+
+async def list_editions(db: Database) -> list[Edition]:
+    async with db.session() as session:
+        query = select(Edition).options(selectinload(Edition.items)).order_by(Edition.id.desc())
+        return list((await session.scalars(query)).all())

@@ -1,0 +1,470 @@
+"""Settings, declared once as data and loaded in layers.
+
+Precedence, lowest first: the defaults below → ``carnews.toml`` (path from
+``--config`` or ``CARNEWS_CONFIG``) → ``CARNEWS_*`` environment variables →
+command-line flags (``--set key=value``). Every field of the section
+dataclasses is one setting: its name, type, default and help live in one place,
+and the docs, ``carnews init`` and ``carnews config show`` are generated from it.
+
+Secrets (type ``Secret``) come only from the environment (``CARNEWS_SMTP_PASSWORD``)
+or a file named by ``CARNEWS_SMTP_PASSWORD_FILE``; a secret written into
+carnews.toml is refused, and a secret is never printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from carnews.errors import ConfigError
+
+ENV_PREFIX = "CARNEWS_"
+CONFIG_ENV = "CARNEWS_CONFIG"
+DEFAULT_CONFIG_FILE = Path("carnews.toml")
+
+
+class Secret:
+    """A value that prints as ``********`` so it cannot leak into logs or output."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    def __str__(self) -> str:
+        return "********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
+    """Declare one setting: its default, its help line and an optional lower bound."""
+    return field(default=default, metadata={"help": help, "minimum": minimum})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str = setting("CAR-T & Autoimmunity News", "Name of the newsletter, shown everywhere.")
+    base_url: str = setting(
+        "http://localhost:8000", "Public URL of the web app; links in emails and feeds start here."
+    )
+    secret_key: Secret = setting(
+        Secret(""), "Key that signs unsubscribe and preference links (environment only)."
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = setting(
+        "sqlite+aiosqlite:///subscribers/carnews.db",
+        "SQLAlchemy URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB.",
+    )
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    contact_url: str = setting(
+        "https://github.com/carnews/carnews", "URL in the User-Agent, so feed owners can reach us."
+    )
+    timeout_seconds: float = setting(20.0, "Total time one fetch may take.", minimum=0.1)
+    connect_timeout_seconds: float = setting(5.0, "Time to open a connection.", minimum=0.1)
+    max_bytes: int = setting(10_000_000, "Largest feed body accepted, in bytes.", minimum=1024)
+    concurrency: int = setting(8, "Sources fetched at the same time.", minimum=1)
+
+
+@dataclass(frozen=True)
+class CurateSettings:
+    threshold: float = setting(
+        2.0, "Relevance score from which a story is kept (see docs/relevance.md).", minimum=0
+    )
+
+
+@dataclass(frozen=True)
+class EditionSettings:
+    lookback_days: int = setting(
+        14, "A draft takes stories published this many days back.", minimum=1
+    )
+    max_stories: int = setting(12, "Most stories in one edition.", minimum=1)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    from_address: str = setting("newsletter@localhost", "Sender address of every newsletter.")
+    from_name: str = setting("CAR-T & Autoimmunity News", "Sender display name.")
+    reply_to: str = setting("", "Reply-To address; empty means the sender address.")
+    list_id: str = setting("news.carnews.localhost", "List-Id header value (a domain-like name).")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = setting("localhost", "SMTP relay host.")
+    port: int = setting(25, "SMTP relay port.", minimum=1)
+    security: Literal["none", "starttls", "tls"] = setting(
+        "none", "none, starttls (port 587) or tls (port 465)."
+    )
+    username: str = setting("", "SMTP login name; empty means no AUTH.")
+    password: Secret = setting(Secret(""), "SMTP password (environment only).")
+    timeout_seconds: float = setting(30.0, "Time allowed for one SMTP exchange.", minimum=0.1)
+    concurrency: int = setting(4, "SMTP connections used at once.", minimum=1)
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    dir: Path = setting(Path("public"), "Where feed.xml, atom.xml and the archive are written.")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = setting("127.0.0.1", "Address 'carnews serve' listens on.")
+    port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1)
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    dir: str = setting("", "Folder of templates that override the built-in ones; empty: built-in.")
+
+
+SourceKind = Literal["feed"]
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One ``[[sources]]`` table of carnews.toml."""
+
+    name: str = setting("", "Short unique name of the source.")
+    url: str = setting("", "Feed URL (http or https).")
+    kind: SourceKind = setting("feed", "How the source is read: feed (RSS, Atom, RDF, JSON Feed).")
+    interval_minutes: int = setting(60, "Least time between two polls.", minimum=1)
+    weight: float = setting(1.0, "How much stories from this source count when ranking.", minimum=0)
+    enabled: bool = setting(True, "A disabled source is kept but not polled.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    curate: CurateSettings = field(default_factory=CurateSettings)
+    edition: EditionSettings = field(default_factory=EditionSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    templates: TemplateSettings = field(default_factory=TemplateSettings)
+    sources: tuple[SourceSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One row of the settings table: used for docs, ``init`` and ``config show``."""
+
+    key: str
+    type: Any
+    default: Any
+    help: str
+    minimum: float | None
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.key.replace(".", "_").upper()
+
+    @property
+    def secret(self) -> bool:
+        return self.type is Secret
+
+    def describe_type(self) -> str:
+        return _describe(self.type)
+
+
+def _section_types() -> dict[str, type]:
+    hints = typing.get_type_hints(Settings)
+    return {name: hint for name, hint in hints.items() if name != "sources"}
+
+
+def _specs_of(cls: type, prefix: str) -> list[SettingSpec]:
+    hints = typing.get_type_hints(cls)
+    return [
+        SettingSpec(
+            key=f"{prefix}.{f.name}",
+            type=hints[f.name],
+            default=f.default,
+            help=f.metadata["help"],
+            minimum=f.metadata["minimum"],
+        )
+        for f in dataclasses.fields(cls)
+    ]
+
+
+def all_specs() -> list[SettingSpec]:
+    """Every scalar setting, in declaration order."""
+    specs: list[SettingSpec] = []
+    for section, cls in _section_types().items():
+        specs.extend(_specs_of(cls, section))
+    return specs
+
+
+def source_specs() -> list[SettingSpec]:
+    return _specs_of(SourceSettings, "sources[]")
+
+
+def _describe(kind: Any) -> str:
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(repr(c) for c in typing.get_args(kind))
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+    names.update({Path: "a path", Secret: "a secret (environment only)"})
+    return names.get(kind, str(kind))
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(spec: SettingSpec, raw: object, origin: str) -> Any:
+    """Turn a raw TOML or environment value into the spec's type, or say why not."""
+
+    def bad() -> ConfigError:
+        return ConfigError(
+            f"{spec.key} = {raw!r} (from {origin}) is not valid: expected {spec.describe_type()}",
+            hint=f"{spec.key}: {spec.help}",
+            context={"key": spec.key, "value": raw, "origin": origin},
+        )
+
+    kind = spec.type
+    value: Any
+    if typing.get_origin(kind) is Literal:
+        if raw not in typing.get_args(kind):
+            raise bad()
+        value = raw
+    elif kind is bool:
+        if isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+            value = raw.strip().lower() in _TRUE
+        else:
+            raise bad()
+    elif kind is int:
+        if isinstance(raw, bool):
+            raise bad()
+        try:
+            value = int(raw) if isinstance(raw, int | str) else _fail()
+        except ValueError:
+            raise bad() from None
+    elif kind is float:
+        if isinstance(raw, bool):
+            raise bad()
+        try:
+            value = float(raw) if isinstance(raw, int | float | str) else _fail()
+        except ValueError:
+            raise bad() from None
+    elif kind in (str, Path, Secret):
+        if not isinstance(raw, str):
+            raise bad()
+        value = kind(raw)
+    else:  # pragma: no cover - a new setting type needs a branch here
+        raise TypeError(f"no coercion for {kind}")
+    if spec.minimum is not None and value < spec.minimum:
+        raise ConfigError(
+            f"{spec.key} = {raw!r} (from {origin}) is too small: "
+            f"expected at least {spec.minimum:g}",
+            hint=f"{spec.key}: {spec.help}",
+            context={"key": spec.key, "value": raw, "origin": origin},
+        )
+    return value
+
+
+def _fail() -> typing.NoReturn:
+    raise ValueError
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            hint="Create one with 'carnews init', or drop --config / CARNEWS_CONFIG.",
+            context={"path": str(path)},
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}",
+            hint="Fix the line named above; 'carnews init --force' writes a fresh starter file.",
+            context={"path": str(path)},
+        ) from None
+
+
+def _flatten_file(data: Mapping[str, Any], path: Path) -> tuple[dict[str, Any], list[Any]]:
+    known = {spec.key: spec for spec in all_specs()}
+    flat: dict[str, Any] = {}
+    for section, body in data.items():
+        if section == "sources":
+            continue
+        if section not in _section_types() or not isinstance(body, dict):
+            raise ConfigError(
+                f"unknown section [{section}] in {path}",
+                hint="Sections: " + ", ".join(sorted([*_section_types(), "sources"])),
+                context={"key": section, "path": str(path)},
+            )
+        for name, value in body.items():
+            key = f"{section}.{name}"
+            if key not in known:
+                raise ConfigError(
+                    f"unknown setting {key} in {path}",
+                    hint="Known settings are listed in docs/settings.md.",
+                    context={"key": key, "path": str(path)},
+                )
+            if known[key].secret:
+                raise ConfigError(
+                    f"{key} is a secret and may not be written in {path}",
+                    hint=f"Set {known[key].env} or {known[key].env}_FILE instead.",
+                    context={"key": key, "path": str(path)},
+                )
+            flat[key] = value
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        raise ConfigError(
+            f"'sources' in {path} must be a list of [[sources]] tables",
+            hint="Write each source as a [[sources]] table with name and url.",
+            context={"key": "sources", "path": str(path)},
+        )
+    return flat, sources
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Environment values keyed by setting, with where each came from."""
+    found: dict[str, tuple[str, str]] = {}
+    for spec in all_specs():
+        if spec.env in environ:
+            found[spec.key] = (environ[spec.env], f"environment {spec.env}")
+        file_var = spec.env + "_FILE"
+        if spec.secret and file_var in environ:
+            secret_path = Path(environ[file_var])
+            try:
+                found[spec.key] = (secret_path.read_text().strip(), f"file {secret_path}")
+            except OSError as exc:
+                raise ConfigError(
+                    f"{file_var} names {secret_path}, which cannot be read: {exc.strerror}",
+                    hint="Point it at a readable file that holds only the secret.",
+                    context={"key": spec.key, "path": str(secret_path)},
+                ) from None
+    return found
+
+
+def _build_source(index: int, raw: object, path: Path) -> SourceSettings:
+    where = f"sources[{index}] in {path}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} is not a table", context={"key": f"sources[{index}]"})
+    specs = {spec.name: spec for spec in source_specs()}
+    unknown = set(raw) - set(specs)
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown keys: {', '.join(sorted(unknown))}",
+            hint="A source has: " + ", ".join(specs),
+            context={"key": f"sources[{index}]"},
+        )
+    values = {name: _coerce(specs[name], value, where) for name, value in raw.items()}
+    for required in ("name", "url"):
+        if not values.get(required):
+            raise ConfigError(
+                f"{where} has no {required}",
+                hint="Every [[sources]] table needs a name and a url.",
+                context={"key": f"sources[{index}].{required}"},
+            )
+    if not str(values["url"]).startswith(("http://", "https://")):
+        raise ConfigError(
+            f"sources[{index}].url = {values['url']!r} (from {path}) is not valid: "
+            "expected an http:// or https:// URL",
+            context={"key": f"sources[{index}].url", "value": values["url"]},
+        )
+    return SourceSettings(**values)
+
+
+def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read: --config, then CARNEWS_CONFIG, then ./carnews.toml if present."""
+    if explicit is not None:
+        return explicit
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the effective settings from all four layers; raise ConfigError on a bad value."""
+    environ = os.environ if environ is None else environ
+    path = config_path(config_file, environ)
+    layered: dict[str, tuple[object, str]] = {}
+    raw_sources: list[Any] = []
+    if path is not None:
+        flat, raw_sources = _flatten_file(_read_toml(path), path)
+        layered.update({key: (value, str(path)) for key, value in flat.items()})
+    layered.update(_from_environment(environ))
+    known = {spec.key: spec for spec in all_specs()}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown setting {key} given with --set",
+                hint="Known settings are listed in docs/settings.md.",
+                context={"key": key},
+            )
+        layered[key] = (value, "--set")
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _section_types()}
+    for key, (raw, origin) in layered.items():
+        spec = known[key]
+        sections[spec.section][spec.name] = _coerce(spec, raw, origin)
+    built = {name: cls(**sections[name]) for name, cls in _section_types().items()}
+    sources = tuple(_build_source(i, raw, path or Path("?")) for i, raw in enumerate(raw_sources))
+    names = [source.name for source in sources]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"source names must be unique; repeated: {', '.join(duplicates)}",
+            context={"key": "sources"},
+        )
+    return Settings(**built, sources=sources)
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """Copy settings with whole sections swapped: ``replace(s, smtp=SmtpSettings(port=2525))``."""
+    return dataclasses.replace(settings, **changes)
+
+
+def effective_values(settings: Settings) -> list[tuple[SettingSpec, str]]:
+    """Each setting with its printable value; secrets masked."""
+    rows = []
+    for spec in all_specs():
+        value = getattr(getattr(settings, spec.section), spec.name)
+        rows.append((spec, str(value)))
+    return rows

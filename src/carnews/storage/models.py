@@ -1,0 +1,260 @@
+"""The data model: the vocabulary of design.md as tables.
+
+Source → Entry (raw + clean, per source) → Story (curated, merged across
+sources) → Edition (stories in order, intro, review state) → Delivery (one per
+edition and subscriber: the ledger that makes sending exactly-once). Every
+decision a person makes (approval, edits, sends) is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        from datetime import UTC
+
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class EditionState(enum.StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED_TEMPORARY = "failed_temporary"
+    FAILED_PERMANENT = "failed_permanent"
+
+
+def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK constraint, so adding a state is a small migration.
+    return Enum(kind, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e])
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), default="feed")
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_checked_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None]
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+    entries: Mapped[list[Entry]] = relationship(back_populates="source")
+
+
+class Entry(Base):
+    """One item exactly as a source published it, plus its cleaned forms."""
+
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_entries_source_guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
+    guid: Mapped[str] = mapped_column(String(1000))
+    canonical_key: Mapped[str] = mapped_column(String(1000), index=True)
+    link: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    raw_html: Mapped[str] = mapped_column(Text, default="")
+    clean_html: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    update_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    source: Mapped[Source] = relationship(back_populates="entries")
+    story: Mapped[Story | None] = relationship(back_populates="entries")
+
+
+class Story(Base):
+    """The curated unit: one or more entries about the same thing."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    relevant: Mapped[bool] = mapped_column(default=False, index=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    diseases: Mapped[list[Any]] = mapped_column(default=list)
+    therapy: Mapped[str | None] = mapped_column(String(80))
+    target: Mapped[str | None] = mapped_column(String(80))
+    evidence: Mapped[str] = mapped_column(String(80), default="unknown")
+    patients: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    what_it_means: Mapped[str] = mapped_column(Text, default="")
+    terms_explained: Mapped[list[Any]] = mapped_column(default=list)
+    fk_grade: Mapped[float | None] = mapped_column(Float)
+    rank_score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+    entries: Mapped[list[Entry]] = relationship(back_populates="story")
+
+
+class Edition(Base):
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    intro: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[EditionState] = mapped_column(
+        _enum(EditionState, "edition_state"), default=EditionState.DRAFT, index=True
+    )
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    created_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+
+    items: Mapped[list[EditionStory]] = relationship(
+        back_populates="edition", order_by="EditionStory.position", cascade="all, delete-orphan"
+    )
+
+
+class EditionStory(Base):
+    """A story's place in an edition, with the editor's wording where they changed it."""
+
+    __tablename__ = "edition_stories"
+    __table_args__ = (UniqueConstraint("edition_id", "story_id", name="uq_edition_story"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    what_it_means: Mapped[str] = mapped_column(Text, default="")
+
+    edition: Mapped[Edition] = relationship(back_populates="items")
+    story: Mapped[Story] = relationship()
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        _enum(SubscriberStatus, "subscriber_status"), default=SubscriberStatus.PENDING, index=True
+    )
+    # Empty list means "every disease": nobody is left out by forgetting to choose.
+    diseases: Mapped[list[Any]] = mapped_column(default=list)
+    consent_source: Mapped[str] = mapped_column(String(200), default="")
+    consent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_edition_subscriber"),
+        Index("ix_deliveries_edition_state", "edition_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState, "delivery_state"), default=DeliveryState.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what, when: approvals, edits, sends, imports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
