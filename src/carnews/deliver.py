@@ -315,7 +315,7 @@ async def delivery_counts(session: AsyncSession, edition_id: int) -> dict[Delive
         .group_by(Delivery.state)
     )
     counts = {state: 0 for state in DeliveryState}
-    counts.update({state: count for state, count in rows.tuples()})
+    counts.update({state: count for state, count in rows.all()})
     return counts
 
 

@@ -8,6 +8,7 @@ printed. An editor rewrites it later if needed; this stage never paraphrases.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -23,17 +24,9 @@ import pysbd
 from carnews.errors import ConfigError
 
 __all__ = [
-    "Explanation",
-    "GlossaryTerm",
-    "explain",
-    "fk_grade",
-    "load_glossary",
-    "smog_grade",
-    "split_sentences",
-    "summarise",
-    "syllables",
-    "what_it_means",
-]
+    "Explanation", "GlossaryTerm", "explain", "fk_grade", "load_glossary", "smog_grade",
+    "split_sentences", "summarise", "syllables", "what_it_means",
+]  # fmt: skip
 
 # --------------------------------------------------------------------------- glossary
 
@@ -94,24 +87,27 @@ def _parse_glossary(text: str, source: str) -> tuple[GlossaryTerm, ...]:
 
 
 def _parse_entry(entry: Any, source: str, index: int) -> GlossaryTerm:
+    name = entry.get("term") if isinstance(entry, dict) else None
+    label = name.strip() if isinstance(name, str) and name.strip() else f"entry {index}"
+    problem = _entry_problem(entry)
+    if problem:
+        raise _glossary_error(source, f"term {label!r}: {problem}", term=label)
+    patterns = tuple(_compile(p, source, label) for p in entry["patterns"])
+    return GlossaryTerm(term=label, plain=entry["plain"].strip(), patterns=patterns)
+
+
+def _entry_problem(entry: Any) -> str:
+    """What is wrong with one [[terms]] block, or "" if nothing is."""
     if not isinstance(entry, dict):
-        raise _glossary_error(source, f"entry {index} is not a [[terms]] table")
-    name = entry.get("term")
-    label = name if isinstance(name, str) and name.strip() else f"entry {index}"
-    unknown = sorted(set(entry) - {"term", "patterns", "plain"})
-    if unknown:
-        raise _glossary_error(source, f"term {label!r}: unknown key(s) {unknown}", term=label)
-    plain, patterns = entry.get("plain"), entry.get("patterns")
-    if not (isinstance(name, str) and name.strip()):
-        raise _glossary_error(source, f"{label}: 'term' must be a non-empty string", term=label)
-    if not (isinstance(plain, str) and plain.strip()):
-        raise _glossary_error(source, f"term {label!r}: 'plain' must be a sentence", term=label)
+        return "not a [[terms]] table"
+    if unknown := sorted(set(entry) - {"term", "patterns", "plain"}):
+        return f"unknown key(s) {unknown}; expected term, patterns and plain"
+    if not all(isinstance(entry.get(k), str) and entry[k].strip() for k in ("term", "plain")):
+        return "'term' and 'plain' must be non-empty strings"
+    patterns = entry.get("patterns")
     if not (isinstance(patterns, list) and patterns and all(isinstance(p, str) for p in patterns)):
-        raise _glossary_error(
-            source, f"term {label!r}: 'patterns' must be a list of strings", term=label
-        )
-    compiled = tuple(_compile(p, source, label) for p in patterns)
-    return GlossaryTerm(term=name.strip(), plain=plain.strip(), patterns=compiled)
+        return "'patterns' must be a non-empty list of strings"
+    return ""
 
 
 def _compile(pattern: str, source: str, term: str) -> re.Pattern[str]:
@@ -179,7 +175,7 @@ def _unwrap(text: str) -> str:
     chars = list(text)
     lines = text.split("\n")
     offset = 0
-    for line, following in zip(lines, lines[1:], strict=False):
+    for line, following in itertools.pairwise(lines):
         offset += len(line)
         stripped = line.rstrip()
         if len(stripped.strip()) >= 40 and stripped[-1] not in ".!?:" and following.strip():
@@ -206,14 +202,16 @@ _BOILERPLATE = re.compile(
     r"|\blicen[cs]ed under\b|\bcreative commons\b|\bkeywords?\s*:|^\s*funding\b|\bfunded by\b"
     r"|\bconflicts? of interest\b|\bcompeting interests?\b|\btrial registration\b"
     r"|\bclinicaltrials\.gov number\b|\bclick here\b|\bread more\b|\bsubscribe\b"
-    r"|https?://|www\.|\d{4};\s*\d+\s*\(\d+\)\s*:\s*\d+",
+    r"|https?://|www\.|;\s*\d+\s*\(\d+\)\s*:\s*\d+",  # the last: "2022;28(10):2124", a citation
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*(?: [A-ZÀ-Þ][\w'’.-]*){0,3}$")
 _CUES = re.compile(
     r"\b(?:results?|found|show(?:s|ed|n)?|demonstrat\w*|achiev\w*|remission\w*|respon\w*"
     r"|improv\w*|conclu\w*|suggest\w*|indicat\w*|safe\w*|tolerat\w*|effective\w*|efficacy"
-    r"|reduc\w*|resolv\w*|normali[sz]\w*|stopp?ed|relaps\w*|side effects?|adverse|no longer)\b",
+    r"|reduc\w*|decreas\w*|lower\w*|fell|resolv\w*|normali[sz]\w*|maintain\w*|sustain\w*"
+    r"|stopp?ed|relaps\w*|side effects?|adverse|no longer"
+    r"|cytokine release|crs|icans|toxicit\w*|infections?)\b",
     re.IGNORECASE,
 )
 _BACKGROUND = re.compile(
@@ -223,40 +221,12 @@ _BACKGROUND = re.compile(
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?%?")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "from",
-        "into",
-        "onto",
-        "that",
-        "this",
-        "these",
-        "those",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "its",
-        "their",
-        "after",
-        "before",
-        "about",
-        "over",
-        "under",
-        "new",
-        "study",
-        "trial",
-        "patients",
-        "patient",
-        "people",
-    ]
-)
+# Words too common to tell whether a sentence is about the title's subject.
+_STOPWORDS = {
+    "the", "and", "for", "with", "from", "into", "onto", "that", "this", "these", "those",
+    "are", "was", "were", "has", "have", "had", "its", "their", "after", "before", "about",
+    "over", "under", "new", "study", "trial", "patients", "patient", "people",
+}  # fmt: skip
 
 
 def summarise(title: str, text: str, *, max_sentences: int = 4) -> str:
@@ -315,8 +285,10 @@ def _score(candidate: tuple[str, str], index: int, last: int, title: set[str]) -
         score -= 1.0
     if _BACKGROUND.search(sentence):
         score -= 1.0
-    if index == 0 or (index == last and last >= 3):
-        score += 1.0  # news leads with the point; abstracts end with it
+    if not label and index == 0:
+        score += 1.0  # unlabelled text (news) leads with its point...
+    elif not label and index == last >= 3:
+        score += 0.5  # ...and an unstructured abstract ends with its conclusion
     if len(_WORD.findall(sentence)) > 50:
         score -= 1.5  # very long sentences are hard to read
     return score
@@ -330,8 +302,8 @@ def _score(candidate: tuple[str, str], index: int, last: int, title: set[str]) -
 _FRAMES: dict[str, tuple[str, str]] = {
     "lab study": (" using samples from {n}",
                   "A laboratory study{count}; it has not yet been tested in people."),
-    "case report": (" of {n}", "A report on the treatment{count}; one case cannot show how"
-                    " well it works for others."),
+    "case report": (" of {n}", "A report on the treatment{count}; a report like this cannot"
+                    " show how well it works for others."),
     "case series": (" {n}", "A report on{count} treated the same way, with no comparison"
                     " group; the results are encouraging but early."),
     "phase 1": (" in {n}", "An early safety study{count}; this treatment is not yet available"
@@ -417,57 +389,18 @@ def _terms_used(text: str, glossary: tuple[GlossaryTerm, ...]) -> tuple[Glossary
     return tuple(term for _, _, term in sorted(first, key=lambda f: (f[0], f[1])))
 
 
-_NOT_JARGON = frozenset(
-    [
-        "I",
-        "A",
-        "OK",
-        "US",
-        "USA",
-        "UK",
-        "EU",
-        "II",
-        "III",
-        "IV",
-        "VI",
-        "VII",
-        "VIII",
-        "IX",
-        "XI",
-        "XII",
-        "BACKGROUND",
-        "METHODS",
-        "RESULTS",
-        "FINDINGS",
-        "CONCLUSION",
-        "CONCLUSIONS",
-        "INTRODUCTION",
-    ]
-)
-_COMMON_LONG = frozenset(
-    [
-        "approximately",
-        "significantly",
-        "international",
-        "understanding",
-        "relationship",
-        "relationships",
-        "responsibility",
-        "administration",
-        "comprehensive",
-        "communication",
-        "organisation",
-        "organization",
-        "participants",
-        "participation",
-        "researchers",
-        "information",
-        "particularly",
-        "additionally",
-        "consistently",
-        "nevertheless",
-    ]
-)
+# Capitals that are not jargon: roman numerals, countries, abstract headings.
+_NOT_JARGON = {
+    "I", "A", "OK", "US", "USA", "UK", "EU", "II", "III", "IV", "VI", "VII", "VIII", "IX",
+    "BACKGROUND", "METHODS", "RESULTS", "FINDINGS", "CONCLUSION", "CONCLUSIONS", "INTRODUCTION",
+}  # fmt: skip
+# Long words every reader knows; longer-than-13-letter words are otherwise flagged.
+_COMMON_LONG = {
+    "approximately", "significantly", "international", "understanding", "relationship",
+    "relationships", "responsibility", "administration", "comprehensive", "communication",
+    "organisation", "organization", "participants", "participation", "researchers",
+    "information", "particularly", "additionally", "consistently", "nevertheless",
+}  # fmt: skip
 _MEDICAL_SUFFIX = re.compile(
     r"(?:itis|osis|a?emia|opathy|ectomy|ocytes?|uria|penia|plasia|genic|ology|otoxicity)$"
 )
@@ -540,12 +473,14 @@ def syllables(word: str) -> int:
     """Syllables in ``word`` by rule, no dictionary download; about ±1 for English."""
     plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
     plain = plain.replace("'", "")
-    return sum(_run_syllables(run) for run in _RUNS.findall(plain))
+    count = sum(_run_syllables(run) for run in _RUNS.findall(plain))
+    # A word in a script the rules do not know still takes at least one beat.
+    return max(count, 1) if _ALNUM.search(word) else 0
 
 
 def _run_syllables(run: str) -> int:
     if run.isdigit():
-        return len(run)  # "15" ~ "fif-teen": one per digit is close enough
+        return min(len(run), 4)  # "15" ~ "fif-teen": one per digit, capped for long IDs
     if len(run) >= 2 and run.isupper() and (len(run) <= 4 or not set(run) & set("AEIOU")):
         return sum(3 if c == "W" else 1 for c in run)  # CRS, FDA: said letter by letter
     return _english(run.lower())

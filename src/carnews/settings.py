@@ -83,7 +83,7 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class FetchSettings:
     contact_url: str = setting(
-        "https://github.com/carnews/carnews", "URL in the User-Agent, so feed owners can reach us."
+        "http://localhost:8000", "URL in the User-Agent, so feed owners can reach you: set it."
     )
     timeout_seconds: float = setting(20.0, "Total time one fetch may take.", minimum=0.1)
     connect_timeout_seconds: float = setting(5.0, "Time to open a connection.", minimum=0.1)
@@ -94,7 +94,9 @@ class FetchSettings:
 @dataclass(frozen=True)
 class CurateSettings:
     threshold: float = setting(
-        2.0, "Relevance score from which a story is kept (see docs/relevance.md).", minimum=0
+        2.0,
+        "Relevance score from which a story is kept; 'carnews fetch' shows the reasons.",
+        minimum=0,
     )
 
 

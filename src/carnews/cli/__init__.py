@@ -23,7 +23,7 @@ from carnews.cli.common import (
     report_error,
     with_database,
 )
-from carnews.cli.starter import starter_config
+from carnews.cli.starter import settings_markdown, starter_config
 from carnews.errors import CarnewsError, ConfigError
 from carnews.pipeline import draft, gather
 from carnews.publish import publish
@@ -102,6 +102,15 @@ def config_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
     console.print(
         f"{len(settings.sources)} sources: " + ", ".join(s.name for s in settings.sources)
     )
+
+
+@config_app.command("docs")
+def config_docs() -> None:
+    """Print the settings reference as Markdown (the source of docs/settings.md).
+
+    Example: carnews config docs > docs/settings.md
+    """
+    sys.stdout.write(settings_markdown())
 
 
 @app.command()

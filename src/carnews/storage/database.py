@@ -48,7 +48,16 @@ def create_engine(url: str) -> AsyncEngine:
         if parsed.drivername != "sqlite+aiosqlite":
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    f"cannot open the database at {parsed.database}: cannot create {folder} "
+                    f"({exc.strerror})",
+                    hint="Point database.url at a folder carnews may write to.",
+                    context={"url": url},
+                ) from None
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine

@@ -1,0 +1,136 @@
+"""Settings: precedence of the four layers, and errors that name key, value and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carnews.cli.starter import starter_config
+from carnews.errors import ConfigError
+from carnews.settings import Secret, all_specs, effective_values, load_settings
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None, environ={})
+    assert settings.smtp.port == 25
+    assert settings.database.url.startswith("sqlite+aiosqlite:///subscribers/")
+    assert settings.sources == ()
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", "[smtp]\nport = 2525\nhost = 'relay.file'\n")
+    from_file = load_settings(config, environ={})
+    assert (from_file.smtp.host, from_file.smtp.port) == ("relay.file", 2525)
+
+    env = {"CARNEWS_SMTP_PORT": "587"}
+    from_env = load_settings(config, environ=env)
+    assert (from_env.smtp.host, from_env.smtp.port) == ("relay.file", 587)
+
+    from_flag = load_settings(config, environ=env, overrides={"smtp.port": "465"})
+    assert from_flag.smtp.port == 465
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    config = write(tmp_path / "other.toml", "[site]\ntitle = 'Lupus CAR-T Weekly'\n")
+    settings = load_settings(None, environ={"CARNEWS_CONFIG": str(config)})
+    assert settings.site.title == "Lupus CAR-T Weekly"
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragments"),
+    [
+        ("[smtp]\nport = 'many'\n", ["smtp.port", "'many'", "a whole number"]),
+        ("[smtp]\nport = 0\n", ["smtp.port", "at least 1"]),
+        ("[smtp]\nsecurity = 'ssl'\n", ["smtp.security", "'ssl'", "one of 'none', 'starttls', 'tls'"]),
+        ("[smtp]\nhots = 'x'\n", ["unknown setting smtp.hots"]),
+        ("[smpt]\nhost = 'x'\n", ["unknown section [smpt]"]),
+        ("[fetch]\nconcurrency = true\n", ["fetch.concurrency", "True", "a whole number"]),
+        ("[smtp]\npassword = 'hunter2'\n", ["smtp.password is a secret"]),
+        ("[smtp\nport = 1\n", ["not valid TOML"]),
+        ("[[sources]]\nname = 'a'\n", ["sources[0]", "no url"]),
+        ("[[sources]]\nname = 'a'\nurl = 'ftp://x'\n", ["sources[0].url", "http"]),
+        ("[[sources]]\nname = 'a'\nurl = 'http://x'\ncolour = 1\n", ["unknown keys: colour"]),
+        (
+            "[[sources]]\nname = 'a'\nurl = 'http://x'\n[[sources]]\nname = 'a'\nurl = 'http://y'\n",
+            ["unique", "a"],
+        ),
+    ],
+)
+def test_bad_file_values_name_key_value_and_expectation(
+    tmp_path: Path, toml: str, fragments: list[str]
+) -> None:
+    config = write(tmp_path / "bad.toml", toml)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    for fragment in fragments:
+        assert fragment in caught.value.message
+
+
+def test_bad_environment_value_says_where_it_came_from(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={"CARNEWS_FETCH_TIMEOUT_SECONDS": "soon"})
+    assert "fetch.timeout_seconds = 'soon' (from environment CARNEWS_FETCH_TIMEOUT_SECONDS)" in (
+        caught.value.message
+    )
+
+
+def test_unknown_flag_setting_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown setting smtp.prot"):
+        load_settings(None, environ={}, overrides={"smtp.prot": "1"})
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_secrets_from_environment_or_file_and_never_printed(tmp_path: Path) -> None:
+    secret_file = write(tmp_path / "pw", "s3cret-from-file\n")
+    settings = load_settings(None, environ={"CARNEWS_SMTP_PASSWORD_FILE": str(secret_file),
+                                            "CARNEWS_SITE_SECRET_KEY": "signing"})  # fmt: skip
+    assert settings.smtp.password.reveal() == "s3cret-from-file"
+    assert settings.site.secret_key == Secret("signing")
+    printed = " ".join(value for _, value in effective_values(settings))
+    assert "s3cret" not in printed and "signing" not in printed
+    assert "********" in printed
+    assert "s3cret" not in repr(settings)
+
+
+def test_sources_are_read_with_defaults(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        "[[sources]]\nname = 'pubmed'\nurl = 'https://x.test/rss'\nweight = 1.5\n",
+    )
+    (source,) = load_settings(config, environ={}).sources
+    assert (source.name, source.kind, source.interval_minutes, source.weight) == (
+        "pubmed", "feed", 60, 1.5,
+    )  # fmt: skip
+
+
+def test_starter_file_loads_and_mentions_every_setting(tmp_path: Path) -> None:
+    text = starter_config()
+    settings = load_settings(write(tmp_path / "carnews.toml", text), environ={})
+    assert len(settings.sources) >= 8
+    for spec in all_specs():
+        assert spec.name in text, spec.key
+
+
+def test_every_setting_is_documented() -> None:
+    documented = (Path(__file__).parents[1] / "docs" / "settings.md").read_text()
+    for spec in all_specs():
+        assert f"`{spec.key}`" in documented, f"{spec.key} missing from docs/settings.md"
+        assert spec.env in documented
+
+
+def test_settings_doc_is_generated_from_the_table() -> None:
+    from carnews.cli.starter import settings_markdown
+
+    documented = (Path(__file__).parents[1] / "docs" / "settings.md").read_text()
+    assert documented == settings_markdown(), "run: carnews config docs > docs/settings.md"

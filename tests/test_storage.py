@@ -1,0 +1,100 @@
+"""Migrations and the data model, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from carnews.clock import Clock
+from carnews.errors import StorageError
+from carnews.storage import Database, open_database
+from carnews.storage.migrate import current_revision, head_revision
+from carnews.storage.models import (
+    Base,
+    Delivery,
+    Edition,
+    Source,
+    Subscriber,
+    SubscriberStatus,
+)
+
+pytestmark = pytest.mark.both_databases
+
+TABLES = {"sources", "entries", "stories", "editions", "edition_stories", "subscribers",
+          "deliveries", "audit_log", "alembic_version"}  # fmt: skip
+
+
+async def test_migrations_create_every_table_and_reach_head(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        revision = await connection.run_sync(current_revision)
+    assert tables >= TABLES
+    assert revision == head_revision()
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    """A model change without a migration fails here, not in production."""
+
+    def differences(connection: object) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})  # type: ignore[arg-type]
+        return list(compare_metadata(context, Base.metadata))
+
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_opening_twice_migrates_once_and_keeps_data(database_url: str, clock: Clock) -> None:
+    first = await open_database(database_url)
+    async with first.session() as session:
+        session.add(Source(name="pubmed", url="http://x.test/feed", created_at=clock()))
+    await first.close()
+    second = await open_database(database_url)
+    async with second.session() as session:
+        names = (await session.scalars(select(Source.name))).all()
+    await second.close()
+    assert names == ["pubmed"]
+
+
+async def test_datetimes_come_back_aware_utc(db: Database, clock: Clock) -> None:
+    async with db.session() as session:
+        session.add(Source(name="s", url="http://x.test/", created_at=clock()))
+    async with db.session() as session:
+        source = await session.scalar(select(Source))
+    assert source is not None
+    assert source.created_at == clock()
+    assert source.created_at.utcoffset() == timedelta(0)
+
+
+async def test_one_delivery_per_edition_and_subscriber(db: Database, clock: Clock) -> None:
+    now = clock()
+    async with db.session() as session:
+        edition = Edition(title="t", period_start=now, period_end=now, created_at=now)
+        subscriber = Subscriber(email="a@example.org", status=SubscriberStatus.ACTIVE,
+                                created_at=now)  # fmt: skip
+        session.add_all([edition, subscriber])
+        await session.flush()
+        ids = edition.id, subscriber.id
+        session.add(Delivery(edition_id=ids[0], subscriber_id=ids[1], queued_at=now))
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            session.add(Delivery(edition_id=ids[0], subscriber_id=ids[1], queued_at=now))
+
+
+async def test_unreachable_database_is_a_storage_error(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        url = "sqlite+aiosqlite:////proc/no-such-dir/carnews.db"
+    else:
+        url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    with pytest.raises(StorageError) as caught:
+        await open_database(url)
+    assert "cannot open the database" in caught.value.message
+
+
+async def test_unknown_database_kind_is_refused() -> None:
+    with pytest.raises(StorageError, match="does not support"):
+        await open_database("mysql://root@localhost/carnews")
