@@ -145,9 +145,9 @@ def test_approval_by_demo_editor_is_audited(demo: DemoResult) -> None:
     approvals = [row for row in actions if row.action == "approve"]
     assert [row.actor for row in approvals] == [DEMO_EDITOR]
     assert len(json.loads(approvals[0].detail)["hash"]) == 64
-    assert [row.action for row in actions].index("approve") < [
-        row.action for row in actions
-    ].index("send_start")
+    assert [row.action for row in actions].index("approve") < [row.action for row in actions].index(
+        "send_start"
+    )
 
 
 def test_second_run_works_the_same(demo: DemoResult, tmp_path: Path) -> None:

@@ -48,7 +48,10 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
     [
         ("[smtp]\nport = 'many'\n", ["smtp.port", "'many'", "a whole number"]),
         ("[smtp]\nport = 0\n", ["smtp.port", "at least 1"]),
-        ("[smtp]\nsecurity = 'ssl'\n", ["smtp.security", "'ssl'", "one of 'none', 'starttls', 'tls'"]),
+        (
+            "[smtp]\nsecurity = 'ssl'\n",
+            ["smtp.security", "'ssl'", "one of 'none', 'starttls', 'tls'"],
+        ),
         ("[smtp]\nhots = 'x'\n", ["unknown setting smtp.hots"]),
         ("[smpt]\nhost = 'x'\n", ["unknown section [smpt]"]),
         ("[fetch]\nconcurrency = true\n", ["fetch.concurrency", "True", "a whole number"]),
@@ -82,7 +85,7 @@ def test_bad_environment_value_says_where_it_came_from(tmp_path: Path) -> None:
 
 
 def test_unknown_flag_setting_is_refused() -> None:
-    with pytest.raises(ConfigError, match="unknown setting smtp.prot"):
+    with pytest.raises(ConfigError, match=r"unknown setting smtp\.prot"):
         load_settings(None, environ={}, overrides={"smtp.prot": "1"})
 
 

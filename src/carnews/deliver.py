@@ -107,6 +107,8 @@ async def start_sending(db: Database, clock: Clock, edition_id: int, actor: str)
     now = clock()
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
+        if edition.state == EditionState.SENT:  # sending again only reports the ledger
+            return 0
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url="", site_title="")
         existing = set(

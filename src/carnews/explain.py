@@ -335,12 +335,10 @@ _NO_COUNT = {"case report": " of a single patient", "case series": " a small gro
 def what_it_means(evidence: str, patients: int | None) -> str:
     """One line framing a story by its evidence level and, if known, its patient count."""
     key = " ".join(evidence.lower().split())
-    if key not in _FRAMES:
-        raise ValueError(f"unknown evidence level {evidence!r}; expected one of {sorted(_FRAMES)}")
-    if patients is not None and patients < 0:
-        raise ValueError(f"patients must be a count, not {patients}")
+    # A level an editor added to the lexicon has no wording yet: frame it as plain news.
+    key = key if key in _FRAMES else "news"
     count_phrase, line = _FRAMES[key]
-    if not patients:  # None or 0: say nothing rather than invent a number
+    if not patients or patients < 0:  # unknown: say nothing rather than invent a number
         return line.format(count=_NO_COUNT.get(key, ""))
     people = f"{patients} {'person' if patients == 1 else 'people'}"
     return line.format(count=count_phrase.format(n=people))
@@ -394,7 +392,7 @@ _NOT_JARGON = {
     "I", "A", "OK", "US", "USA", "UK", "EU", "II", "III", "IV", "VI", "VII", "VIII", "IX",
     "BACKGROUND", "METHODS", "RESULTS", "FINDINGS", "CONCLUSION", "CONCLUSIONS", "INTRODUCTION",
 }  # fmt: skip
-# Long words every reader knows; longer-than-13-letter words are otherwise flagged.
+# Long words every reader knows; other words of 13 letters or more count as jargon.
 _COMMON_LONG = {
     "approximately", "significantly", "international", "understanding", "relationship",
     "relationships", "responsibility", "administration", "comprehensive", "communication",
@@ -408,32 +406,19 @@ _MEDICAL_SUFFIX = re.compile(
 
 def _unexplained(summary: str, glossary: tuple[GlossaryTerm, ...]) -> tuple[str, ...]:
     """Jargon-looking words in ``summary`` that no glossary pattern covers, once each."""
-    spans = [m.span() for t in glossary for p in t.patterns for m in p.finditer(summary)]
+    covered = [False] * len(summary)
+    for match in (m for t in glossary for p in t.patterns for m in p.finditer(summary)):
+        covered[match.start() : match.end()] = [True] * (match.end() - match.start())
     found: dict[str, str] = {}
     for token in re.finditer(r"[^\W_]+(?:-[^\W_]+)*", summary):
-        if _inside(token.span(), spans):
-            continue
-        words = [token.group(0)]
-        if _overlaps(token.span(), spans):
-            # "anti-CD19" is covered by CD19; in "MG-ADL" only MG is, so ADL is judged alone.
-            pieces = re.finditer(r"[^\W_]+", token.group(0))
-            words = [p.group(0) for p in pieces if not _overlaps(_shift(p, token), spans)]
-        for word in words:
-            if _looks_like_jargon(word):
+        marks = covered[token.start() : token.end()]
+        # "anti-CD19" is covered by CD19; in "MG-ADL" only MG is, so ADL is judged alone.
+        parts = re.compile(r"[^\W_]+").finditer(summary, token.start(), token.end())
+        for part in parts if any(marks) else [token]:
+            word = part.group(0)
+            if not any(covered[part.start() : part.end()]) and _looks_like_jargon(word):
                 found.setdefault(word.casefold(), word)
     return tuple(found.values())
-
-
-def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(s < span[1] and span[0] < e for s, e in spans)
-
-
-def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(s <= span[0] and span[1] <= e for s, e in spans)
-
-
-def _shift(piece: re.Match[str], token: re.Match[str]) -> tuple[int, int]:
-    return piece.start() + token.start(), piece.end() + token.start()
 
 
 def _looks_like_jargon(word: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -55,8 +55,11 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
     return next(group for group in match.groups() if group)
 
 
-def _unique(pattern: re.Pattern[str], text: str) -> str | None:
-    found = {next(g for g in m.groups() if g).lower() for m in pattern.finditer(text)}
+def _unique(
+    pattern: re.Pattern[str], text: str, normalise: Callable[[str], str] = str.lower
+) -> str | None:
+    """The one identifier ``text`` names, compared after ``normalise``: "10.1/x." is "10.1/x"."""
+    found = {normalise(next(g for g in m.groups() if g)) for m in pattern.finditer(text)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -68,12 +71,11 @@ def find_identifiers(structured: Iterable[str], body: str = "") -> Identifiers:
     only when the body names exactly one of that kind.
     """
     fields = " ".join(structured)
-    doi = _first(DOI, fields) or _unique(DOI, body)
+    structured_doi = _first(DOI, fields)
+    doi = _clean_doi(structured_doi) if structured_doi else _unique(DOI, body, _clean_doi)
     pmid = _first(PMID_IN_URL, fields) or _first(PMID_LABEL, fields) or _unique(PMID_LABEL, body)
     nct = _first(NCT, fields) or _unique(NCT, body)
-    return Identifiers(
-        doi=_clean_doi(doi) if doi else None, pmid=pmid, nct=nct.upper() if nct else None
-    )
+    return Identifiers(doi=doi, pmid=pmid, nct=nct.upper() if nct else None)
 
 
 def normalise_url(url: str) -> str:
@@ -81,11 +83,12 @@ def normalise_url(url: str) -> str:
     url = strip_tracking(url.strip())
     try:
         parts = urlsplit(url)
+        port = parts.port  # raises ValueError for "host:abc" or "host:99999"
     except ValueError:
         return url
     host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     path = parts.path.rstrip("/") or "/"
     scheme = "https" if parts.scheme in ("http", "https") else parts.scheme

@@ -39,8 +39,9 @@ def normalise_address(raw: str) -> str:
         raise SubscriberError(
             f"{candidate!r} is not a usable email address: {exc}", context={"address": candidate}
         ) from None
-    local, _, domain = checked.normalized.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Lower-cased whole: mail systems treat local parts case-insensitively in practice,
+    # and one person must not become two subscribers by capitalising their name.
+    return checked.normalized.lower()
 
 
 def normalise_diseases(names: Iterable[str], lexicon: Lexicon) -> list[str]:

@@ -1,0 +1,72 @@
+"""Small builders shared by tests: stories in a database, SMTP servers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from carnews.demo.servers import MaildirHandler, free_port
+from carnews.storage import Database
+from carnews.storage.models import Story
+
+
+async def add_stories(
+    db: Database, now: datetime, specs: Sequence[tuple[str, list[str]]]
+) -> list[int]:
+    """Relevant stories with the given (title, diseases), published in the last days."""
+    ids = []
+    async with db.session() as session:
+        for number, (title, diseases) in enumerate(specs, start=1):
+            story = Story(
+                canonical_key=f"doi:10.1000/test.{number}",
+                title=title,
+                link=f"https://doi.org/10.1000/test.{number}",
+                published_at=now - timedelta(days=number),
+                relevant=True,
+                score=5.0,
+                diseases=diseases,
+                therapy="CAR-T",
+                evidence="case series",
+                patients=5,
+                summary=f"Summary of {title}. Five people were treated.",
+                what_it_means="A report on 5 people treated the same way.",
+                terms_explained=[{"term": "CAR-T", "plain": "Your own immune cells, retrained."}],
+                rank_score=10.0 - number,
+                created_at=now,
+            )
+            session.add(story)
+            await session.flush()
+            ids.append(story.id)
+    return ids
+
+
+class RefusingHandler(MaildirHandler):
+    """Keeps messages like the demo sink, but answers 550 for addresses with 'bounce'."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if "bounce" in address:
+            return "550 5.1.1 No such user"
+        if "busy" in address:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@contextmanager
+def smtp_server(directory: Path, handler: MaildirHandler | None = None) -> Iterator[int]:
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = handler or RefusingHandler(directory)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -1,0 +1,123 @@
+"""The command line as an operator uses it: real processes, a real feed server, a real SMTP server.
+
+Expected failures exit 2 with a message and a hint and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from carnews.demo.servers import feed_server, smtp_sink
+
+FEEDS = Path(__file__).parents[1] / "src" / "carnews" / "demo" / "feeds"
+
+
+def carnews(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
+    environment.update({"COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "carnews", *args], cwd=cwd, env=environment,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "error:" in result.stderr and "hint:" in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_init_then_config_show_masks_secrets(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "init").returncode == 0
+    assert_clean_failure(carnews(tmp_path, "init"), "already exists", "--force")
+    shown = carnews(tmp_path, "config", "show", "--json",
+                    env={"CARNEWS_SMTP_PASSWORD": "hunter2"})  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["settings"]["smtp.password"] == "********"
+    assert "hunter2" not in shown.stdout
+    assert len(data["sources"]) >= 8
+
+
+def test_bad_config_stops_with_key_and_value(tmp_path: Path) -> None:
+    (tmp_path / "carnews.toml").write_text("[smtp]\nport = 'lots'\n")
+    assert_clean_failure(carnews(tmp_path, "config", "show"), "smtp.port", "'lots'")
+    assert_clean_failure(carnews(tmp_path, "--set", "nonsense", "config", "show"), "KEY=VALUE")
+
+
+def test_unknown_edition_and_unapproved_send_are_clean_errors(tmp_path: Path) -> None:
+    assert_clean_failure(carnews(tmp_path, "edition", "show", "5"), "no edition 5")
+    assert_clean_failure(carnews(tmp_path, "edition", "approve", "5", "--by", "Jo"), "no edition 5")
+
+
+def test_subscribers_add_list_import_export(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "subscribers", "add", "Ana@Example.org", "--disease", "SLE",
+                   "--confirmed").returncode == 0  # fmt: skip
+    assert_clean_failure(
+        carnews(tmp_path, "subscribers", "add", "not-an-address"), "not-an-address"
+    )
+    (tmp_path / "in.csv").write_text("email,diseases\nben@example.org,myositis\nbad,\n")
+    imported = carnews(tmp_path, "subscribers", "import", "in.csv")
+    assert "Added 1" in imported.stdout and "line 3" in imported.stdout
+    listed = json.loads(carnews(tmp_path, "subscribers", "list", "--json").stdout)
+    assert [(s["email"], s["status"], s["diseases"]) for s in listed] == [
+        ("ana@example.org", "active", ["lupus"]), ("ben@example.org", "pending", ["myositis"]),
+    ]  # fmt: skip
+    assert carnews(tmp_path, "subscribers", "export", "out.csv").returncode == 0
+    assert "ben@example.org" in (tmp_path / "out.csv").read_text()
+    assert (tmp_path / "subscribers" / "carnews.db").exists(), "default database location"
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    with feed_server(FEEDS) as url, smtp_sink(tmp_path / "mail") as (_, port, _handler):
+        yield url, port
+
+
+def test_operator_walks_an_edition_from_fetch_to_feed(
+    tmp_path: Path, servers: tuple[str, int]
+) -> None:
+    feeds_url, smtp_port = servers
+    sources = "".join(
+        f"[[sources]]\nname = '{name}'\nurl = '{feeds_url}/{name}'\n"
+        for name in ("pubmed.xml", "news.xml")
+    )
+    (tmp_path / "carnews.toml").write_text(
+        f"[smtp]\nhost = '127.0.0.1'\nport = {smtp_port}\n[edition]\nlookback_days = 3650\n"
+        + sources
+    )
+    env = {"CARNEWS_SITE_SECRET_KEY": "k"}
+    fetched = json.loads(carnews(tmp_path, "fetch", "--json").stdout)
+    assert [s["outcome"] for s in fetched["sources"]] == ["ok", "ok"]
+    again = json.loads(carnews(tmp_path, "fetch", "--all", "--json").stdout)
+    assert sum(s["new"] for s in again["sources"]) == 0, "a second poll stores nothing twice"
+
+    drafted = json.loads(carnews(tmp_path, "draft", "--json").stdout)
+    edition = drafted["edition_id"]
+    assert edition == 1 and drafted["story_count"] > 5
+    assert_clean_failure(carnews(tmp_path, "send", "1", env=env), "not approved")
+
+    shown = json.loads(carnews(tmp_path, "edition", "show", "1", "--json").stdout)
+    assert shown["state"] == "draft" and shown["edition"]["stories"]
+    preview = carnews(tmp_path, "edition", "preview", "1", "--text")
+    assert "What this means" in preview.stdout
+
+    assert carnews(tmp_path, "edition", "approve", "1", "--by", "Dr Jo").returncode == 0
+    carnews(tmp_path, "subscribers", "add", "reader@example.org", "--confirmed")
+    sent = carnews(tmp_path, "send", "1", "--json", env=env)
+    assert json.loads(sent.stdout)["sent"] == 1, sent.stderr
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    listed = json.loads(carnews(tmp_path, "edition", "list", "--json").stdout)
+    assert listed[0]["state"] == "sent" and listed[0]["approved_by"] == "Dr Jo"
+    assert (tmp_path / "public" / "feed.xml").exists(), "send publishes the feed"

@@ -1,0 +1,172 @@
+"""Sending through a real SMTP server on loopback: ledger, bounces, dead relay, resume."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from carnews.clock import Clock
+from carnews.curate import load_lexicon
+from carnews.deliver import build_message, send_edition
+from carnews.edition import approve, draft_edition
+from carnews.errors import ConfigError, DeliveryError, EditionStateError
+from carnews.render import RenderedEmail
+from carnews.settings import Secret, Settings, SiteSettings, SmtpSettings, replace
+from carnews.storage import Database
+from carnews.storage.models import Delivery, DeliveryState, Edition, EditionState, Subscriber
+from carnews.storage.models import SubscriberStatus as Status
+from carnews.subscriptions import add_subscriber
+from tests.helpers import add_stories, smtp_server
+
+pytestmark = pytest.mark.both_databases
+
+
+async def approved_edition(db: Database, clock: Clock) -> int:
+    await add_stories(db, clock(), [("Lupus news", ["lupus"]), ("Myositis news", ["myositis"])])
+    result = await draft_edition(db, clock, lookback_days=14, max_stories=5, title="N", actor="e")
+    assert result.edition_id is not None
+    await approve(db, clock, result.edition_id, "Dr Jane")
+    return result.edition_id
+
+
+async def subscribe(db: Database, clock: Clock, address: str, diseases: list[str] = []) -> None:  # noqa: B006
+    await add_subscriber(db, clock, load_lexicon(), email=address, diseases=diseases,
+                         confirmed=True, consent_source="test", actor="test")  # fmt: skip
+
+
+def inbox(directory: Path) -> list[EmailMessage]:
+    found = []
+    for path in sorted(directory.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        found.append(message)
+    return found
+
+
+def with_smtp(settings: Settings, port: int) -> Settings:
+    return replace(settings, smtp=SmtpSettings(host="127.0.0.1", port=port, timeout_seconds=5))
+
+
+async def test_sends_once_to_each_active_subscriber(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    for address in ("a@example.org", "b@example.org", "c@example.org"):
+        await subscribe(db, clock, address)
+    await add_subscriber(db, clock, load_lexicon(), email="pending@example.org", confirmed=False,
+                         consent_source="test", actor="test")  # fmt: skip
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+        again = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert (report.sent, report.finished) == (3, True)
+    assert again.sent == 3, "a second send is a no-op, not a second copy"
+    received = inbox(tmp_path / "mail")
+    assert sorted(str(m["To"]) for m in received) == ["a@example.org", "b@example.org",
+                                                       "c@example.org"]  # fmt: skip
+    async with db.session() as session:
+        edition = await session.get_one(Edition, edition_id)
+        assert edition.state == EditionState.SENT and edition.sent_at == clock()
+        ids = (await session.scalars(select(Delivery.message_id))).all()
+    assert sorted(ids) == sorted(str(m["Message-ID"]) for m in received)
+
+
+async def test_550_bounces_the_address_and_is_not_retried(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "good@example.org")
+    await subscribe(db, clock, "bounce@example.org")
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+        await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert (report.sent, report.failed_permanent, report.finished) == (1, 1, True)
+    async with db.session() as session:
+        bounced = await session.scalar(select(Subscriber).where(Subscriber.email.like("bounce%")))
+        delivery = await session.scalar(
+            select(Delivery).where(Delivery.state == DeliveryState.FAILED_PERMANENT)
+        )
+    assert bounced is not None and bounced.status == Status.BOUNCED
+    assert delivery is not None and delivery.attempts == 1 and "550" in (delivery.last_error or "")
+    assert [str(m["To"]) for m in inbox(tmp_path / "mail")] == ["good@example.org"]
+
+
+async def test_4xx_is_retried_on_the_next_run(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "busy@example.org")
+    with smtp_server(tmp_path / "mail") as port:
+        first = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+        second = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert (first.failed_temporary, first.finished) == (1, False)
+    async with db.session() as session:
+        row = await session.scalar(select(Delivery))
+        edition = await session.get_one(Edition, edition_id)
+    assert row is not None and row.attempts == 2 and "451" in (row.last_error or "")
+    assert second.finished is False and edition.state == EditionState.SENDING
+
+
+async def test_dead_relay_sends_nothing_and_loses_nothing(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    from carnews.demo.servers import free_port
+
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "a@example.org")
+    await subscribe(db, clock, "b@example.org")
+    dead_port = free_port()
+    with pytest.raises(DeliveryError, match="cannot reach the SMTP relay"):
+        await send_edition(db, with_smtp(settings, dead_port), clock, edition_id, actor="t")
+    async with db.session() as session:
+        rows = (await session.scalars(select(Delivery))).all()
+    assert {(r.state, r.attempts) for r in rows} == {(DeliveryState.QUEUED, 0)}
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert report.sent == 2 and len(inbox(tmp_path / "mail")) == 2
+
+
+async def test_each_subscriber_gets_only_their_diseases(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "lupus@example.org", ["SLE"])
+    await subscribe(db, clock, "all@example.org")
+    await subscribe(db, clock, "ms@example.org", ["multiple sclerosis"])
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert report.skipped_no_matching_story == 1
+    texts = {
+        str(m["To"]): str(m.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        for m in inbox(tmp_path / "mail")
+    }
+    assert set(texts) == {"lupus@example.org", "all@example.org"}
+    assert "Lupus news" in texts["lupus@example.org"]
+    assert "Myositis news" not in texts["lupus@example.org"]
+    assert "Myositis news" in texts["all@example.org"]
+
+
+async def test_sending_needs_approval_and_a_signing_key(
+    db: Database, clock: Clock, settings: Settings
+) -> None:
+    await add_stories(db, clock(), [("Lupus news", ["lupus"])])
+    result = await draft_edition(db, clock, lookback_days=14, max_stories=5, title="N", actor="e")
+    assert result.edition_id is not None
+    with pytest.raises(EditionStateError):
+        await send_edition(db, settings, clock, result.edition_id, actor="t")
+    keyless = replace(settings, site=SiteSettings(secret_key=Secret("")))
+    with pytest.raises(ConfigError, match="secret_key"):
+        await send_edition(db, keyless, clock, result.edition_id, actor="t")
+
+
+def test_no_header_injection_from_titles(settings: Settings, clock: Clock) -> None:
+    rendered = RenderedEmail("News\r\nBcc: victim@example.org", "<p>x</p>", "x")
+    message = build_message(rendered, to="a@example.org", settings=settings,
+                            unsubscribe_url="http://news.test/u/t", now=clock())  # fmt: skip
+    raw = message.as_bytes()
+    assert b"\nBcc:" not in raw and message["Bcc"] is None
+    assert str(message["Subject"]) == "News Bcc: victim@example.org"

@@ -1,0 +1,126 @@
+"""The review gate: drafting, approval bound to content, edits withdraw approval."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from carnews.clock import Clock
+from carnews.edition import (
+    approve,
+    draft_edition,
+    edit,
+    ensure_sendable,
+    load_edition,
+    submit_for_review,
+)
+from carnews.errors import EditionStateError, NotFoundError
+from carnews.storage import Database
+from carnews.storage.models import AuditEvent, EditionState
+from tests.helpers import add_stories
+
+pytestmark = pytest.mark.both_databases
+
+STORIES = [("Lupus CAR-T", ["lupus"]), ("Myositis CAR-T", ["myositis"]),
+           ("SSc CAR-T", ["systemic sclerosis"])]  # fmt: skip
+
+
+async def drafted(db: Database, clock: Clock) -> int:
+    await add_stories(db, clock(), STORIES)
+    result = await draft_edition(
+        db, clock, lookback_days=14, max_stories=10, title="News", actor="editor"
+    )
+    assert result.edition_id is not None
+    return result.edition_id
+
+
+async def test_draft_takes_ranked_stories_once(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        assert [item.headline for item in edition.items] == ["Lupus CAR-T", "Myositis CAR-T",
+                                                             "SSc CAR-T"]  # fmt: skip
+        assert edition.state == EditionState.DRAFT
+    again = await draft_edition(db, clock, lookback_days=14, max_stories=10, title="N", actor="e")
+    assert again.edition_id is None and "no new relevant stories" in again.reason
+
+
+async def test_unapproved_edition_cannot_be_sent(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        with pytest.raises(EditionStateError, match="not approved"):
+            ensure_sendable(edition)
+
+
+async def test_approval_records_who_when_and_hash(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    await submit_for_review(db, clock, edition_id, "editor")
+    digest = await approve(db, clock, edition_id, "Dr Jane")
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        assert (edition.state, edition.approved_by, edition.approved_at) == (
+            EditionState.APPROVED, "Dr Jane", clock(),
+        )  # fmt: skip
+        assert edition.approved_hash == digest
+        ensure_sendable(edition)
+        events = (await session.scalars(select(AuditEvent.action))).all()
+    assert list(events) == ["draft", "submit", "approve"]
+
+
+async def test_any_edit_withdraws_approval(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    await approve(db, clock, edition_id, "Dr Jane")
+    async with db.session() as session:
+        story_ids = [item.story_id for item in (await load_edition(session, edition_id)).items]
+    await edit(db, clock, edition_id, "Dr Jane", order=list(reversed(story_ids)))
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        assert edition.state == EditionState.IN_REVIEW and edition.approved_by is None
+        assert [i.story_id for i in sorted(edition.items, key=lambda i: i.position)] == list(
+            reversed(story_ids)
+        )
+        with pytest.raises(EditionStateError):
+            ensure_sendable(edition)
+
+
+async def test_edit_that_changes_nothing_keeps_approval(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    await edit(db, clock, edition_id, "ed", intro="Hello")
+    await approve(db, clock, edition_id, "Dr Jane")
+    await edit(db, clock, edition_id, "ed", intro="Hello")
+    async with db.session() as session:
+        assert (await load_edition(session, edition_id)).state == EditionState.APPROVED
+
+
+async def test_change_behind_the_gate_is_caught(db: Database, clock: Clock) -> None:
+    """Even a change that bypassed edit() (say, by hand in SQL) stops the send."""
+    edition_id = await drafted(db, clock)
+    await approve(db, clock, edition_id, "Dr Jane")
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        edition.items[0].summary = "Something the editor never saw."
+    async with db.session() as session:
+        with pytest.raises(EditionStateError, match="changed after it was approved"):
+            ensure_sendable(await load_edition(session, edition_id))
+
+
+async def test_drop_and_reword_stories(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    async with db.session() as session:
+        first, second, _ = [i.story_id for i in (await load_edition(session, edition_id)).items]
+    await edit(db, clock, edition_id, "ed", drop=[second], wording={first: ("New", "Plain.")})
+    async with db.session() as session:
+        items = (await load_edition(session, edition_id)).items
+    assert (items[0].headline, items[0].position) == ("New", 1)
+    assert second not in [i.story_id for i in items] and len(items) == 2
+    with pytest.raises(NotFoundError):
+        await edit(db, clock, edition_id, "ed", drop=[99999])
+
+
+async def test_approval_needs_a_name_and_stories(db: Database, clock: Clock) -> None:
+    edition_id = await drafted(db, clock)
+    with pytest.raises(EditionStateError, match="approver"):
+        await approve(db, clock, edition_id, "  ")
+    with pytest.raises(NotFoundError):
+        await approve(db, clock, 424242, "Dr Jane")

@@ -1,0 +1,114 @@
+"""Subscribers: odd addresses, disease choices, CSV import/export, unsubscribe links."""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.clock import Clock
+from carnews.curate import load_lexicon
+from carnews.errors import NotFoundError, SubscriberError
+from carnews.storage import Database
+from carnews.storage.models import SubscriberStatus
+from carnews.subscriptions import (
+    add_subscriber,
+    export_csv,
+    import_csv,
+    list_subscribers,
+    normalise_address,
+    read_unsubscribe_token,
+    unsubscribe,
+    unsubscribe_token,
+)
+
+LEXICON = load_lexicon()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ana@Example.ORG", "ana@example.org"),
+        ("  ben@example.net \n", "ben@example.net"),
+        ("o'brien+news@example.co.uk", "o'brien+news@example.co.uk"),
+        ("josé@exämple.de", "josé@exämple.de"),
+    ],
+)
+def test_addresses_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_address(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "no-at-sign", "two@@example.org", "spaces in@example.org", "a@b", "a@example..org",
+            "<script>@example.org", "a@example.org\r\nBcc: x@example.org"],
+)  # fmt: skip
+def test_odd_addresses_are_refused_with_the_address_named(raw: str) -> None:
+    with pytest.raises(SubscriberError) as caught:
+        normalise_address(raw)
+    assert "is not a usable email address" in caught.value.message
+
+
+async def test_add_and_refuse_duplicate_in_any_case(db: Database, clock: Clock) -> None:
+    added = await add_subscriber(db, clock, LEXICON, email="ana@example.org",
+                                 diseases=["SLE", "scleroderma"], confirmed=True,
+                                 consent_source="test", actor="t")  # fmt: skip
+    assert added.diseases == ["lupus", "systemic sclerosis"]
+    assert added.status == SubscriberStatus.ACTIVE and added.consent_at == clock()
+    with pytest.raises(SubscriberError, match="already on the list"):
+        await add_subscriber(db, clock, LEXICON, email="ANA@EXAMPLE.ORG", consent_source="t",
+                             actor="t")  # fmt: skip
+
+
+async def test_unknown_disease_lists_the_choices(db: Database, clock: Clock) -> None:
+    with pytest.raises(SubscriberError) as caught:
+        await add_subscriber(db, clock, LEXICON, email="a@example.org", diseases=["flu"],
+                             consent_source="t", actor="t")  # fmt: skip
+    assert "unknown disease 'flu'" in caught.value.message and "lupus" in caught.value.hint
+
+
+async def test_import_keeps_good_rows_and_reports_bad_ones(db: Database, clock: Clock) -> None:
+    csv_text = (
+        "Email,Name,Diseases\n"
+        "ana@example.org,Ana,lupus\n"
+        "not-an-address,Bad,\n"
+        "ben@example.org,Ben,lupus;myositis\n"
+        "cy@example.org,Cy,influenza\n"
+        "ANA@example.org,Ana again,\n"
+    )
+    report = await import_csv(db, clock, LEXICON, csv_text, confirmed=False, actor="t")
+    assert (report.added, report.unchanged) == (2, 1)
+    assert [(line, address) for line, address, _ in report.rejected] == [
+        (3, "not-an-address"), (5, "cy@example.org"),
+    ]  # fmt: skip
+    people = await list_subscribers(db)
+    assert [(p.email, p.status) for p in people] == [
+        ("ana@example.org", SubscriberStatus.PENDING),
+        ("ben@example.org", SubscriberStatus.PENDING),
+    ]
+    again = await import_csv(db, clock, LEXICON, csv_text, confirmed=False, actor="t")
+    assert again.added == 0
+
+
+async def test_import_without_email_column_is_refused(db: Database, clock: Clock) -> None:
+    with pytest.raises(SubscriberError, match="no 'email' column"):
+        await import_csv(db, clock, LEXICON, "name\nAna\n", confirmed=True, actor="t")
+
+
+async def test_export_round_trips(db: Database, clock: Clock, tmp_path: object) -> None:
+    await import_csv(db, clock, LEXICON, "email,name,diseases\na@example.org,A,lupus;myositis\n",
+                     confirmed=True, actor="t")  # fmt: skip
+    exported = await export_csv(db)
+    assert exported.splitlines()[0] == "email,name,diseases,status,consent_source,created_at"
+    assert "a@example.org,A,lupus;myositis,active,import," in exported
+
+
+async def test_unsubscribe_link_is_signed_and_idempotent(db: Database, clock: Clock) -> None:
+    person = await add_subscriber(db, clock, LEXICON, email="a@example.org", confirmed=True,
+                                  consent_source="t", actor="t")  # fmt: skip
+    token = unsubscribe_token("secret", person.id)
+    assert read_unsubscribe_token("secret", token) == person.id
+    with pytest.raises(NotFoundError):
+        read_unsubscribe_token("other-secret", token)
+    with pytest.raises(NotFoundError):
+        read_unsubscribe_token("secret", token[:-2] + "xx")
+    await unsubscribe(db, clock, person.id, via="test")
+    again = await unsubscribe(db, clock, person.id, via="test")
+    assert again.status == SubscriberStatus.UNSUBSCRIBED and again.unsubscribed_at == clock()
