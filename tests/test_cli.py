@@ -121,3 +121,26 @@ def test_operator_walks_an_edition_from_fetch_to_feed(
     listed = json.loads(carnews(tmp_path, "edition", "list", "--json").stdout)
     assert listed[0]["state"] == "sent" and listed[0]["approved_by"] == "Dr Jo"
     assert (tmp_path / "public" / "feed.xml").exists(), "send publishes the feed"
+
+
+def test_every_command_is_documented_with_an_example() -> None:
+    import typer
+
+    from carnews.cli import app
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    command = typer.main.get_command(app)
+
+    def walk(group: object, prefix: str) -> Iterator[tuple[str, object]]:
+        for name, sub in getattr(group, "commands", {}).items():
+            path = f"{prefix} {name}"
+            if getattr(sub, "commands", None):
+                yield from walk(sub, path)
+            else:
+                yield path, sub
+
+    commands = list(walk(command, "carnews"))
+    assert len(commands) >= 15
+    for path, sub in commands:
+        assert f"`{path}" in readme, f"{path} missing from the README's command table"
+        assert "Example:" in (getattr(sub, "help", "") or ""), f"{path} --help has no example"
