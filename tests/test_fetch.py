@@ -1,0 +1,459 @@
+"""Fetch against a real HTTP server on loopback: what a source sends, carnews copes with."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import carnews.demo
+from carnews.demo.servers import feed_server, free_port
+from carnews.fetch import FetchRequest, FetchResult, fetch, make_client
+
+CONTACT = "https://carnews.example/about"
+DEMO_FEEDS = Path(carnews.demo.__file__).parent / "feeds"
+
+
+# --- a loopback HTTP server whose every path is told what to answer ---------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before anything is sent
+    gzip: bool = False  # compress the body and say so in Content-Encoding
+    endless: bool = False  # after the headers, send chunks until the client hangs up
+    drip: float = 0.0  # with ``endless``: pause between small chunks
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+
+
+class Server:
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.received: list[Received] = []
+        self.stopping = threading.Event()
+        self.base_url = ""
+
+    def serve(self, path: str, *replies: Reply) -> str:
+        """Answer ``path`` with ``replies`` in turn; the last one repeats. Returns its URL."""
+        self.routes[path] = list(replies)
+        return self.base_url + path
+
+    def next_reply(self, path: str) -> Reply:
+        replies = self.routes.get(path)
+        if not replies:
+            return Reply(404, b"no such feed")
+        return replies.pop(0) if len(replies) > 1 else replies[0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ThreadingHTTPServer
+    state: Server
+
+    def do_GET(self) -> None:
+        state = self.state
+        state.received.append(Received(self.path, dict(self.headers.items())))
+        reply = state.next_reply(self.path)
+        if reply.delay and state.stopping.wait(reply.delay):
+            return
+        body = gzip.compress(reply.body) if reply.gzip else reply.body
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.gzip:
+                self.send_header("Content-Encoding", "gzip")
+            if reply.endless:
+                self.end_headers()
+                self._send_forever(reply)
+                return
+            if "Content-Length" not in reply.headers:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send_forever(self, reply: Reply) -> None:
+        chunk = b"<!-- padding -->" * (1 if reply.drip else 4096)
+        self.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+        while not self.state.stopping.is_set():
+            self.wfile.write(chunk)
+            if reply.drip:
+                self.wfile.flush()
+                self.state.stopping.wait(reply.drip)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests assert on what was received, not on the log."""
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    state = Server()
+    handler = type("BoundHandler", (Handler,), {"state": state})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield state
+    finally:
+        state.stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(contact_url=CONTACT, timeout=5.0, connect_timeout=2.0) as client:
+        yield client
+
+
+async def get(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 1_000_000,
+    total_timeout: float = 5.0,
+) -> FetchResult:
+    request = FetchRequest(url, etag, last_modified)
+    return await fetch(client, request, max_bytes=max_bytes, total_timeout=total_timeout)
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+<channel>
+  <title>Rheum News</title>
+  <link>https://rheum.example/</link>
+  <description>News</description>
+  <item>
+    <title>CAR-T &amp; lupus: &lt;b&gt;five&lt;/b&gt; patients in remission</title>
+    <link>https://rheum.example/news/car-t-lupus?utm_source=rss&amp;id=5</link>
+    <guid isPermaLink="false">rheum-1</guid>
+    <pubDate>Thu, 19 Nov 2026 14:30:00 +0100</pubDate>
+    <description>&lt;p onclick="steal()"&gt;Five people with lupus were treated.&lt;/p&gt;
+      &lt;script&gt;alert(1)&lt;/script&gt;
+      &lt;p&gt;Read &lt;a href="/papers/7"&gt;the paper&lt;/a&gt;, doi:10.1000/rheum.7.&lt;/p&gt;
+    </description>
+  </item>
+  <item>
+    <title>Myositis trial opens</title>
+    <link>https://rheum.example/news/myositis</link>
+    <guid>https://rheum.example/news/myositis</guid>
+    <pubDate>Wed, 18 Nov 2026 08:00:00 GMT</pubDate>
+    <description>A phase 1 trial, NCT05930314, is recruiting.</description>
+  </item>
+</channel>
+</rss>
+"""
+RSS_TYPE = {"Content-Type": "application/rss+xml"}
+
+
+async def test_a_normal_feed_gives_clean_entries(server: Server, client: httpx.AsyncClient) -> None:
+    url = server.serve("/feed.xml", Reply(body=RSS, headers=RSS_TYPE))
+
+    result = await get(client, url)
+
+    assert result.outcome == "ok", result.error
+    assert result.http_status == 200
+    assert result.error is None
+    assert result.final_url == url
+    first, second = result.entries
+    assert first.title == "CAR-T & lupus: five patients in remission"
+    assert first.link == "https://rheum.example/news/car-t-lupus?id=5"
+    assert first.guid == "rheum-1"
+    assert first.published_at == datetime(2026, 11, 19, 13, 30, tzinfo=UTC)
+    assert first.published_at.utcoffset() == timedelta(0)
+    assert "<script" not in first.clean_html and "alert" not in first.clean_html
+    assert "onclick" not in first.clean_html
+    assert 'href="https://rheum.example/papers/7"' in first.clean_html
+    assert first.text.startswith("Five people with lupus were treated.\n\nRead the paper")
+    assert first.identifiers.doi == "10.1000/rheum.7"
+    assert second.title == "Myositis trial opens"
+    assert second.published_at == datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
+    assert second.identifiers.nct == "NCT05930314"
+
+
+async def test_validators_are_sent_back_byte_for_byte_and_304_means_not_modified(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    etag = 'W/"5e1f-3a9c+x/Yz=="'
+    last_modified = "Thu, 19 Nov 2026 13:31:07 GMT"
+    url = server.serve(
+        "/feed.xml",
+        Reply(body=RSS, headers={**RSS_TYPE, "ETag": etag, "Last-Modified": last_modified}),
+        Reply(304, headers={"ETag": etag}),
+    )
+
+    first = await get(client, url)
+    assert first.outcome == "ok"
+    assert (first.etag, first.last_modified) == (etag, last_modified)
+    assert "If-None-Match" not in server.received[0].headers
+
+    second = await get(client, url, etag=first.etag, last_modified=first.last_modified)
+
+    sent = server.received[1].headers
+    assert sent["If-None-Match"] == etag
+    assert sent["If-Modified-Since"] == last_modified
+    assert second.outcome == "not_modified"
+    assert second.http_status == 304
+    assert second.entries == ()
+    assert second.error is None
+    assert (second.etag, second.last_modified) == (etag, last_modified)
+
+
+@pytest.mark.parametrize("status", [404, 410, 500, 503])
+async def test_http_errors_are_error_results(
+    server: Server, client: httpx.AsyncClient, status: int
+) -> None:
+    url = server.serve("/feed.xml", Reply(status, b"<html>oops</html>"))
+
+    result = await get(client, url)
+
+    assert result.outcome == "error"
+    assert result.http_status == status
+    assert f"HTTP {status}" in (result.error or "")
+    assert result.entries == ()
+
+
+async def test_a_missing_feed_says_http_404(server: Server, client: httpx.AsyncClient) -> None:
+    result = await get(client, server.base_url + "/moved-away.xml")
+
+    assert result.outcome == "error"
+    assert result.error == "HTTP 404"
+
+
+async def test_a_server_that_never_answers_is_given_up_on_in_time(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = server.serve("/slow.xml", Reply(body=RSS, delay=10))
+
+    started = time.perf_counter()
+    result = await get(client, url, total_timeout=0.5)
+    elapsed = time.perf_counter() - started
+
+    assert result.outcome == "error"
+    assert "0.5 s" in (result.error or "")
+    assert elapsed < 1.5
+
+
+async def test_a_body_that_trickles_forever_is_given_up_on_in_time(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """Each chunk arrives well within the read timeout; only the total timeout ends it."""
+    url = server.serve("/drip.xml", Reply(headers=RSS_TYPE, endless=True, drip=0.05))
+
+    started = time.perf_counter()
+    async with asyncio.timeout(5):  # a regression fails here instead of hanging the run
+        result = await get(client, url, total_timeout=0.5)
+
+    assert result.outcome == "error"
+    assert "0.5 s" in (result.error or "")
+    assert time.perf_counter() - started < 1.5
+
+
+async def test_an_endless_body_is_cut_off_at_the_size_cap(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = server.serve("/huge.xml", Reply(headers=RSS_TYPE, endless=True))
+
+    started = time.perf_counter()
+    result = await get(client, url, max_bytes=200_000)
+
+    assert result.outcome == "error"
+    assert "200000-byte cap" in (result.error or "")
+    assert time.perf_counter() - started < 2
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = server.serve(
+        "/huge.xml", Reply(headers={**RSS_TYPE, "Content-Length": "50000000"}, endless=True)
+    )
+
+    result = await get(client, url, max_bytes=100_000)
+
+    assert result.outcome == "error"
+    assert "50000000 bytes" in (result.error or "")
+    assert "100000-byte cap" in (result.error or "")
+
+
+async def test_a_gzipped_feed_is_parsed(server: Server, client: httpx.AsyncClient) -> None:
+    url = server.serve("/feed.xml", Reply(body=RSS, headers=RSS_TYPE, gzip=True))
+
+    result = await get(client, url)
+
+    assert result.outcome == "ok", result.error
+    assert [entry.title for entry in result.entries] == [
+        "CAR-T & lupus: five patients in remission",
+        "Myositis trial opens",
+    ]
+
+
+async def test_the_size_cap_applies_to_the_unzipped_body(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    bomb = RSS.replace(b"</channel>", b"<!--" + b" " * 2_000_000 + b"--></channel>")
+    url = server.serve("/bomb.xml", Reply(body=bomb, headers=RSS_TYPE, gzip=True))
+
+    result = await get(client, url, max_bytes=500_000)
+
+    assert result.outcome == "error"
+    assert "500000-byte cap" in (result.error or "")
+
+
+LATIN1_RSS = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<rss version="2.0"><channel><title>Actualités</title><link>https://sante.example/</link>
+<description>Santé</description>
+<item><title>Thérapie CAR-T : rémission durable</title>
+<link>https://sante.example/car-t</link><guid>sante-1</guid>
+<description>Une étude menée à l'hôpital Cochin.</description></item>
+</channel></rss>
+""".encode("iso-8859-1")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/rss+xml", "application/xml", "text/xml", None]
+)
+async def test_a_feed_in_iso_8859_1_is_decoded_from_its_xml_prolog(
+    server: Server, client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    url = server.serve("/latin1.xml", Reply(body=LATIN1_RSS, headers=headers))
+
+    result = await get(client, url)
+
+    assert result.outcome == "ok", result.error
+    (entry,) = result.entries
+    assert entry.title == "Thérapie CAR-T : rémission durable"
+    assert entry.text == "Une étude menée à l'hôpital Cochin."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x00\xff\xfe\x13\x8b binary junk \x00\x01\x02" * 20,
+        b"<!doctype html><html><head><title>Welcome</title></head><body>Hi</body></html>",
+        b"",
+    ],
+    ids=["garbage", "html-page", "empty"],
+)
+async def test_what_is_not_a_feed_is_an_error_saying_so(
+    server: Server, client: httpx.AsyncClient, body: bytes
+) -> None:
+    url = server.serve("/feed.xml", Reply(body=body, headers={"Content-Type": "text/html"}))
+
+    result = await get(client, url)
+
+    assert result.outcome == "error"
+    assert "not a feed" in (result.error or "")
+    assert result.entries == ()
+
+
+async def test_the_user_agent_names_carnews_and_its_contact(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = server.serve("/feed.xml", Reply(body=RSS, headers=RSS_TYPE))
+
+    await get(client, url)
+
+    user_agent = server.received[0].headers["User-Agent"]
+    assert "carnews/" in user_agent
+    assert CONTACT in user_agent
+    assert "application/rss+xml" in server.received[0].headers["Accept"]
+
+
+async def test_a_repeated_guid_still_gives_both_entries(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    twice = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><guid>same</guid><title>First telling</title><description>One.</description></item>
+    <item><guid>same</guid><title>Second telling</title><description>Two.</description></item>
+    </channel></rss>"""
+    url = server.serve("/feed.xml", Reply(body=twice, headers=RSS_TYPE))
+
+    result = await get(client, url)
+
+    assert result.outcome == "ok"
+    assert [(e.guid, e.title) for e in result.entries] == [
+        ("same", "First telling"),
+        ("same", "Second telling"),
+    ]
+
+
+async def test_a_redirect_is_followed_and_the_new_address_reported(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    new_url = server.serve("/new/feed.xml", Reply(body=RSS, headers=RSS_TYPE))
+    old_url = server.serve("/old.xml", Reply(301, headers={"Location": "/new/feed.xml"}))
+
+    result = await get(client, old_url)
+
+    assert result.outcome == "ok"
+    assert result.url == old_url
+    assert result.final_url == new_url
+    assert len(result.entries) == 2
+
+
+async def test_nobody_listening_is_an_error_not_a_crash(client: httpx.AsyncClient) -> None:
+    result = await get(client, f"http://127.0.0.1:{free_port()}/feed.xml")
+
+    assert result.outcome == "error"
+    assert "ConnectError" in (result.error or "")
+    assert result.http_status is None
+
+
+# --- the demo's feed server ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_base_url() -> Iterator[str]:
+    with feed_server(DEMO_FEEDS) as base_url:
+        yield base_url
+
+
+@pytest.mark.parametrize("name", ["clinicaltrials.xml", "medrxiv.rdf", "news.xml", "pubmed.xml"])
+async def test_demo_feed_server_serves_every_sample_feed(
+    client: httpx.AsyncClient, demo_base_url: str, name: str
+) -> None:
+    result = await get(client, f"{demo_base_url}/{name}")
+
+    assert result.outcome == "ok", result.error
+    assert len(result.entries) >= 6
+    assert all(entry.title and entry.title != "(untitled)" for entry in result.entries)
+    assert all(entry.clean_html for entry in result.entries)
+    assert all(
+        entry.published_at is None or entry.published_at.tzinfo is UTC for entry in result.entries
+    )
+
+
+def test_demo_feed_folder_holds_the_four_sample_feeds() -> None:
+    assert sorted(path.name for path in DEMO_FEEDS.iterdir() if path.is_file()) == [
+        "clinicaltrials.xml",
+        "medrxiv.rdf",
+        "news.xml",
+        "pubmed.xml",
+    ]
