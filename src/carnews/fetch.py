@@ -1,15 +1,16 @@
-"""Fetch: download a source over HTTP and parse the bytes into entries.
+"""Fetch: download a feed over HTTP and parse the bytes into clean entries.
 
-carnews owns the HTTP (httpx: timeouts, a body-size cap, conditional GET)
-and hands feedparser only the downloaded bytes, because feedparser has no
-timeout of its own and a hung source must never stall a run. Nothing here
-touches the database; ``ingest`` stores what comes out.
+The HTTP safeguards live in ``carnews.http``; this module turns bytes into
+``FetchedEntry`` objects (parsed by feedparser, cleaned, identified). Other
+source kinds (PubMed, ClinicalTrials.gov, Europe PMC) build their entries with
+``build_entry`` so every kind is cleaned and identified the same way. Nothing
+here touches the database; ``ingest`` stores what comes out.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,14 +18,12 @@ from typing import Any, Literal
 import feedparser
 import httpx
 
-from carnews import __version__
 from carnews.clean import clean, plain_title, strip_tracking
+from carnews.http import HttpAnswer, get, make_client, user_agent
 from carnews.identify import Identifiers, find_identifiers
 
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
+__all__ = ["FetchRequest", "FetchResult", "FetchedEntry", "build_entry", "fetch", "make_client",
+           "parse_feed", "user_agent"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,93 +60,65 @@ class FetchResult:
     error: str | None = None
     seconds: float = 0.0
     warnings: tuple[str, ...] = field(default=())
+    moved_to: str | None = None  # the new URL after permanent (301/308) redirects only
+    retry_after: str | None = None  # the raw Retry-After header of a 429/503
+    cache_control: str | None = None  # raw headers: ingest turns them into a next poll
+    expires: str | None = None
+    ttl_minutes: int | None = None  # the feed's own <ttl>
 
 
-def user_agent(contact_url: str) -> str:
-    return f"carnews/{__version__} (+{contact_url})"
-
-
-def make_client(
-    *, contact_url: str, timeout: float, connect_timeout: float, transport: Any = None
-) -> httpx.AsyncClient:
-    """The one HTTP client of a fetch run; tests pass a transport or point it at loopback."""
-    return httpx.AsyncClient(
-        headers={"User-Agent": user_agent(contact_url), "Accept": FEED_ACCEPT},
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        follow_redirects=True,
-        transport=transport,
+def result_from(request: FetchRequest, answer: HttpAnswer, **fields: Any) -> FetchResult:
+    """A FetchResult carrying everything the HTTP answer says about the next poll."""
+    if answer.error is not None:
+        outcome: Literal["ok", "not_modified", "error"] = "error"
+    elif answer.status == 304:
+        outcome = "not_modified"
+    else:
+        outcome = "ok"
+    base: dict[str, Any] = dict(
+        url=request.url,
+        outcome=outcome,
+        http_status=answer.status,
+        etag=answer.header("etag") if outcome == "ok" else request.etag,
+        last_modified=answer.header("last-modified") if outcome == "ok" else request.last_modified,
+        final_url=answer.final_url,
+        error=answer.error,
+        seconds=answer.seconds,
+        moved_to=answer.moved_to,
+        retry_after=answer.header("retry-after"),
+        cache_control=answer.header("cache-control"),
+        expires=answer.header("expires"),
     )
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise BodyTooLarge(f"body of {declared} bytes is over the {max_bytes}-byte cap")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise BodyTooLarge(f"body is over the {max_bytes}-byte cap")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    base.update(fields)
+    return FetchResult(**base)
 
 
 async def fetch(
     client: httpx.AsyncClient, request: FetchRequest, *, max_bytes: int, total_timeout: float
 ) -> FetchResult:
-    """Download and parse one source; every failure comes back as an ``error`` result."""
+    """Download and parse one feed; every failure comes back as an ``error`` result."""
+    answer = await get(
+        client,
+        request.url,
+        max_bytes=max_bytes,
+        total_timeout=total_timeout,
+        etag=request.etag,
+        last_modified=request.last_modified,
+    )
+    if not answer.ok or answer.status == 304:
+        return result_from(request, answer)
     started = time.perf_counter()
-    headers = {}
-    if request.etag:
-        headers["If-None-Match"] = request.etag
-    if request.last_modified:
-        headers["If-Modified-Since"] = request.last_modified
-    try:
-        async with asyncio.timeout(total_timeout):
-            async with client.stream("GET", request.url, headers=headers) as response:
-                if response.status_code == 304:
-                    return FetchResult(
-                        request.url, "not_modified", 304, request.etag, request.last_modified,
-                        seconds=time.perf_counter() - started,
-                    )  # fmt: skip
-                if response.status_code >= 400:
-                    return _error(request, f"HTTP {response.status_code}", started, response)
-                body = await _read_capped(response, max_bytes)
-    except TimeoutError:
-        return _error(request, f"no complete answer within {total_timeout:g} s", started)
-    except BodyTooLarge as exc:
-        return _error(request, str(exc), started)
-    except httpx.HTTPError as exc:
-        return _error(request, f"{type(exc).__name__}: {exc}".rstrip(": "), started)
-    parsed = parse_feed(body, str(response.url), dict(response.headers))
-    return FetchResult(
-        url=request.url,
+    headers = dict(answer.headers or {})
+    parsed = parse_feed(answer.body, answer.final_url or request.url, headers)
+    return result_from(
+        request,
+        answer,
         outcome="error" if parsed.error else "ok",
-        http_status=response.status_code,
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-        final_url=str(response.url),
         entries=parsed.entries,
         error=parsed.error,
-        seconds=time.perf_counter() - started,
         warnings=parsed.warnings,
-    )
-
-
-def _error(
-    request: FetchRequest, message: str, started: float, response: httpx.Response | None = None
-) -> FetchResult:
-    return FetchResult(
-        url=request.url,
-        outcome="error",
-        http_status=response.status_code if response is not None else None,
-        error=message,
-        seconds=time.perf_counter() - started,
+        ttl_minutes=parsed.ttl_minutes,
+        seconds=answer.seconds + time.perf_counter() - started,
     )
 
 
@@ -157,11 +128,16 @@ class ParsedFeed:
     entries: tuple[FetchedEntry, ...]
     error: str | None
     warnings: tuple[str, ...]
+    ttl_minutes: int | None = None
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
     """Parse feed bytes; a feed with no entries and a parse error is an error, else a warning."""
-    parsed = feedparser.parse(body, response_headers=headers or {})
+    # feedparser's own sanitizer is off: clean() sanitizes every body with an allow-list,
+    # and running two sanitizers doubled the cost of a poll.
+    parsed = feedparser.parse(
+        body, response_headers=headers or {}, sanitize_html=False, resolve_relative_uris=False
+    )
     entries = tuple(_entry(raw, url) for raw in parsed.entries)
     problem = parsed.get("bozo_exception")
     message = f"{type(problem).__name__}: {problem}" if problem else None
@@ -170,7 +146,10 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if not entries and not parsed.get("version"):
         return ParsedFeed("", (), "not a feed carnews can read (no RSS, Atom or RDF found)", ())
     title = plain_title(str(parsed.feed.get("title", "")))
-    return ParsedFeed(title, entries, None, (message,) if message else ())
+    ttl = str(parsed.feed.get("ttl", "")).strip()
+    return ParsedFeed(
+        title, entries, None, (message,) if message else (), int(ttl) if ttl.isdigit() else None
+    )
 
 
 def _body(raw: Any) -> tuple[str, str]:
@@ -194,22 +173,53 @@ def _published(raw: Any) -> datetime | None:
     return None
 
 
-def _entry(raw: Any, feed_url: str) -> FetchedEntry:
-    body, content_type = _body(raw)
-    link = strip_tracking(str(raw.get("link") or "").strip()) or None
-    content = clean(body, content_type=content_type, base_url=link or feed_url)
-    title = plain_title(str(raw.get("title") or "")) or content.text[:120] or "(untitled)"
-    guid = str(raw.get("id") or "").strip() or None
-    structured = [link or "", guid or "", str(raw.get("dc_identifier") or "")]
-    structured += [str(item.get("href", "")) for item in raw.get("links") or []]
+def build_entry(
+    *,
+    guid: str | None,
+    link: str | None,
+    title: str,
+    body: str,
+    content_type: str = "text/html",
+    published_at: datetime | None,
+    author: str | None = None,
+    base_url: str | None = None,
+    structured_ids: Iterable[str] = (),
+) -> FetchedEntry:
+    """Clean and identify one entry, whatever kind of source it came from.
+
+    ``structured_ids`` are the source's own identifier fields (a PMID, a DOI, an NCT
+    number, a guid): they name what the entry *is*, so they outrank the body.
+    """
+    link = strip_tracking(link.strip()) if link and link.strip() else None
+    content = clean(body, content_type=content_type, base_url=link or base_url)
+    title = plain_title(title) or content.text[:120] or "(untitled)"
+    guid = guid.strip() if guid and guid.strip() else None
+    structured = [link or "", guid or "", *structured_ids]
     return FetchedEntry(
         guid=guid,
         link=link,
         title=title,
-        author=str(raw.get("author") or "").strip() or None,
-        published_at=_published(raw),
+        author=author.strip() if author and author.strip() else None,
+        published_at=published_at,
         raw_html=body,
         clean_html=content.html,
         text=content.text,
         identifiers=find_identifiers(structured, content.html),
+    )
+
+
+def _entry(raw: Any, feed_url: str) -> FetchedEntry:
+    body, content_type = _body(raw)
+    identifiers = [str(raw.get("dc_identifier") or "")]
+    identifiers += [str(item.get("href", "")) for item in raw.get("links") or []]
+    return build_entry(
+        guid=str(raw.get("id") or ""),
+        link=str(raw.get("link") or ""),
+        title=str(raw.get("title") or ""),
+        body=body,
+        content_type=content_type,
+        published_at=_published(raw),
+        author=str(raw.get("author") or ""),
+        base_url=feed_url,
+        structured_ids=identifiers,
     )

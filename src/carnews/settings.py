@@ -145,7 +145,7 @@ class TemplateSettings:
     dir: str = setting("", "Folder of templates that override the built-in ones; empty: built-in.")
 
 
-SourceKind = Literal["feed"]
+SourceKind = Literal["feed", "pubmed", "clinicaltrials", "europepmc"]
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,14 @@ class SourceSettings:
 
     name: str = setting("", "Short unique name of the source.")
     url: str = setting("", "Feed URL (http or https).")
-    kind: SourceKind = setting("feed", "How the source is read: feed (RSS, Atom, RDF, JSON Feed).")
+    kind: SourceKind = setting(
+        "feed",
+        "feed (RSS, Atom, RDF, JSON Feed), pubmed (E-utilities), clinicaltrials (API v2) "
+        "or europepmc (REST search).",
+    )
+    query: str = setting(
+        "", "Search term for pubmed and europepmc sources (their url is the API endpoint)."
+    )
     interval_minutes: int = setting(60, "Least time between two polls.", minimum=1)
     weight: float = setting(1.0, "How much stories from this source count when ranking.", minimum=0)
     enabled: bool = setting(True, "A disabled source is kept but not polled.")
