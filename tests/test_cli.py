@@ -144,3 +144,41 @@ def test_every_command_is_documented_with_an_example() -> None:
     for path, sub in commands:
         assert f"`{path}" in readme, f"{path} missing from the README's command table"
         assert "Example:" in (getattr(sub, "help", "") or ""), f"{path} --help has no example"
+
+
+ENTRY_KEYS = {"id", "title", "link", "published", "html", "text"}
+
+
+def test_inspect_prints_entries_or_the_error_as_data(tmp_path: Path) -> None:
+    shown = json.loads(carnews(tmp_path, "inspect", str(FEEDS / "medrxiv.rdf"), "--json").stdout)
+    assert shown["status"] == "ok" and shown["error"] is None
+    assert len(shown["entries"]) == 6 and set(shown["entries"][0]) == ENTRY_KEYS
+    (tmp_path / "junk.xml").write_bytes(b"\x00not a feed")
+    for target in ("junk.xml", "missing.xml"):
+        result = carnews(tmp_path, "inspect", target, "--json")
+        assert result.returncode == 0, "a feed it cannot read is data, not a crash"
+        report = json.loads(result.stdout)
+        assert report["status"] == "error" and report["error"] and report["entries"] == []
+    with feed_server(FEEDS) as url:
+        remote = json.loads(carnews(tmp_path, "inspect", f"{url}/news.xml", "--json").stdout)
+    assert remote["status"] == "ok" and len(remote["entries"]) == 8
+    assert all("<script" not in entry["html"] for entry in remote["entries"])
+
+
+def test_sources_show_health_and_enable(tmp_path: Path) -> None:
+    from carnews.demo.servers import free_port
+
+    dead = free_port()
+    (tmp_path / "carnews.toml").write_text(
+        f"[fetch]\nmax_consecutive_errors = 1\n[[sources]]\nname = 'dead'\n"
+        f"url = 'http://127.0.0.1:{dead}/feed'\n"
+    )
+    fetched = json.loads(carnews(tmp_path, "fetch", "--json").stdout)
+    assert fetched["sources"][0]["outcome"] == "failing"
+    (row,) = json.loads(carnews(tmp_path, "sources", "--json").stdout)
+    assert (row["name"], row["health"], row["consecutive_errors"]) == ("dead", "failing", 1)
+    assert row["last_error"]
+    assert carnews(tmp_path, "sources", "enable", "dead").returncode == 0
+    (row,) = json.loads(carnews(tmp_path, "sources", "--json").stdout)
+    assert row["health"] == "ok"
+    assert_clean_failure(carnews(tmp_path, "sources", "enable", "nope"), "no source named 'nope'")

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,106 +14,16 @@ import pytest
 import carnews.demo
 from carnews.demo.servers import feed_server, free_port
 from carnews.fetch import FetchRequest, FetchResult, fetch, make_client
+from tests.scripted_http import Reply, Server, scripted_server
 
 CONTACT = "https://carnews.example/about"
 DEMO_FEEDS = Path(carnews.demo.__file__).parent / "feeds"
 
 
-# --- a loopback HTTP server whose every path is told what to answer ---------------------------
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before anything is sent
-    gzip: bool = False  # compress the body and say so in Content-Encoding
-    endless: bool = False  # after the headers, send chunks until the client hangs up
-    drip: float = 0.0  # with ``endless``: pause between small chunks
-
-
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]
-
-
-class Server:
-    def __init__(self) -> None:
-        self.routes: dict[str, list[Reply]] = {}
-        self.received: list[Received] = []
-        self.stopping = threading.Event()
-        self.base_url = ""
-
-    def serve(self, path: str, *replies: Reply) -> str:
-        """Answer ``path`` with ``replies`` in turn; the last one repeats. Returns its URL."""
-        self.routes[path] = list(replies)
-        return self.base_url + path
-
-    def next_reply(self, path: str) -> Reply:
-        replies = self.routes.get(path)
-        if not replies:
-            return Reply(404, b"no such feed")
-        return replies.pop(0) if len(replies) > 1 else replies[0]
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: ThreadingHTTPServer
-    state: Server
-
-    def do_GET(self) -> None:
-        state = self.state
-        state.received.append(Received(self.path, dict(self.headers.items())))
-        reply = state.next_reply(self.path)
-        if reply.delay and state.stopping.wait(reply.delay):
-            return
-        body = gzip.compress(reply.body) if reply.gzip else reply.body
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if reply.gzip:
-                self.send_header("Content-Encoding", "gzip")
-            if reply.endless:
-                self.end_headers()
-                self._send_forever(reply)
-                return
-            if "Content-Length" not in reply.headers:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def _send_forever(self, reply: Reply) -> None:
-        chunk = b"<!-- padding -->" * (1 if reply.drip else 4096)
-        self.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
-        while not self.state.stopping.is_set():
-            self.wfile.write(chunk)
-            if reply.drip:
-                self.wfile.flush()
-                self.state.stopping.wait(reply.drip)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests assert on what was received, not on the log."""
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
-    state = Server()
-    handler = type("BoundHandler", (Handler,), {"state": state})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with scripted_server() as state:
         yield state
-    finally:
-        state.stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ here touches the database; ``ingest`` stores what comes out.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,7 +110,11 @@ async def fetch(
         return result_from(request, answer)
     started = time.perf_counter()
     headers = dict(answer.headers or {})
-    parsed = parse_feed(answer.body, answer.final_url or request.url, headers)
+    # Parsing is CPU work: in a thread, a huge feed cannot freeze the event loop that
+    # also serves the web app and the other fetches.
+    parsed = await asyncio.to_thread(
+        parse_feed, answer.body, answer.final_url or request.url, headers
+    )
     return result_from(
         request,
         answer,

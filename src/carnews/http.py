@@ -152,13 +152,10 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
     return _http_date(value)
 
 
-def fresh_until(headers: httpx.Headers | None, now: datetime) -> datetime | None:
+def fresh_until(cache_control: str | None, expires: str | None, now: datetime) -> datetime | None:
     """How long the server says its answer stays fresh: max-age first, then Expires."""
-    if headers is None:
-        return None
-    for directive in headers.get("cache-control", "").split(","):
+    for directive in (cache_control or "").split(","):
         name, _, value = directive.strip().partition("=")
         if name.lower() in ("max-age", "s-maxage") and value.strip('"').isdigit():
             return now + timedelta(seconds=int(value.strip('"')))
-    expires = headers.get("expires")
     return _http_date(expires) if expires else None

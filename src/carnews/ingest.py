@@ -1,30 +1,37 @@
 """Ingest: poll the sources that are due and store what they published.
 
-The fetch stage's database side: configured sources are mirrored into the
-``sources`` table, each due source is fetched concurrently (one broken source
-never stops the others), and every entry is stored new, updated (same identity,
-new content) or unchanged. Running it twice stores nothing twice.
+The fetch stage's database side. Due sources are fetched concurrently, at
+most ``fetch.concurrency`` at once and ``fetch.per_host`` per host (one broken
+or slow source never stops the others), and every entry is stored new,
+updated (same identity, new content) or unchanged. Running it twice stores
+nothing twice. ``sources`` decides when each source is polled next.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
-from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, fetch, make_client
+from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, make_client
 from carnews.identify import canonical_key, content_hash, entry_guid
-from carnews.settings import Settings, SourceSettings
+from carnews.kinds import fetch_kind
+from carnews.settings import FetchSettings, Settings
+from carnews.sources import is_due, record_failure, record_success, sync_sources
 from carnews.storage import Database
-from carnews.storage.models import Entry, Source
+from carnews.storage.models import Entry, Source, SourceHealth
 
-MAX_BACKOFF_DOUBLINGS = 6
+Outcome = str  # "new" | "updated" | "unchanged" | "blocked"
 
 
 @dataclass(frozen=True)
@@ -35,29 +42,21 @@ class SourceReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    blocked: int = 0
     seconds: float = 0.0
     error: str | None = None
 
 
-async def sync_sources(db: Database, configured: Sequence[SourceSettings], now: datetime) -> None:
-    """Make the sources table match the config: add new ones, update changed fields."""
-    async with db.session() as session:
-        existing = {s.name: s for s in (await session.scalars(select(Source))).all()}
-        for config in configured:
-            source = existing.get(config.name)
-            if source is None:
-                source = Source(name=config.name, url=config.url, created_at=now)
-                session.add(source)
-            elif source.url != config.url:
-                source.url, source.etag, source.last_modified = config.url, None, None
-            source.kind = config.kind
-            source.interval_minutes = config.interval_minutes
-            source.weight = config.weight
-            source.enabled = config.enabled
-        configured_names = {config.name for config in configured}
-        for name, source in existing.items():
-            if name not in configured_names:
-                source.enabled = False
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def is_blocked(link: str | None, blocked: tuple[str, ...]) -> bool:
+    host = _host(link or "")
+    return any(host == domain or host.endswith("." + domain) for domain in blocked)
 
 
 async def ingest(
@@ -67,23 +66,43 @@ async def ingest(
     *,
     force: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    on_source_done: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
-    """Fetch every due source (every enabled one with ``force``) and store its entries."""
+    """Fetch every due source (every healthy one with ``force``) and store its entries."""
     now = clock()
     await sync_sources(db, settings.sources, now)
     async with db.session() as session:
         query = select(Source).where(Source.enabled.is_(True)).order_by(Source.id)
-        sources = [s for s in (await session.scalars(query)).all() if force or _due(s, now)]
-    limit = asyncio.Semaphore(settings.fetch.concurrency)
+        candidates = (await session.scalars(query)).all()
+        # --all polls every healthy source now; failing and gone ones wait for an operator.
+        sources = [
+            s for s in candidates if is_due(s, now) or (force and s.health == SourceHealth.OK)
+        ]
     options = settings.fetch
+    limit = asyncio.Semaphore(options.concurrency)
+    per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(options.per_host)
+    )
 
     async def one(client: httpx.AsyncClient, source: Source) -> SourceReport:
-        async with limit:
-            request = FetchRequest(source.url, source.etag, source.last_modified)
-            result = await fetch(
-                client, request, max_bytes=options.max_bytes, total_timeout=options.timeout_seconds
+        async with limit, per_host[_host(source.url)]:
+            started = time.perf_counter()  # waiting for a free slot is not the source's cost
+            result = await fetch_kind(
+                source.kind,
+                client,
+                FetchRequest(source.url, source.etag, source.last_modified),
+                query=source.query,
+                max_bytes=options.max_bytes,
+                total_timeout=options.timeout_seconds,
+                now=now,
+                window_days=options.first_fetch_window_days,
             )
-        return await _store(db, source.id, result, clock())
+            report = await store_result(db, source.id, result, clock(), options)
+            # The whole cost of the source, storing included, not just the HTTP exchange.
+            report = dataclasses.replace(report, seconds=time.perf_counter() - started)
+        if on_source_done is not None:
+            on_source_done(report)
+        return report
 
     async with make_client(
         contact_url=options.contact_url,
@@ -94,48 +113,53 @@ async def ingest(
         return list(await asyncio.gather(*(one(client, source) for source in sources)))
 
 
-def _due(source: Source, now: datetime) -> bool:
-    return source.next_check_at is None or source.next_check_at <= now
-
-
-async def _store(db: Database, source_id: int, result: FetchResult, now: datetime) -> SourceReport:
+async def store_result(
+    db: Database, source_id: int, result: FetchResult, now: datetime, options: FetchSettings
+) -> SourceReport:
     async with db.session() as session:
         source = await session.get_one(Source, source_id)
         source.last_checked_at = now
         source.last_status = result.http_status
         if result.outcome == "error":
-            source.consecutive_errors += 1
-            source.last_error = result.error
-            doublings = min(source.consecutive_errors, MAX_BACKOFF_DOUBLINGS)
-            source.next_check_at = now + timedelta(minutes=source.interval_minutes * 2**doublings)
+            record_failure(source, result, now, options.max_consecutive_errors)
+            # "failing" or "gone" says more than "error" when this failure changed the health.
+            outcome = "error" if source.health == SourceHealth.OK else source.health.value
             return SourceReport(
-                source.name, source.url, "error", seconds=result.seconds, error=result.error
+                source.name, source.url, outcome, seconds=result.seconds, error=result.error
             )
-        source.consecutive_errors = 0
-        source.last_error = None
-        source.last_success_at = now
-        source.etag, source.last_modified = result.etag, result.last_modified
-        source.next_check_at = now + timedelta(minutes=source.interval_minutes)
-        counts: dict[str, int] = {"new": 0, "updated": 0, "unchanged": 0}
+        first_poll = source.first_fetched_at is None
+        source.first_fetched_at = source.first_fetched_at or now
+        history_before = now - timedelta(days=options.first_fetch_window_days)
+        counts: dict[Outcome, int] = defaultdict(int)
         seen: set[str] = set()
         for fetched in result.entries:
-            outcome = await _store_entry(session, source, fetched, now, seen)
+            historic = first_poll and _older(fetched, history_before)
+            outcome = await _store_entry(session, source, fetched, now, seen, historic, options)
             counts[outcome] += 1
+        record_success(source, result, now)
         source.entries_seen += counts["new"]
         return SourceReport(
-            source.name,
-            source.url,
-            result.outcome,
-            new=counts["new"],
-            updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            seconds=result.seconds,
-        )
+            source.name, source.url, result.outcome, new=counts["new"],
+            updated=counts["updated"], unchanged=counts["unchanged"],
+            blocked=counts["blocked"], seconds=result.seconds,
+        )  # fmt: skip
+
+
+def _older(entry: FetchedEntry, moment: datetime) -> bool:
+    return entry.published_at is not None and entry.published_at < moment
 
 
 async def _store_entry(
-    session: AsyncSession, source: Source, fetched: FetchedEntry, now: datetime, seen: set[str]
-) -> str:
+    session: AsyncSession,
+    source: Source,
+    fetched: FetchedEntry,
+    now: datetime,
+    seen: set[str],
+    historic: bool,
+    options: FetchSettings,
+) -> Outcome:
+    if is_blocked(fetched.link, options.blocked_domains):
+        return "blocked"
     guid = entry_guid(fetched.guid, fetched.link, fetched.title, fetched.text)
     if guid in seen:  # a feed that repeats a guid: the first copy counts
         return "unchanged"
@@ -146,7 +170,7 @@ async def _store_entry(
     )
     if existing is not None and existing.content_hash == digest:
         return "unchanged"
-    entry = existing or Entry(source_id=source.id, guid=guid, fetched_at=now)
+    entry = existing or Entry(source_id=source.id, guid=guid, fetched_at=now, historic=historic)
     entry.canonical_key = canonical_key(fetched.identifiers, fetched.link, guid)
     entry.link = fetched.link
     entry.title = fetched.title
@@ -161,4 +185,5 @@ async def _store_entry(
         return "new"
     entry.updated_at = now
     entry.update_count += 1
+    entry.story_id = None  # detached, so curation judges its story again on the new content
     return "updated"

@@ -6,6 +6,7 @@ only stories no edition has yet, sending resumes from the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,9 +43,12 @@ async def gather(
     *,
     force: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    on_source_done: Callable[[SourceReport], None] | None = None,
 ) -> GatherReport:
     """Fetch due sources, then curate and explain whatever is new."""
-    sources = await ingest(db, settings, clock, force=force, transport=transport)
+    sources = await ingest(
+        db, settings, clock, force=force, transport=transport, on_source_done=on_source_done
+    )
     curation = await curate_new_entries(db, knowledge(settings.curate.threshold), clock)
     return GatherReport(sources, curation)
 

@@ -89,6 +89,17 @@ class FetchSettings:
     connect_timeout_seconds: float = setting(5.0, "Time to open a connection.", minimum=0.1)
     max_bytes: int = setting(10_000_000, "Largest feed body accepted, in bytes.", minimum=1024)
     concurrency: int = setting(8, "Sources fetched at the same time.", minimum=1)
+    per_host: int = setting(2, "Sources fetched at the same time from one host.", minimum=1)
+    max_consecutive_errors: int = setting(
+        10, "Failures in a row after which a source is marked failing and left alone.", minimum=1
+    )
+    first_fetch_window_days: int = setting(
+        30, "On a source's first poll, older entries are kept as history, not news.", minimum=1
+    )
+    blocked_domains: tuple[str, ...] = setting(
+        ("visualfoodie.com", "winenfood.com", "eatsip365.com", "noahai.co", "miraitalk.com"),
+        "Entries linking to these domains (content farms) are dropped.",
+    )
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,8 @@ def source_specs() -> list[SettingSpec]:
 def _describe(kind: Any) -> str:
     if typing.get_origin(kind) is Literal:
         return "one of " + ", ".join(repr(c) for c in typing.get_args(kind))
+    if kind == tuple[str, ...]:
+        return "a list of text (comma-separated in the environment)"
     names = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
     names.update({Path: "a path", Secret: "a secret (environment only)"})
     return names.get(kind, str(kind))
@@ -296,6 +309,12 @@ def _coerce(spec: SettingSpec, raw: object, origin: str) -> Any:
         if not isinstance(raw, str):
             raise bad()
         value = kind(raw)
+    elif kind == tuple[str, ...]:
+        if isinstance(raw, str):
+            raw = [part.strip() for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            raise bad()
+        value = tuple(raw)
     else:  # pragma: no cover - a new setting type needs a branch here
         raise TypeError(f"no coercion for {kind}")
     if spec.minimum is not None and value < spec.minimum:
@@ -475,5 +494,5 @@ def effective_values(settings: Settings) -> list[tuple[SettingSpec, str]]:
     rows = []
     for spec in all_specs():
         value = getattr(getattr(settings, spec.section), spec.name)
-        rows.append((spec, str(value)))
+        rows.append((spec, ", ".join(value) if isinstance(value, tuple) else str(value)))
     return rows

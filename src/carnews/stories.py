@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -63,15 +63,10 @@ async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -
 
 
 async def _pending_entries(session: AsyncSession) -> list[Entry]:
+    # New entries, and updated ones (ingest detaches those from their story).
     query = (
         select(Entry)
-        .outerjoin(Story, Entry.story_id == Story.id)
-        .where(
-            or_(
-                Entry.story_id.is_(None),
-                Entry.updated_at > Story.updated_at,
-            )
-        )
+        .where(Entry.historic.is_(False), Entry.story_id.is_(None))
         .options(selectinload(Entry.source))
         .order_by(Entry.id)
     )

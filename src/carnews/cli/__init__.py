@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import editions, subscribers
+from carnews.cli import editions, sources, subscribers
 from carnews.cli.common import (
     Options,
     console,
@@ -41,7 +41,9 @@ config_app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(editions.app, name="edition")
 app.add_typer(subscribers.app, name="subscribers")
+app.add_typer(sources.app, name="sources")
 editions.register_send(app)
+sources.register_inspect(app)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
@@ -125,12 +127,16 @@ def fetch(
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        report = await gather(db, settings, now, force=all_)
         if json_:
-            print_json(report)
+            print_json(await gather(db, settings, now, force=all_))
             return
+        from rich.progress import Progress
         from rich.table import Table
 
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Fetching", total=len(settings.sources) or None)
+            report = await gather(db, settings, now, force=all_,
+                                  on_source_done=lambda _: progress.advance(task))  # fmt: skip
         table = Table("source", "status", "new", "updated", "unchanged", "time", "error")
         for row in report.sources:
             table.add_row(row.name, row.outcome, str(row.new), str(row.updated),

@@ -28,6 +28,8 @@ def _toml_value(spec: SettingSpec) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
     return json.dumps(str(value))
 
 

@@ -71,6 +71,12 @@ class SubscriberStatus(enum.StrEnum):
     COMPLAINED = "complained"
 
 
+class SourceHealth(enum.StrEnum):
+    OK = "ok"
+    FAILING = "failing"  # too many errors in a row: left alone until an operator enables it
+    GONE = "gone"  # answered 410 Gone
+
+
 class DeliveryState(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
@@ -89,8 +95,15 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # ``url`` is where the source lives now (it follows permanent redirects);
+    # ``config_url`` is what carnews.toml says, so a config change is noticed.
     url: Mapped[str] = mapped_column(Text)
+    config_url: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), default="feed")
+    query: Mapped[str] = mapped_column(Text, default="")
+    health: Mapped[SourceHealth] = mapped_column(
+        _enum(SourceHealth, "source_health"), default=SourceHealth.OK
+    )
     interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     enabled: Mapped[bool] = mapped_column(default=True)
@@ -102,6 +115,7 @@ class Source(Base):
     last_checked_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     next_check_at: Mapped[datetime | None]
+    first_fetched_at: Mapped[datetime | None]
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
 
@@ -132,6 +146,8 @@ class Entry(Base):
     fetched_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
     update_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Published before the source's first poll window: stored, but not news.
+    historic: Mapped[bool] = mapped_column(default=False)
 
     source: Mapped[Source] = relationship(back_populates="entries")
     story: Mapped[Story | None] = relationship(back_populates="entries")
