@@ -23,6 +23,8 @@ from carnews.clean import clean, plain_title, strip_tracking
 from carnews.http import HttpAnswer, get, make_client, user_agent
 from carnews.identify import Identifiers, find_identifiers
 
+THREAD_PARSE_BYTES = 512 * 1024
+
 __all__ = ["FetchRequest", "FetchResult", "FetchedEntry", "build_entry", "fetch", "make_client",
            "parse_feed", "user_agent"]  # fmt: skip
 
@@ -110,11 +112,13 @@ async def fetch(
         return result_from(request, answer)
     started = time.perf_counter()
     headers = dict(answer.headers or {})
-    # Parsing is CPU work: in a thread, a huge feed cannot freeze the event loop that
-    # also serves the web app and the other fetches.
-    parsed = await asyncio.to_thread(
-        parse_feed, answer.body, answer.final_url or request.url, headers
-    )
+    url = answer.final_url or request.url
+    if len(answer.body) > THREAD_PARSE_BYTES:
+        # A huge feed is parsed in a thread, so it cannot freeze the event loop that also
+        # serves the web app and the other fetches; small ones are cheaper parsed inline.
+        parsed = await asyncio.to_thread(parse_feed, answer.body, url, headers)
+    else:
+        parsed = parse_feed(answer.body, url, headers)
     return result_from(
         request,
         answer,

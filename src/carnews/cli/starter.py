@@ -6,19 +6,49 @@ import json
 
 from carnews.settings import SettingSpec, all_specs
 
-# Real feeds for a deployed instance (see docs/sources.md); the demo uses bundled copies.
+# Real sources for a deployed instance (URL formats in shared/domain.md); the demo uses
+# bundled copies. Each row: name, kind, url, query, interval in minutes, weight.
+CAR_T_TERMS = (
+    '("CAR T"[tiab] OR "CAR-T"[tiab] OR "chimeric antigen receptor"[tiab] OR "CAR-NK"[tiab] '
+    'OR "T-cell engager"[tiab] OR teclistamab[tiab] OR blinatumomab[tiab])'
+)
+DISEASE_TERMS = (
+    '(lupus[tiab] OR "systemic sclerosis"[tiab] OR scleroderma[tiab] OR myositis[tiab] '
+    'OR dermatomyositis[tiab] OR antisynthetase[tiab] OR "rheumatoid arthritis"[tiab] '
+    'OR "myasthenia gravis"[tiab] OR "multiple sclerosis"[tiab] OR NMOSD[tiab] '
+    "OR vasculitis[tiab] OR ANCA[tiab] OR autoimmun*[tiab])"
+)
+EUROPE_PMC_QUERY = (
+    '("CAR T" OR "CAR-T" OR "chimeric antigen receptor") AND (lupus OR "systemic sclerosis" '
+    'OR myositis OR "rheumatoid arthritis" OR "myasthenia gravis" OR "multiple sclerosis" '
+    "OR vasculitis OR autoimmune)"
+)
+CT_GOV = "https://clinicaltrials.gov/api/v2/studies?query.intr=CAR-T&query.cond="
+TRIAL_CONDITIONS = [
+    ("lupus", "Systemic+Lupus+Erythematosus"),
+    ("systemic-sclerosis", "Systemic+Sclerosis"),
+    ("myositis", "Myositis"),
+    ("rheumatoid-arthritis", "Rheumatoid+Arthritis"),
+    ("myasthenia-gravis", "Myasthenia+Gravis"),
+    ("multiple-sclerosis", "Multiple+Sclerosis"),
+    ("vasculitis", "ANCA+Associated+Vasculitis"),
+    ("nmosd", "Neuromyelitis+Optica"),
+]
 STARTER_SOURCES = [
-    ("pubmed-car-t-autoimmune", "https://pubmed.ncbi.nlm.nih.gov/rss/search/REPLACE-WITH-YOUR-SAVED-SEARCH-KEY/?limit=50", 360, 1.5),
-    ("ctgov-lupus-car-t", "https://clinicaltrials.gov/api/rss?cond=Systemic+Lupus+Erythematosus&intr=CAR-T&dateField=StudyFirstPostDate", 720, 1.2),
-    ("ctgov-sclerosis-car-t", "https://clinicaltrials.gov/api/rss?cond=Systemic+Sclerosis&intr=CAR-T&dateField=StudyFirstPostDate", 720, 1.2),
-    ("ctgov-myositis-car-t", "https://clinicaltrials.gov/api/rss?cond=Myositis&intr=CAR-T&dateField=StudyFirstPostDate", 720, 1.2),
-    ("medrxiv-all", "https://connect.medrxiv.org/medrxiv_xml.php?subject=all", 720, 0.8),
-    ("frontiers-immunology", "https://www.frontiersin.org/journals/immunology/rss", 720, 1.0),
-    ("lancet-rheumatology", "https://www.thelancet.com/rssfeed/lanrhe_online.xml", 720, 1.3),
-    ("nature-medicine", "https://www.nature.com/nm.rss", 720, 1.3),
-    ("fda-press", "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml", 720, 1.0),
-    ("ema-news", "https://www.ema.europa.eu/en/news.xml", 720, 1.0),
-    ("google-news-car-t-autoimmune", "https://news.google.com/rss/search?q=%22CAR-T%22+(lupus+OR+scleroderma+OR+myositis+OR+%22myasthenia+gravis%22)+-lymphoma+-myeloma+when:7d&hl=en-US&gl=US&ceid=US:en", 180, 0.6),
+    ("pubmed-car-t-autoimmune", "pubmed", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", f"{CAR_T_TERMS} AND {DISEASE_TERMS}", 360, 1.5),
+    ("europepmc-car-t-autoimmune", "europepmc", "https://www.ebi.ac.uk/europepmc/webservices/rest/search", EUROPE_PMC_QUERY, 720, 1.2),
+    *[(f"trials-{name}", "clinicaltrials", CT_GOV + condition, "", 720, 1.2) for name, condition in TRIAL_CONDITIONS],
+    ("medrxiv-all", "feed", "https://connect.medrxiv.org/medrxiv_xml.php?subject=all", "", 720, 0.8),
+    ("biorxiv-immunology", "feed", "https://connect.biorxiv.org/biorxiv_xml.php?subject=immunology", "", 720, 0.6),
+    ("frontiers-immunology", "feed", "https://www.frontiersin.org/journals/immunology/rss", "", 720, 1.0),
+    ("lancet-rheumatology", "feed", "https://www.thelancet.com/rssfeed/lanrhe_online.xml", "", 720, 1.3),
+    ("nature-medicine", "feed", "https://www.nature.com/nm.rss", "", 720, 1.3),
+    ("nejm-original-articles", "feed", "https://www.nejm.org/action/showFeed?jc=nejmoa&type=etoc&feed=rss", "", 720, 1.3),
+    ("annals-rheumatic-diseases", "feed", "https://ard.bmj.com/rss/ahead.xml", "", 720, 1.2),
+    ("arthritis-rheumatology", "feed", "https://onlinelibrary.wiley.com/feed/23265205/most-recent", "", 720, 1.2),
+    ("fda-press", "feed", "https://www.fda.gov/about-fda/contact-fda/stay-informed/rss-feeds/press-releases/rss.xml", "", 720, 1.0),
+    ("ema-news", "feed", "https://www.ema.europa.eu/en/news.xml", "", 720, 1.0),
+    ("google-news-car-t-autoimmune", "feed", "https://news.google.com/rss/search?q=(%22CAR-T%22+OR+%22CAR+T%22)+(lupus+OR+scleroderma+OR+myositis+OR+%22myasthenia+gravis%22+OR+%22multiple+sclerosis%22+OR+vasculitis)+-lymphoma+-myeloma+when:7d&hl=en-US&gl=US&ceid=US:en", "", 180, 0.6),
 ]  # fmt: skip
 
 
@@ -52,17 +82,16 @@ def starter_config() -> str:
             lines.append(f"# {spec.name} = {_toml_value(spec)}")
     lines += [
         "",
-        '# Sources: one [[sources]] table each. kind = "feed" reads RSS, Atom, RDF, JSON Feed.',
+        "# Sources: one [[sources]] table each. kind: feed (RSS, Atom, RDF, JSON Feed),",
+        "# pubmed and europepmc (url = API endpoint, query = search), clinicaltrials (API v2 URL).",
+        "# Entries linking to fetch.blocked_domains (content farms) are dropped.",
     ]
-    for name, url, minutes, weight in STARTER_SOURCES:
-        lines += [
-            "",
-            "[[sources]]",
-            f"name = {json.dumps(name)}",
-            f"url = {json.dumps(url)}",
-            f"interval_minutes = {minutes}",
-            f"weight = {weight}",
-        ]
+    for name, kind, url, query, minutes, weight in STARTER_SOURCES:
+        lines += ["", "[[sources]]", f"name = {json.dumps(name)}", f"kind = {json.dumps(kind)}"]
+        lines.append(f"url = {json.dumps(url)}")
+        if query:
+            lines.append(f"query = {json.dumps(query)}")
+        lines += [f"interval_minutes = {minutes}", f"weight = {weight}"]
     return "\n".join(lines) + "\n"
 
 

@@ -6,8 +6,10 @@ back a ``Database`` whose ``session()`` is the only way the stages touch data.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +28,26 @@ from carnews.storage.migrate import upgrade_to_head
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # carnews issues BEGIN itself (below), so the driver must not start transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the web app read while a send writes; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives any crash of carnews itself (a killed send included);
+    # only a power cut may undo the very last commits. FULL costs an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """SQLite has one writer: take the write lock at BEGIN, where busy_timeout waits for it.
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another writer committed in between; IMMEDIATE waits its turn instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -60,6 +76,7 @@ def create_engine(url: str) -> AsyncEngine:
                 ) from None
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     if backend == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
@@ -72,10 +89,16 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
+_in_session: ContextVar[bool] = ContextVar("carnews_in_session", default=False)
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer. Taking turns here, in asyncio, is fair and has no time
+        # limit; taking turns inside SQLite ends in "database is locked" under load.
+        self._turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -84,8 +107,18 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        if self._turn is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        if _in_session.get():
+            raise RuntimeError("a SQLite session was opened inside another: it would deadlock")
+        async with self._turn, self._sessions() as session, session.begin():
+            token = _in_session.set(True)
+            try:
+                yield session
+            finally:
+                _in_session.reset(token)
 
     async def close(self) -> None:
         await self.engine.dispose()
