@@ -24,8 +24,8 @@ import pysbd
 from carnews.errors import ConfigError
 
 __all__ = [
-    "Explanation", "GlossaryTerm", "explain", "fk_grade", "load_glossary", "smog_grade",
-    "split_sentences", "summarise", "syllables", "what_it_means",
+    "Explanation", "GlossaryTerm", "explain", "explain_summary", "fk_grade", "load_glossary",
+    "smog_grade", "split_sentences", "summarise", "syllables", "what_it_means",
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------- glossary
@@ -356,6 +356,10 @@ class Explanation:
     fk_grade: float
     terms: tuple[GlossaryTerm, ...]
     unexplained_terms: tuple[str, ...]
+    # Which backend wrote the summary, and why a configured one was passed over:
+    # the editor sees both, so a silent fallback to "extractive" is never silent.
+    backend: str = "extractive"
+    warnings: tuple[str, ...] = ()
 
 
 def explain(
@@ -368,12 +372,30 @@ def explain(
 ) -> Explanation:
     """Summarise ``text``, frame it, grade it and list the jargon it uses."""
     summary = summarise(title, text)
+    return explain_summary(title, summary, evidence=evidence, patients=patients, glossary=glossary)
+
+
+def explain_summary(
+    title: str,
+    summary: str,
+    *,
+    evidence: str,
+    patients: int | None,
+    glossary: tuple[GlossaryTerm, ...],
+    backend: str = "extractive",
+) -> Explanation:
+    """Frame, grade and list the jargon of a summary, whichever backend wrote it.
+
+    One place builds every :class:`Explanation`, so an LLM summary is graded and
+    glossed exactly as an extractive one is, and its framing never comes from the model.
+    """
     return Explanation(
         summary=summary,
         what_it_means=what_it_means(evidence, patients),
         fk_grade=fk_grade(summary),
         terms=_terms_used(f"{title}\n{summary}", glossary),
         unexplained_terms=_unexplained(summary, glossary),
+        backend=backend,
     )
 
 

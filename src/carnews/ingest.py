@@ -253,6 +253,8 @@ def _store_entry(
         return "unchanged"
     entry = existing or Entry(source_id=source.id, guid=guid, fetched_at=now, historic=historic)
     entry.canonical_key = canonical_key(fetched.identifiers, fetched.link, guid)
+    ids = fetched.identifiers
+    entry.doi, entry.pmid, entry.nct = ids.doi, ids.pmid, ids.nct
     entry.link = fetched.link
     entry.title = fetched.title
     entry.author = fetched.author

@@ -7,7 +7,7 @@ only stories no edition has yet, sending resumes from the ledger.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import httpx
@@ -16,18 +16,39 @@ from sqlalchemy import select
 from carnews.clock import Clock
 from carnews.curate import load_lexicon
 from carnews.edition import DraftResult, draft_edition
-from carnews.explain import load_glossary
+from carnews.explain import Explanation, GlossaryTerm, load_glossary
+from carnews.explain_llm import LlmConfig, explain_with_llm
 from carnews.ingest import SourceReport, ingest
-from carnews.settings import Settings
+from carnews.settings import ExplainSettings, Settings
 from carnews.storage import Database
 from carnews.storage.models import Edition, EditionState
-from carnews.stories import CurationReport, Knowledge, curate_new_entries
+from carnews.stories import (
+    CurationReport,
+    Explainer,
+    Knowledge,
+    curate_new_entries,
+    extractive_explainer,
+)
 
 
 @lru_cache(maxsize=4)
 def knowledge(threshold: float) -> Knowledge:
     """Lexicon and glossary are read once per process: they are data files, not state."""
-    return Knowledge(lexicon=load_lexicon(), glossary=load_glossary(), threshold=threshold)
+    glossary = load_glossary()
+    return Knowledge(load_lexicon(), glossary, threshold, extractive_explainer(glossary))
+
+
+def llm_explainer(
+    client: httpx.AsyncClient, settings: ExplainSettings, glossary: tuple[GlossaryTerm, ...]
+) -> Explainer:
+    """The optional LLM backend; it falls back to the extractive summary on any doubt."""
+    config = LlmConfig.from_settings(settings)
+
+    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+        return await explain_with_llm(client, config, title=title, text=text, evidence=evidence,
+                                      patients=patients, glossary=glossary)  # fmt: skip
+
+    return explainer
 
 
 @dataclass(frozen=True)
@@ -49,7 +70,13 @@ async def gather(
     sources = await ingest(
         db, settings, clock, force=force, transport=transport, on_source_done=on_source_done
     )
-    curation = await curate_new_entries(db, knowledge(settings.curate.threshold), clock)
+    known = knowledge(settings.curate.threshold)
+    if settings.explain.backend != "llm":
+        curation = await curate_new_entries(db, known, clock)
+        return GatherReport(sources, curation)
+    async with httpx.AsyncClient(transport=transport) as client:
+        explainer = llm_explainer(client, settings.explain, known.glossary)
+        curation = await curate_new_entries(db, replace(known, explainer=explainer), clock)
     return GatherReport(sources, curation)
 
 

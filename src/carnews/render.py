@@ -65,6 +65,7 @@ class StoryView:
     evidence: str
     sources: tuple[str, ...]
     terms: tuple[TermView, ...] = ()
+    unexplained: tuple[str, ...] = ()  # jargon with no glossary entry, for the editor
 
 
 @dataclass(frozen=True)

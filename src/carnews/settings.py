@@ -112,6 +112,20 @@ class CurateSettings:
 
 
 @dataclass(frozen=True)
+class ExplainSettings:
+    backend: Literal["extractive", "llm"] = setting(
+        "extractive",
+        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API).",
+    )
+    llm_url: str = setting(
+        "", "Base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1."
+    )
+    llm_model: str = setting("", "Model name sent to the API.")
+    llm_api_key: Secret = setting(Secret(""), "API key for the LLM backend (environment only).")
+    llm_timeout_seconds: float = setting(60.0, "Time one LLM answer may take.", minimum=1)
+
+
+@dataclass(frozen=True)
 class EditionSettings:
     lookback_days: int = setting(
         14, "A draft takes stories published this many days back.", minimum=1
@@ -184,6 +198,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     curate: CurateSettings = field(default_factory=CurateSettings)
+    explain: ExplainSettings = field(default_factory=ExplainSettings)
     edition: EditionSettings = field(default_factory=EditionSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

@@ -1,23 +1,26 @@
 """Stories: run curate and explain over stored entries and save the results.
 
-The database side of the curate and explain stages. Entries that share a
-canonical key (DOI, PMID, NCT number, URL) become one Story; each story is
+The database side of the curate and explain stages. Entries about the same
+thing become one Story (``dedupe`` decides: shared DOI, PMID, NCT number or URL,
+or the same title in other words); each story is
 judged on its strongest entry, and the kept ones get a plain-language summary.
 Dropped stories are kept too, with their reasons, so an editor can see why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from carnews.clock import Clock
 from carnews.curate import Lexicon, Verdict, classify, rank_score
-from carnews.explain import GlossaryTerm, explain
+from carnews.dedupe import WINDOW, Candidate, StoryIndex
+from carnews.explain import Explanation, GlossaryTerm, explain, smog_grade
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
 
@@ -27,6 +30,11 @@ class CurationReport:
     kept: tuple[tuple[int, str], ...]
     dropped: tuple[tuple[int, str, str], ...]  # id, title, main reason
     merged_entries: int
+    warnings: tuple[str, ...] = ()  # e.g. an LLM summary refused and replaced
+
+
+# (title, text, evidence, patients) -> explanation: offline by default, an LLM if configured.
+Explainer = Callable[[str, str, str, int | None], Awaitable[Explanation]]
 
 
 @dataclass(frozen=True)
@@ -36,30 +44,51 @@ class Knowledge:
     lexicon: Lexicon
     glossary: tuple[GlossaryTerm, ...]
     threshold: float
+    explainer: Explainer
+
+
+def extractive_explainer(glossary: tuple[GlossaryTerm, ...]) -> Explainer:
+    """The offline default: sentences from the source, framed, graded and glossed."""
+
+    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+        return explain(title, text, evidence=evidence, patients=patients, glossary=glossary)
+
+    return explainer
 
 
 async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -> CurationReport:
     """Attach every new or changed entry to its story and (re)judge those stories."""
     now = clock()
-    kept: list[tuple[int, str]] = []
-    dropped: list[tuple[int, str, str]] = []
     async with db.session() as session:
         pending = await _pending_entries(session)
-        keys = sorted({entry.canonical_key for entry in pending})
-        for key in keys:
-            story = await _story_for(session, key, now)
-            for entry in pending:
-                if entry.canonical_key == key:
-                    entry.story = story
-            await session.flush()
-            await session.refresh(story, ["entries"])
-            _judge(story, knowledge, now)
-            if story.relevant:
-                kept.append((story.id, story.title))
-            else:
-                dropped.append((story.id, story.title, _main_reason(story)))
-        merged = len(pending) - len(keys)
-    return CurationReport(tuple(kept), tuple(dropped), merged)
+        index = await _index_for(session, pending)
+        touched: set[int] = set()
+        created = 0
+        for entry in pending:
+            candidate = _candidate(entry)
+            story_id = index.find(candidate)
+            if story_id is None:
+                story = Story(canonical_key=entry.canonical_key, title=entry.title, created_at=now)
+                session.add(story)
+                await session.flush()
+                story_id, created = story.id, created + 1
+            entry.story_id = story_id
+            index.add(story_id, candidate)
+            touched.add(story_id)
+        await session.flush()
+        stories = await _with_entries(session, sorted(touched))
+        warnings: list[str] = []
+        for story in stories:
+            primary = _judge(story, knowledge, now)
+            if primary is not None:
+                explanation = await knowledge.explainer(
+                    primary.title, primary.text, story.evidence, story.patients
+                )
+                _apply_explanation(story, explanation)
+                warnings += [f"{story.title}: {w}" for w in explanation.warnings]
+    kept = tuple((s.id, s.title) for s in stories if s.relevant)
+    dropped = tuple((s.id, s.title, _main_reason(s)) for s in stories if not s.relevant)
+    return CurationReport(kept, dropped, len(pending) - created, tuple(warnings))
 
 
 async def _pending_entries(session: AsyncSession) -> list[Entry]:
@@ -67,21 +96,64 @@ async def _pending_entries(session: AsyncSession) -> list[Entry]:
     query = (
         select(Entry)
         .where(Entry.historic.is_(False), Entry.story_id.is_(None))
-        .options(selectinload(Entry.source))
-        .order_by(Entry.id)
+        .order_by(Entry.published_at, Entry.id)
     )
     return list((await session.scalars(query)).all())
 
 
-async def _story_for(session: AsyncSession, key: str, now: datetime) -> Story:
-    story = await session.scalar(select(Story).where(Story.canonical_key == key))
-    if story is None:
-        story = Story(canonical_key=key, title="", created_at=now)
-        session.add(story)
-    return story
+def _candidate(entry: Entry) -> Candidate:
+    return Candidate(entry.doi, entry.pmid, entry.nct, entry.canonical_key, entry.title,
+                     entry.text, entry.published_at)  # fmt: skip
 
 
-def _judge(story: Story, knowledge: Knowledge, now: datetime) -> None:
+async def _index_for(session: AsyncSession, pending: list[Entry]) -> StoryIndex:
+    """Only the stories the pending entries could join: same identifiers, or near in time."""
+    index = StoryIndex()
+    keys = {e.canonical_key for e in pending}
+    # A story keeps its key even while its only entry is detached for an update.
+    for known_id, known_key in await session.execute(
+        select(Story.id, Story.canonical_key).where(Story.canonical_key.in_(keys))
+    ):
+        index.by_key[known_key] = known_id
+    conditions: list[ColumnElement[bool]] = [
+        column.in_(values)
+        for column, values in (
+            (Entry.doi, {e.doi for e in pending if e.doi}),
+            (Entry.pmid, {e.pmid for e in pending if e.pmid}),
+            (Entry.nct, {e.nct for e in pending if e.nct}),
+            (Entry.canonical_key, keys),
+        )
+        if values
+    ]
+    dates = [e.published_at for e in pending if e.published_at is not None]
+    if dates:
+        conditions.append(Entry.published_at >= min(dates) - WINDOW)
+    if not conditions:
+        return index
+    columns = (Entry.story_id, Entry.doi, Entry.pmid, Entry.nct, Entry.canonical_key,
+               Entry.title, Entry.published_at)  # fmt: skip
+    query = select(*columns).where(Entry.story_id.is_not(None), or_(*conditions))
+    for story_id, doi, pmid, nct, key, title, published in await session.execute(
+        query.order_by(Entry.id)
+    ):
+        if story_id is not None:
+            index.add(story_id, Candidate(doi, pmid, nct, key, title, "", published))
+    return index
+
+
+async def _with_entries(session: AsyncSession, story_ids: list[int]) -> list[Story]:
+    query = (
+        select(Story)
+        .where(Story.id.in_(story_ids))
+        .options(selectinload(Story.entries).selectinload(Entry.source))
+        .order_by(Story.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def _judge(story: Story, knowledge: Knowledge, now: datetime) -> Entry | None:
+    """Classify, tag and rank a story; return the entry to explain it from, if it is kept."""
     verdicts = [
         (classify(e.title, e.text, lexicon=knowledge.lexicon, threshold=knowledge.threshold), e)
         for e in story.entries
@@ -102,18 +174,17 @@ def _judge(story: Story, knowledge: Knowledge, now: datetime) -> None:
     story.updated_at = now
     if not verdict.relevant:
         story.summary, story.what_it_means, story.terms_explained = "", "", []
-        return
-    explanation = explain(
-        primary.title,
-        primary.text,
-        evidence=verdict.evidence,
-        patients=verdict.patients,
-        glossary=knowledge.glossary,
-    )
+        return None
+    return primary
+
+
+def _apply_explanation(story: Story, explanation: Explanation) -> None:
     story.summary = explanation.summary
     story.what_it_means = explanation.what_it_means
     story.fk_grade = explanation.fk_grade
+    story.smog_grade = smog_grade(explanation.summary)
     story.terms_explained = [{"term": t.term, "plain": t.plain} for t in explanation.terms]
+    story.unexplained_terms = list(explanation.unexplained_terms)
 
 
 def _apply_verdict(story: Story, verdict: Verdict) -> None:

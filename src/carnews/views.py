@@ -6,8 +6,11 @@ stored rows into it, for the email, the archive, the feed and the web app alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carnews.explain import fk_grade, smog_grade
 from carnews.render import EditionView, StoryView, TermView, build_view
 from carnews.storage.models import Edition
 from carnews.stories import sources_of
@@ -31,6 +34,7 @@ async def edition_view(
             evidence=item.story.evidence,
             sources=tuple(sources.get(item.story_id, [])),
             terms=tuple(TermView(t["term"], t["plain"]) for t in item.story.terms_explained),
+            unexplained=tuple(item.story.unexplained_terms),
         )
         for item in items
     ]
@@ -42,4 +46,26 @@ async def edition_view(
         site_title=site_title,
         base_url=base_url,
         stories=stories,
+    )
+
+
+@dataclass(frozen=True)
+class ReadingGrades:
+    """What the editor sees: how hard each summary and the whole issue are to read."""
+
+    stories: dict[int, tuple[float, float]]  # story id -> (Flesch-Kincaid, SMOG) of its summary
+    edition_fk: float  # the newsletter as a reader gets it: intro, summaries, glossary
+    edition_smog: float
+
+
+def reading_grades(view: EditionView) -> ReadingGrades:
+    parts = [view.intro]
+    for story in view.stories:
+        parts += [story.summary, story.what_it_means]
+    parts += [f"{term.term}: {term.plain}" for term in view.glossary]
+    whole = "\n\n".join(part for part in parts if part)
+    return ReadingGrades(
+        stories={s.story_id: (fk_grade(s.summary), smog_grade(s.summary)) for s in view.stories},
+        edition_fk=fk_grade(whole),
+        edition_smog=smog_grade(whole),
     )

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import editions, sources, subscribers
+from carnews.cli import contracts, editions, sources, subscribers
 from carnews.cli.common import (
     Options,
     console,
@@ -44,6 +44,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(sources.app, name="sources")
 editions.register_send(app)
 sources.register_inspect(app)
+contracts.register(app, lambda ctx: options(ctx).settings().curate.threshold)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
@@ -145,6 +146,8 @@ def fetch(
         console.print(
             f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
         )
+        for warning in report.curation.warnings:
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
     with_database(ctx, work)
 

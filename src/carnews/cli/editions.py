@@ -15,7 +15,7 @@ from carnews.publish import publish
 from carnews.render import render_email
 from carnews.settings import Settings
 from carnews.storage import Database
-from carnews.views import edition_view
+from carnews.views import edition_view, reading_grades
 
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -59,19 +59,28 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip
             state, approved_by = edition.state.value, edition.approved_by
+        grades = reading_grades(view)
         if json_:
-            print_json({"state": state, "approved_by": approved_by, "edition": view})
+            print_json({"state": state, "approved_by": approved_by, "edition": view,
+                        "reading_grades": grades})  # fmt: skip
             return
         approval = f", approved by {approved_by}" if approved_by else ""
         console.print(f"[bold]{view.title}[/]  ({state}{approval})")
+        console.print(f"Reading grade of the whole issue: FK {grades.edition_fk:.1f}, "
+                      f"SMOG {grades.edition_smog:.1f} (aim for 8 or lower)")  # fmt: skip
         for position, story in enumerate(view.stories, start=1):
             console.print(
                 f"\n[bold]{position}. {story.headline}[/]  [dim]story {story.story_id}[/]"
             )
-            tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources)]
+            fk, smog = grades.stories[story.story_id]
+            tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources),
+                    f"FK {fk:.1f}", f"SMOG {smog:.1f}"]  # fmt: skip
             console.print(f"[dim]{' · '.join(tags)}[/]")
             console.print(story.summary)
             console.print(f"[italic]What this means:[/] {story.what_it_means}")
+            if story.unexplained:
+                console.print(f"[yellow]Jargon with no glossary entry:[/] "
+                              f"{', '.join(story.unexplained)}")  # fmt: skip
 
     with_database(ctx, work)
 

@@ -135,6 +135,10 @@ class Entry(Base):
     )
     guid: Mapped[str] = mapped_column(String(1000))
     canonical_key: Mapped[str] = mapped_column(String(1000), index=True)
+    # Every identifier the entry carries: two entries sharing any one are one story.
+    doi: Mapped[str | None] = mapped_column(String(300), index=True)
+    pmid: Mapped[str | None] = mapped_column(String(20), index=True)
+    nct: Mapped[str | None] = mapped_column(String(20), index=True)
     link: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(Text)
@@ -174,7 +178,9 @@ class Story(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     what_it_means: Mapped[str] = mapped_column(Text, default="")
     terms_explained: Mapped[list[Any]] = mapped_column(default=list)
+    unexplained_terms: Mapped[list[Any]] = mapped_column(default=list)
     fk_grade: Mapped[float | None] = mapped_column(Float)
+    smog_grade: Mapped[float | None] = mapped_column(Float)
     rank_score: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
