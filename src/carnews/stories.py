@@ -20,9 +20,18 @@ from sqlalchemy.orm import selectinload
 from carnews.clock import Clock
 from carnews.curate import Lexicon, Verdict, classify, rank_score
 from carnews.dedupe import WINDOW, Candidate, StoryIndex
-from carnews.explain import Explanation, GlossaryTerm, explain, smog_grade
+from carnews.explain import (
+    Explanation,
+    GlossaryTerm,
+    explain,
+    fk_grade,
+    smog_grade,
+    split_sentences,
+)
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
+
+MIN_SENTENCES_TO_EXPLAIN = 4
 
 
 @dataclass(frozen=True)
@@ -159,9 +168,8 @@ def _judge(story: Story, knowledge: Knowledge, now: datetime) -> Entry | None:
         for e in story.entries
     ]
     verdict, best = max(verdicts, key=lambda pair: (pair[0].relevant, pair[0].score))
-    # The longest text tells the story best (an abstract beats a one-line news teaser).
     relevant = [e for v, e in verdicts if v.relevant]
-    primary = max(relevant or [best], key=lambda e: len(e.text))
+    primary = _plainest(relevant) or best
     story.title = primary.title
     story.link = primary.link
     published = [e.published_at for e in story.entries if e.published_at is not None]
@@ -185,6 +193,21 @@ def _apply_explanation(story: Story, explanation: Explanation) -> None:
     story.smog_grade = smog_grade(explanation.summary)
     story.terms_explained = [{"term": t.term, "plain": t.plain} for t in explanation.terms]
     story.unexplained_terms = list(explanation.unexplained_terms)
+
+
+def _plainest(entries: list[Entry]) -> Entry | None:
+    """The entry to explain a story from: the easiest to read of those that say enough.
+
+    A news item written for the public reads more easily than the abstract it reports
+    on; a one-line teaser says too little, so entries of a few sentences come first,
+    and among those the lowest reading grade wins.
+    """
+    if not entries:
+        return None
+    full = [e for e in entries if len(split_sentences(e.text)) >= MIN_SENTENCES_TO_EXPLAIN]
+    if not full:
+        return max(entries, key=lambda e: len(e.text))
+    return min(full, key=lambda e: (fk_grade(e.text), -len(e.text)))
 
 
 def _apply_verdict(story: Story, verdict: Verdict) -> None:
