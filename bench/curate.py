@@ -25,9 +25,11 @@ from carnews.storage.models import Entry, Source
 from carnews.stories import curate_new_entries
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
-DISEASES = ["systemic lupus erythematosus", "systemic sclerosis", "idiopathic inflammatory myositis",
-            "myasthenia gravis", "rheumatoid arthritis", "ANCA-associated vasculitis",
-            "neuromyelitis optica spectrum disorder", "multiple sclerosis"]  # fmt: skip
+DISEASES = [
+    "systemic lupus erythematosus", "systemic sclerosis", "idiopathic inflammatory myositis",
+    "myasthenia gravis", "rheumatoid arthritis", "ANCA-associated vasculitis",
+    "neuromyelitis optica spectrum disorder", "multiple sclerosis",
+]  # fmt: skip
 CANCERS = ["large B-cell lymphoma", "multiple myeloma", "B-cell acute lymphoblastic leukaemia",
            "glioblastoma", "mantle cell lymphoma"]  # fmt: skip
 TARGETS = ["CD19", "BCMA", "CD19/BCMA", "CD7", "CD20"]
