@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from carnews.clock import Clock
 from carnews.curate import load_lexicon
-from carnews.deliver import build_message, send_edition
+from carnews.deliver import send_edition
+from carnews.message import build_message
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.render import RenderedEmail

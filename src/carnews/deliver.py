@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 import aiosmtplib
 from sqlalchemy import func, select, update
@@ -25,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from carnews.clock import Clock
 from carnews.edition import audit, ensure_sendable, load_edition
 from carnews.errors import ConfigError, DeliveryError
+from carnews.message import Signer, build_message, signer_for, to_bytes, unsubscribe_url
 from carnews.render import EditionView, RenderedEmail, render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -36,7 +36,6 @@ from carnews.storage.models import (
     Subscriber,
     SubscriberStatus,
 )
-from carnews.subscriptions import unsubscribe_token
 from carnews.views import edition_view
 
 BATCH_SIZE = 200
@@ -53,40 +52,6 @@ class SendReport:
     unknown: int
     skipped_no_matching_story: int
     finished: bool
-
-
-def one_line(value: str) -> str:
-    """Header values are single lines: a newline in a title must not start a new header."""
-    return " ".join(value.split())
-
-
-def build_message(
-    rendered: RenderedEmail, *, to: str, settings: Settings, unsubscribe_url: str, now: datetime
-) -> EmailMessage:
-    mail = settings.mail
-    sender_domain = mail.from_address.rpartition("@")[2] or "localhost"
-    message = EmailMessage()
-    message["From"] = formataddr((one_line(mail.from_name), mail.from_address))
-    message["To"] = to
-    message["Subject"] = one_line(rendered.subject)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender_domain)
-    if mail.reply_to:
-        message["Reply-To"] = mail.reply_to
-    message["List-Id"] = f"{one_line(settings.site.title)} <{mail.list_id}>"
-    message["List-Unsubscribe"] = (
-        f"<{unsubscribe_url}>, <mailto:{mail.from_address}?subject=unsubscribe>"
-    )
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Precedence"] = "bulk"
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
-    return message
-
-
-def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
-    token = unsubscribe_token(settings.site.secret_key.reveal(), subscriber_id)
-    return f"{settings.site.base_url.rstrip('/')}/unsubscribe/{token}"
 
 
 def _require_secret(settings: Settings) -> None:
@@ -175,6 +140,8 @@ async def _send_batch(
         queue.put_nowait(row)
     outcomes: list[_Outcome] = []
 
+    signer = signer_for(settings.mail)
+
     def message_for(row: Delivery) -> EmailMessage:
         key = tuple(sorted(row.subscriber.diseases))
         if key not in rendered:
@@ -189,11 +156,13 @@ async def _send_batch(
         )
 
     async def worker() -> None:
-        smtp = _client(settings)
+        smtp = smtp_client(settings)
         try:
             while not queue.empty():
                 row = queue.get_nowait()
-                outcomes.append(await _send_one(smtp, row, message_for(row)))
+                message = message_for(row)
+                sent = await send_one(smtp, settings.mail.from_address, message, signer)
+                outcomes.append(_Outcome(row.id, *sent))
         finally:
             if smtp.is_connected:
                 smtp.close()
@@ -203,7 +172,7 @@ async def _send_batch(
     return outcomes
 
 
-def _client(settings: Settings) -> aiosmtplib.SMTP:
+def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
     smtp = settings.smtp
     return aiosmtplib.SMTP(
         hostname=smtp.host,
@@ -216,26 +185,31 @@ def _client(settings: Settings) -> aiosmtplib.SMTP:
     )
 
 
-async def _send_one(smtp: aiosmtplib.SMTP, row: Delivery, message: EmailMessage) -> _Outcome:
+# (state, Message-ID, error, whether the relay was reached at all)
+Sent = tuple[DeliveryState, str | None, str | None, bool]
+
+
+async def send_one(
+    smtp: aiosmtplib.SMTP, sender: str, message: EmailMessage, signer: Signer | None
+) -> Sent:
     message_id = str(message["Message-ID"])
     if not smtp.is_connected:
         try:
             await smtp.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             smtp.close()
-            return _Outcome(row.id, DeliveryState.FAILED_TEMPORARY, None, _describe(exc), False)
+            return DeliveryState.FAILED_TEMPORARY, None, _describe(exc), False
     try:
-        await smtp.send_message(message)
+        await smtp.sendmail(sender, [str(message["To"])], to_bytes(message, signer))
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [error.code for error in exc.recipients]
-        state = _state_for(codes[0] if codes else 450)
-        return _Outcome(row.id, state, message_id, str(exc))
+        return _state_for(codes[0] if codes else 450), message_id, str(exc), True
     except aiosmtplib.SMTPResponseException as exc:
-        return _Outcome(row.id, _state_for(exc.code), message_id, f"{exc.code} {exc.message}")
+        return _state_for(exc.code), message_id, f"{exc.code} {exc.message}", True
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         smtp.close()
-        return _Outcome(row.id, DeliveryState.FAILED_TEMPORARY, message_id, _describe(exc))
-    return _Outcome(row.id, DeliveryState.SENT, message_id)
+        return DeliveryState.FAILED_TEMPORARY, message_id, _describe(exc), True
+    return DeliveryState.SENT, message_id, None, True
 
 
 def _state_for(code: int) -> DeliveryState:

@@ -139,6 +139,12 @@ class MailSettings:
     from_name: str = setting("CAR-T & Autoimmunity News", "Sender display name.")
     reply_to: str = setting("", "Reply-To address; empty means the sender address.")
     list_id: str = setting("news.carnews.localhost", "List-Id header value (a domain-like name).")
+    dkim_domain: str = setting("", "DKIM signing domain (d=); empty: messages are not signed.")
+    dkim_selector: str = setting("", "DKIM selector (s=), whose public key is in DNS.")
+    dkim_key_file: str = setting("", "Path to the DKIM PEM private key.")
+    test_mode_address: str = setting(
+        "", "When set, every send goes to this one address instead; no ledger is written."
+    )
 
 
 @dataclass(frozen=True)

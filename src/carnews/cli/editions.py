@@ -15,6 +15,7 @@ from carnews.publish import publish
 from carnews.render import render_email
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.testsend import send_test, send_test_mode
 from carnews.views import edition_view, reading_grades
 
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
@@ -146,15 +147,46 @@ def print_send_report(report: SendReport) -> None:
         console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
 
 
+async def _test_send(
+    db: Database, settings: Settings, edition_id: int, addresses: list[str], json_: bool
+) -> None:
+    if addresses:
+        report = await send_test(db, settings, now, edition_id, addresses, actor="cli")
+    else:
+        report = await send_test_mode(db, settings, now, edition_id, actor="cli")
+        console.print(f"Test mode: everything went to {settings.mail.test_mode_address}.")
+    if json_:
+        print_json(report)
+        return
+    console.print(f"Test sent to {', '.join(report.sent) or 'nobody'}; nothing was recorded "
+                  "as sent to subscribers.")  # fmt: skip
+    for address, answer in report.refused:
+        console.print(f"  refused {address}: {answer}", highlight=False)
+
+
 def register_send(root: typer.Typer) -> None:
     @root.command("send")
-    def send(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
+    def send(
+        ctx: typer.Context,
+        edition_id: int,
+        test: Annotated[
+            list[str] | None,
+            typer.Option("--test", help="Send only to this address, subject [TEST] (repeatable)."),
+        ] = None,
+        json_: JsonFlag = False,
+    ) -> None:
         """Send an approved edition to every active subscriber (resumes where it stopped).
 
-        Example: carnews send 1
+        With --test the whole edition goes only to the given addresses, in any state, and
+        nothing is recorded as sent. With mail.test_mode_address set, every send goes there.
+
+        Example: carnews send 1 --test editor@example.org
         """
 
         async def work(db: Database, settings: Settings) -> None:
+            if test or settings.mail.test_mode_address:
+                await _test_send(db, settings, edition_id, test or [], json_)
+                return
             report = await send_edition(db, settings, now, edition_id, actor="cli")
             if report.finished:
                 await publish(db, settings)
