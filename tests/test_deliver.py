@@ -13,9 +13,9 @@ from sqlalchemy import select
 from carnews.clock import Clock
 from carnews.curate import load_lexicon
 from carnews.deliver import send_edition
-from carnews.message import build_message
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
+from carnews.message import build_message
 from carnews.render import RenderedEmail
 from carnews.settings import Secret, Settings, SiteSettings, SmtpSettings, replace
 from carnews.storage import Database

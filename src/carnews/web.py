@@ -2,7 +2,8 @@
 
 An app factory takes its settings, so every test builds its own app with its
 own database. Unsubscribe acts on POST only (RFC 8058): mail scanners GET
-every link, so a GET shows a page with a button and changes nothing.
+every link, so a GET shows a page with a button and changes nothing. Bounces
+come in on POST /webhooks/bounces with a bearer token ('carnews bounces token').
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from carnews.bounces import parse_webhook, record_bounces, webhook_authorised
 from carnews.clock import Clock, utc_now
-from carnews.errors import CarnewsError, NotFoundError
+from carnews.errors import CarnewsError, NotFoundError, SubscriberError
 from carnews.publish import build_feed, sent_edition_views
 from carnews.render import render
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
+from carnews.storage.models import BounceSource
 from carnews.subscriptions import read_unsubscribe_token, unsubscribe
 
 
@@ -87,5 +90,25 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         await unsubscribe(db(request), clock, subscriber_id, via="web")
         return page("web/message.html", heading="You are unsubscribed",
                     message="You will get no more newsletters from us.", hint="")  # fmt: skip
+
+    @app.post("/webhooks/bounces")
+    async def bounce_webhook(request: Request) -> JSONResponse:
+        secret = settings.site.secret_key.reveal()
+        if not secret:
+            off = "the bounce webhook is off: site.secret_key is not set"
+            hint = "Set CARNEWS_SITE_SECRET_KEY."
+            return JSONResponse({"error": off, "hint": hint}, status_code=503)
+        if not webhook_authorised(secret, request.headers.get("authorization")):
+            return JSONResponse(
+                {"error": "missing or wrong bearer token",
+                 "hint": "Send 'Authorization: Bearer TOKEN'; 'carnews bounces token' prints it."},
+                status_code=401, headers={"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+        try:
+            notices = parse_webhook(await request.body())
+        except SubscriberError as exc:
+            return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+        report = await record_bounces(db(request), clock, notices, source=BounceSource.WEBHOOK)
+        return JSONResponse(report.summary())
 
     return app

@@ -85,6 +85,18 @@ class DeliveryState(enum.StrEnum):
     FAILED_PERMANENT = "failed_permanent"
 
 
+class BounceKind(enum.StrEnum):
+    HARD = "hard"  # the address does not exist or never will take mail (5.x.x)
+    SOFT = "soft"  # full mailbox, delay, greylisting (4.x.x, Action: delayed)
+    COMPLAINT = "complaint"  # the reader pressed "this is spam" (RFC 5965 feedback report)
+
+
+class BounceSource(enum.StrEnum):
+    WEBHOOK = "webhook"
+    DSN = "dsn"
+    SMTP = "smtp"
+
+
 def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
     # Stored as plain strings with a CHECK constraint, so adding a state is a small migration.
     return Enum(kind, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e])
@@ -279,4 +291,30 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(80))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BounceEvent(Base):
+    """One bounce or complaint as it reached carnews; thresholds over these move a subscriber.
+
+    ``reference`` (the notification's Message-ID, or a hash of it) makes feeding the same
+    report twice harmless; it is empty where the sender gave nothing to tell repeats apart.
+    """
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (
+        UniqueConstraint("address", "kind", "reference", name="uq_bounce_events_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Erasing a subscriber erases their bounces; addresses nobody subscribed stay unlinked.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind, "bounce_kind"))
+    at: Mapped[datetime]
+    source: Mapped[BounceSource] = mapped_column(_enum(BounceSource, "bounce_source"))
+    reference: Mapped[str | None] = mapped_column(String(300))
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
