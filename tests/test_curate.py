@@ -239,7 +239,9 @@ def test_oncology_dominating_the_body_drops_a_story_with_the_disease_in_the_titl
 def test_reasons_name_the_terms_and_their_points() -> None:
     result = verdict(*KEEP[3])  # teclistamab in lupus, with a myeloma aside
     assert "disease 'lupus' in title (+3.0)" in result.reasons
-    assert "oncology 'myeloma' in text (-1.0)" in result.reasons
+    # "approved for multiple myeloma" says where the drug comes from, not what it treated.
+    assert not any(reason.startswith("oncology 'myeloma'") for reason in result.reasons)
+    assert any("1 cancer mention(s) only as context" in reason for reason in result.reasons)
     assert "therapy 'T-cell engager' in text (+0.5)" not in result.reasons
     assert "therapy 'T-cell engager' in title (+1.0)" in result.reasons
     assert result.reasons[-1] == f"score {result.score:.1f} ≥ threshold 2.0"
@@ -260,12 +262,68 @@ def test_tags_diseases_therapy_and_target() -> None:
         ("DSG3-CAART for pemphigus vulgaris", "CAAR-T"),
         ("CAR-Treg therapy for multiple sclerosis", "CAR-Treg"),
         ("Teclistamab in SLE", "T-cell engager"),
-        ("Mesenchymal stem cell therapy in lupus", "other cell therapy"),
+        ("Engineered regulatory T cells for lupus", "other cell therapy"),
+        ("Mesenchymal stem cell therapy in lupus", None),
         ("CAR-T cell therapy in lupus", "CAR-T"),
     ],
 )
-def test_therapy_kind_is_the_most_specific_named(title: str, therapy: str) -> None:
+def test_therapy_kind_is_the_most_specific_named(title: str, therapy: str | None) -> None:
     assert verdict(title).therapy == therapy
+
+
+def test_stem_cells_and_other_drugs_are_not_cell_therapy() -> None:
+    msc = verdict("Mesenchymal stem cell therapy in refractory lupus nephritis", "MSCs were given.")
+    assert not msc.relevant
+    assert "no cell therapy or T-cell engager named" in msc.reasons
+    hsct = verdict(
+        "Autologous haematopoietic stem cell transplantation in multiple sclerosis",
+        "CAR T cells are an emerging alternative but outside the scope of this review.",
+    )
+    assert not hsct.relevant
+    assert any("which is about stem-cell transplant" in r for r in hsct.reasons)
+    both = verdict("CD19 CAR-T versus rituximab in refractory lupus nephritis", "")
+    assert both.relevant  # a cell therapy in the title is never overruled by a drug
+
+
+def test_cart_homonyms_are_not_car_t() -> None:
+    assert verdict("A CART model predicts lupus nephritis flares", "").therapy is None
+    assert verdict("CART peptide in the hypothalamus", "the golf cart").therapy is None
+    assert verdict("CART19 cells in lupus", "").therapy == "CAR-T"
+    assert verdict("CAR-Ts in lupus", "").therapy == "CAR-T"
+
+
+def test_cancer_product_tried_in_an_autoimmune_disease_counts_for_nothing() -> None:
+    result = verdict(
+        "Obe-cel in refractory systemic lupus erythematosus",
+        "Obecabtagene autoleucel, approved for adult B-cell acute lymphoblastic leukaemia, "
+        "was given to three patients with lupus nephritis.",
+    )
+    assert result.relevant, result.reasons
+    assert any("tried in the autoimmune disease" in reason for reason in result.reasons)
+
+
+def test_a_cancer_in_the_title_means_the_therapy_treated_cancer() -> None:
+    result = verdict(
+        "CAR T-cell therapy in lymphoma patients with Crohn's disease",
+        "Eighteen patients with Crohn's disease or ulcerative colitis received CD19 CAR T "
+        "cells; two had flares of inflammatory bowel disease.",
+    )
+    assert not result.relevant
+    assert any("the title names lymphoma" in reason for reason in result.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Teclistamab, a bispecific antibody approved for multiple myeloma, was given.",
+        "CRS was milder than in lymphoma.",
+        "We discuss secondary T-cell malignancies after CAR-T.",
+        "She had anti-NMDAR encephalitis without tumour.",
+    ],
+)
+def test_cancer_named_only_as_context_costs_nothing(text: str) -> None:
+    result = verdict("CD19 CAR-T in lupus", text)
+    assert not any(reason.startswith("oncology") for reason in result.reasons), result.reasons
 
 
 def test_rna_car_t_in_myasthenia_is_tagged_mrna() -> None:
@@ -378,6 +436,19 @@ def test_editor_file_adds_a_disease_and_extends_a_list(tmp_path: Path) -> None:
     assert result.relevant and result.diseases == ("autoimmune hepatitis",)
     assert normalise_disease("SLE", lexicon) == "lupus"  # built-in patterns are kept
     assert str(extra) in lexicon.sources
+
+
+def test_editor_file_can_add_a_cancer_context(tmp_path: Path) -> None:
+    extra = tmp_path / "lexicon.toml"
+    extra.write_text(
+        "[oncology]\n\"kidney cancer\" = ['renal cell carcinoma', '(?-i:RCC)']\n"
+        "[oncology_context]\norigin = ['first tested in <cancer>']\n",
+        encoding="utf-8",
+    )
+    lexicon = load_lexicon(extra)
+    context = verdict("CD70 CAR-T in lupus", "The CAR was first tested in RCC.", lexicon=lexicon)
+    counted = verdict("CD70 CAR-T in lupus", "The CAR was given in RCC.", lexicon=lexicon)
+    assert context.score == counted.score + 1.0
 
 
 def test_editor_file_can_tune_a_weight(tmp_path: Path) -> None:

@@ -3,9 +3,12 @@
 The rule is "a cell therapy or T-cell-redirecting therapy given for an autoimmune or
 immune-mediated disease". Most CAR-T news is about cancer and shares its vocabulary
 (CD19, BCMA, CRS, lymphodepletion, B cells), so that vocabulary scores nothing: disease
-names decide, cancer names and cancer products count against, and the title weighs
-more than the body. Every point is explained in ``Verdict.reasons`` so an editor can
-see why a story was kept or dropped.
+names decide, cancer names and cancer products count against (unless they only say where
+a product comes from, what it is compared with, or what side effect it causes), and the
+title weighs more than the body. A title about a treatment that is not a cell therapy
+(rituximab, a stem-cell transplant) is dropped even when the body mentions CAR-T. Every
+point is explained in ``Verdict.reasons`` so an editor can see why a story was kept or
+dropped; docs/relevance.md describes the rules and how they were measured.
 
 The vocabulary is data (``carnews/data/lexicon.toml``), extended by an editor's file.
 This module is pure: text in, verdict out; the clock is passed to ``rank_score``.
@@ -27,7 +30,12 @@ from typing import Any
 from carnews.errors import ConfigError
 
 BUILTIN_LABEL = "carnews/data/lexicon.toml"
-LIST_TABLES = ("diseases", "therapies", "targets", "oncology", "oncology_products", "evidence")
+LIST_TABLES = (
+    *("diseases", "therapies", "other_treatments", "targets", "oncology", "oncology_products"),
+    *("oncology_context", "evidence"),
+)
+# Written in [oncology_context] patterns where a cancer or cancer product name goes.
+CANCER_PLACEHOLDER = "<cancer>"
 # Weights are named "<kind>_<place>", the way _points looks them up.
 WEIGHTS = tuple(
     f"{k}_{p}" for k in ("disease", "therapy", "oncology", "product") for p in ("title", "text")
@@ -93,9 +101,11 @@ class Lexicon:
 
     diseases: tuple[Term, ...]
     therapies: tuple[Term, ...]
+    other_treatments: tuple[Term, ...]
     targets: tuple[Term, ...]
     oncology: tuple[Term, ...]
     oncology_products: tuple[Term, ...]
+    oncology_context: tuple[Term, ...]
     evidence: tuple[Term, ...]
     weights: Mapping[str, float]
     broad_terms: frozenset[str]
@@ -138,12 +148,12 @@ def load_lexicon(extra: Path | None = None) -> Lexicon:
             reason = f"cannot be read: {exc.strerror or exc}"
             raise _error(str(extra), reason, "Check the editor lexicon file's path.") from exc
         layers.append((_parse(text, str(extra)), str(extra)))
-    tables: dict[str, dict[str, list[re.Pattern[str]]]] = {t: {} for t in LIST_TABLES}
+    tables: dict[str, dict[str, list[_Raw]]] = {t: {} for t in LIST_TABLES}
     scoring: dict[str, Any] = {}
     for data, label in layers:
         for table in LIST_TABLES:
-            for key, compiled in _compile_table(data.get(table, {}), table, label).items():
-                tables[table].setdefault(key, []).extend(compiled)
+            for key, raw in _read_table(data.get(table, {}), table, label).items():
+                tables[table].setdefault(key, []).extend(raw)
         scoring.update(_check_scoring(data.get("scoring", {}), label))
     return _assemble(tables, scoring, tuple(label for _, label in layers))
 
@@ -164,29 +174,55 @@ def _parse(text: str, label: str) -> dict[str, Any]:
     return data
 
 
-def _compile_table(raw: Any, table: str, label: str) -> dict[str, list[re.Pattern[str]]]:
+@dataclass(frozen=True)
+class _Raw:
+    """One pattern as written, with the file it came from (for error messages)."""
+
+    pattern: str
+    label: str
+
+
+def _read_table(raw: Any, table: str, label: str) -> dict[str, list[_Raw]]:
     if not isinstance(raw, dict):
         raise _error(label, f"[{table}] must be a table of name = [patterns]")
-    compiled: dict[str, list[re.Pattern[str]]] = {}
+    read: dict[str, list[_Raw]] = {}
     for key, patterns in raw.items():
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             hint = f"Write it as {key!r} = ['pattern one', 'pattern two']."
             raise _error(label, f"[{table}] {key!r} must be a list of pattern strings", hint)
-        compiled[key] = [_compile(p, label, table, key) for p in patterns]
-    return compiled
+        read[key] = [_Raw(p, label) for p in patterns]
+    return read
 
 
-def _compile(pattern: str, label: str, table: str, key: str) -> re.Pattern[str]:
+def _compile_terms(
+    raw: Mapping[str, list[_Raw]], table: str, cancer: str | None = None
+) -> tuple[Term, ...]:
+    """Compile one table; ``cancer`` replaces CANCER_PLACEHOLDER in its patterns."""
+    terms = []
+    for key, patterns in raw.items():
+        compiled = []
+        for p in patterns:
+            expanded = p.pattern.replace(CANCER_PLACEHOLDER, cancer) if cancer else None
+            compiled.append(_compile(p.pattern, p.label, table, key, expanded))
+        terms.append(Term(key, tuple(compiled)))
+    return tuple(terms)
+
+
+def _compile(
+    pattern: str, label: str, table: str, key: str, expanded: str | None = None
+) -> re.Pattern[str]:
+    """Compile ``pattern`` (or its ``expanded`` form); errors name what the editor wrote."""
     where = f"[{table}] {key!r}: pattern {pattern!r}"
+    source = pattern if expanded is None else expanded
     # Word boundaries are added here so editors cannot forget them: "ms" must never
     # match inside "items".
     try:
-        compiled = re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
+        compiled = re.compile(rf"(?<!\w)(?:{source})(?!\w)", re.IGNORECASE)
     except re.error as exc:
         message = f"{where} is not a valid regular expression ({exc})"
         raise _error(label, message, PATTERN_HINT, key=f"{table}.{key}", pattern=pattern) from exc
     # A pattern matching nothing at all would count every position in the text.
-    if re.fullmatch(rf"(?:{pattern})", "", re.IGNORECASE) is not None:
+    if re.fullmatch(rf"(?:{source})", "", re.IGNORECASE) is not None:
         message = f"{where} matches empty text"
         raise _error(label, message, PATTERN_HINT, key=f"{table}.{key}", pattern=pattern)
     return compiled
@@ -221,24 +257,26 @@ def _check_scoring(raw: Any, label: str) -> dict[str, Any]:
 
 
 def _assemble(
-    tables: Mapping[str, Mapping[str, list[re.Pattern[str]]]],
+    tables: Mapping[str, Mapping[str, list[_Raw]]],
     scoring: Mapping[str, Any],
     sources: tuple[str, ...],
 ) -> Lexicon:
     missing = [key for key in _SCORING_CHECKS if key not in scoring]
     if missing:
         raise _error(sources[0], f"[scoring] lacks {', '.join(missing)}")
-
-    def terms(table: str) -> tuple[Term, ...]:
-        return tuple(Term(name, tuple(pats)) for name, pats in tables[table].items())
-
+    terms = {t: _compile_terms(tables[t], t) for t in LIST_TABLES if t != "oncology_context"}
+    # Any cancer or cancer product, as one alternation, for the context patterns.
+    named = [p for term in (*terms["oncology"], *terms["oncology_products"]) for p in term.patterns]
+    cancer = "(?:" + "|".join(p.pattern for p in named) + ")"
     return Lexicon(
-        diseases=terms("diseases"),
-        therapies=terms("therapies"),
-        targets=terms("targets"),
-        oncology=terms("oncology"),
-        oncology_products=terms("oncology_products"),
-        evidence=terms("evidence"),
+        diseases=terms["diseases"],
+        therapies=terms["therapies"],
+        other_treatments=terms["other_treatments"],
+        targets=terms["targets"],
+        oncology=terms["oncology"],
+        oncology_products=terms["oncology_products"],
+        oncology_context=_compile_terms(tables["oncology_context"], "oncology_context", cancer),
+        evidence=terms["evidence"],
         weights={k: float(scoring[k]) for k in NUMBER_SETTINGS},
         broad_terms=frozenset(scoring["broad_terms"]),
         fallback_therapy=str(scoring["fallback_therapy"]),
@@ -258,19 +296,82 @@ def _claim(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return kept
 
 
-def _count(terms: Iterable[Term], text: str, *, shared: bool) -> Counter[str]:
-    """Mentions per term; with ``shared`` the terms compete for overlapping text."""
+def _claimed(terms: Iterable[Term], text: str, *, shared: bool) -> list[tuple[int, int, str]]:
+    """Every mention as (start, end, term); with ``shared`` the terms compete for
+    overlapping text, otherwise each term only with itself."""
     groups = [
         [(m.start(), m.end(), t.name) for p in t.patterns for m in p.finditer(text)] for t in terms
     ]
-    claimed = _claim(chain(*groups)) if shared else chain(*map(_claim, groups))
-    return Counter(name for _, _, name in claimed)
+    return _claim(chain(*groups)) if shared else list(chain(*map(_claim, groups)))
+
+
+def _count(terms: Iterable[Term], text: str, *, shared: bool) -> Counter[str]:
+    """Mentions per term."""
+    return Counter(name for _, _, name in _claimed(terms, text, shared=shared))
+
+
+def _as_hits(terms: tuple[Term, ...], in_title: Counter[str], in_text: Counter[str]) -> list[_Hit]:
+    hits = (_Hit(t.name, in_title[t.name], in_text[t.name]) for t in terms)
+    return [hit for hit in hits if hit.title or hit.text]
 
 
 def _hits(terms: tuple[Term, ...], title: str, text: str, *, shared: bool) -> list[_Hit]:
     in_title, in_text = _count(terms, title, shared=shared), _count(terms, text, shared=shared)
-    hits = (_Hit(t.name, in_title[t.name], in_text[t.name]) for t in terms)
-    return [hit for hit in hits if hit.title or hit.text]
+    return _as_hits(terms, in_title, in_text)
+
+
+def _outside_context(lexicon: Lexicon, body: str) -> tuple[Counter[str], Counter[str], int]:
+    """Cancer and cancer-product mentions that are not mere context, and how many were.
+
+    Context is a product's approval, a comparison, a side effect ("secondary T-cell
+    malignancy") or an absence ("without tumour"): see [oncology_context]."""
+    cancers = _claimed(lexicon.oncology, body, shared=True)
+    products = _claimed(lexicon.oncology_products, body, shared=False)
+    # The context patterns are slow (every cancer name in one alternation), so they
+    # only run where a cancer is named.
+    patterns = [p for term in lexicon.oncology_context for p in term.patterns]
+    spans = [m.span() for p in patterns for m in p.finditer(body)] if cancers or products else []
+
+    def kept(found: list[tuple[int, int, str]]) -> Counter[str]:
+        return Counter(n for at, _, n in found if not any(s <= at < e for s, e in spans))
+
+    kept_cancers, kept_products = kept(cancers), kept(products)
+    skipped = len(cancers) + len(products) - kept_cancers.total() - kept_products.total()
+    return kept_cancers, kept_products, skipped
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Everything the lexicon found in one entry."""
+
+    diseases: list[_Hit]
+    therapies: list[_Hit]
+    treatments: list[_Hit]
+    cancers: list[_Hit]
+    products: list[_Hit]
+    in_context: int
+    repurposed: tuple[str, ...]
+
+
+def _find(lexicon: Lexicon, title: str, text: str) -> _Found:
+    title_cancers, title_products, title_context = _outside_context(lexicon, title)
+    text_cancers, text_products, text_context = _outside_context(lexicon, text)
+    cancers = _as_hits(lexicon.oncology, title_cancers, text_cancers)
+    products = _as_hits(lexicon.oncology_products, title_products, text_products)
+    diseases = _hits(lexicon.diseases, title, text, shared=True)
+    # A cancer product in a story whose title names an autoimmune disease and no cancer
+    # is being tried in that disease (obe-cel in lupus): it says nothing against it.
+    specific = any(h.title and h.name not in lexicon.broad_terms for h in diseases)
+    repurposed = specific and not any(h.title for h in cancers)
+    return _Found(
+        diseases=diseases,
+        therapies=_hits(lexicon.therapies, title, text, shared=False),
+        treatments=_hits(lexicon.other_treatments, title, text, shared=False),
+        cancers=cancers,
+        products=[] if repurposed else products,
+        in_context=title_context + text_context,
+        repurposed=tuple(h.name for h in products) if repurposed else (),
+    )
 
 
 def _points(hits: list[_Hit], kind: str, lexicon: Lexicon) -> tuple[float, list[str]]:
@@ -341,35 +442,23 @@ def _count_patients(text: str) -> int | None:
 
 def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0) -> Verdict:
     """Decide whether an entry belongs in the newsletter, and say why."""
-    diseases = _hits(lexicon.diseases, title, text, shared=True)
-    therapies = _hits(lexicon.therapies, title, text, shared=False)
-    cancers = _hits(lexicon.oncology, title, text, shared=True)
-    products = _hits(lexicon.oncology_products, title, text, shared=False)
+    found = _find(lexicon, title, text)
     evidence, seen_in = _grade(lexicon, title, text)
-    therapy = _pick_therapy(therapies, lexicon.fallback_therapy)
+    therapy = _pick_therapy(found.therapies, lexicon.fallback_therapy)
     target = _most(_hits(lexicon.targets, title, text, shared=False))
-
-    score, reasons = 0.0, []
-    for hits, kind in ((diseases, "disease"), (cancers, "oncology"), (products, "product")):
-        points, why = _points(hits, kind, lexicon)
-        score += points
-        reasons += why
-    if therapies:
-        points, why_therapy = _therapy_points(therapies, therapy, lexicon)
-        score += points
-        reasons.append(why_therapy)
+    score, reasons = _score(found, therapy, lexicon)
     if target:
         reasons.append(f"target '{target}' (no points: shared with cancer)")
     reasons.append(f"evidence '{evidence}'" + (f" from {seen_in}" if seen_in else ""))
-
-    dominance = lexicon.weights["oncology_dominance"]
-    blockers = _blockers(diseases, therapies, cancers + products, evidence != "review", dominance)
+    blockers = _blockers(found, evidence != "review", lexicon.weights["oncology_dominance"])
     reasons += blockers
     relevant = not blockers and score >= threshold
     if not blockers:
         verb = "≥" if relevant else "below"
         reasons.append(f"score {score:.1f} {verb} threshold {threshold:.1f}")
-    ranked = sorted(diseases, key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text))
+    ranked = sorted(
+        found.diseases, key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text)
+    )
     return Verdict(
         relevant=relevant,
         score=round(score, 2),
@@ -382,25 +471,60 @@ def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0)
     )
 
 
-def _blockers(
-    diseases: list[_Hit],
-    therapies: list[_Hit],
-    oncology: list[_Hit],
-    primary: bool,
-    dominance: float,
-) -> list[str]:
+def _score(found: _Found, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
+    """Points for diseases, cancers and cancer products, and for the therapy named."""
+    score, reasons = 0.0, []
+    kinds = ((found.diseases, "disease"), (found.cancers, "oncology"), (found.products, "product"))
+    for hits, kind in kinds:
+        points, why = _points(hits, kind, lexicon)
+        score += points
+        reasons += why
+    if found.in_context:
+        reasons.append(
+            f"{found.in_context} cancer mention(s) only as context "
+            "(a product's approval, a comparison, a side effect, an absence): no points"
+        )
+    if found.repurposed:
+        names = ", ".join(found.repurposed)
+        reasons.append(f"cancer product(s) {names} tried in the autoimmune disease: no points")
+    if found.therapies:
+        points, why_therapy = _therapy_points(found.therapies, therapy, lexicon)
+        score += points
+        reasons.append(why_therapy)
+    return score, reasons
+
+
+def _blockers(found: _Found, primary: bool, dominance: float) -> list[str]:
     """Reasons that drop a story whatever its score."""
     blockers = []
-    if not diseases:
+    if not found.diseases:
         blockers.append("no autoimmune disease named")
-    if not therapies:
+    if not found.therapies:
         blockers.append("no cell therapy or T-cell engager named")
-    cancer_mentions = sum(h.text for h in oncology)
-    disease_mentions = sum(h.text for h in diseases)
+    # "Rituximab plus belimumab in lupus nephritis" that mentions CAR-T as a comparison,
+    # or a stem-cell transplant guideline that calls CAR-T out of scope.
+    elif not any(h.title for h in found.therapies):
+        other = [h.name for h in found.treatments if h.title]
+        if other:
+            blockers.append(
+                f"no cell therapy in the title, which is about {', '.join(other)} "
+                "(the cell therapy is only mentioned in the text)"
+            )
+    # "CAR-T in lymphoma patients with inflammatory bowel disease": a cancer in the
+    # title (not as context) is what the therapy was given for, unless a review
+    # surveys both.
+    title_cancers = [h.name for h in found.cancers if h.title]
+    if found.diseases and primary and title_cancers:
+        blockers.append(
+            f"no autoimmune indication: the title names {', '.join(title_cancers)}, "
+            "so the therapy was given for cancer"
+        )
+    cancer_mentions = sum(h.text for h in found.cancers + found.products)
+    disease_mentions = sum(h.text for h in found.diseases)
     # A review may survey cancer at length and still be about autoimmunity; a primary
     # report (anything but a review) that talks mostly about cancer treated a cancer.
     dominated = cancer_mentions >= 2 and cancer_mentions >= dominance * disease_mentions
-    if diseases and primary and dominated:
+    if found.diseases and primary and dominated:
         blockers.append(
             f"oncology dominates the text ({cancer_mentions} cancer vs "
             f"{disease_mentions} disease mentions): the therapy was given for cancer"
