@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from carnews.errors import ConfigError
+from carnews.textmatch import matches, search
 
 BUILTIN_LABEL = "carnews/data/lexicon.toml"
 LIST_TABLES = (
@@ -299,9 +300,9 @@ def _claim(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 def _claimed(terms: Iterable[Term], text: str, *, shared: bool) -> list[tuple[int, int, str]]:
     """Every mention as (start, end, term); with ``shared`` the terms compete for
     overlapping text, otherwise each term only with itself."""
-    groups = [
-        [(m.start(), m.end(), t.name) for p in t.patterns for m in p.finditer(text)] for t in terms
-    ]
+    lowered = text.lower()
+    groups = [[(m.start(), m.end(), t.name) for m in matches(t.patterns, text, lowered)]
+              for t in terms]  # fmt: skip
     return _claim(chain(*groups)) if shared else list(chain(*map(_claim, groups)))
 
 
@@ -417,8 +418,9 @@ def _therapy_points(hits: list[_Hit], kind: str | None, lexicon: Lexicon) -> tup
 def _grade(lexicon: Lexicon, title: str, text: str) -> tuple[str, str]:
     """Evidence level and where it was seen: title first, then body, in lexicon order."""
     for where, body in (("title", title), ("text", text)):
+        lowered = body.lower()
         for term in lexicon.evidence:
-            if any(p.search(body) for p in term.patterns):
+            if any(search(p, body, lowered) for p in term.patterns):
                 return term.name, where
     return DEFAULT_EVIDENCE, ""
 

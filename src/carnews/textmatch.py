@@ -14,21 +14,40 @@ from collections.abc import Iterable, Iterator
 
 
 @functools.lru_cache(maxsize=4096)
-def literal_prefix(pattern: str) -> str:
-    """Lower-case letters every match of ``pattern`` starts with, or "" if unsure.
+def required_literals(pattern: str) -> tuple[str, ...]:
+    """Lower-case strings one of which every match of ``pattern`` contains; () if unsure.
 
-    A cheap ``in`` test on the text then skips the patterns that cannot match: most
-    glossary terms are absent from any one summary, and running all of them cost more
-    than the rest of explaining.
+    For "\\bCD19\\b" that is ("cd19",); for "(?-i:IIM|IMNM|JDM)" one per alternative;
+    a leading "\\w*" or optional "[cj]?" is skipped, since the letters after it still
+    have to be there.
     """
-    depth = 0
-    for char in pattern:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "|" and depth == 0:
-            return ""  # alternatives at the top level: no common start
-    rest = pattern
-    for lead in ("(?-i:", "(?i:", "(?:", r"\b"):
-        rest = rest.removeprefix(lead)
+    alternatives = _alternatives(_strip_openers(pattern))
+    found = tuple(_leading_literal(alternative) for alternative in alternatives)
+    return found if found and all(found) else ()
+
+
+def literal_prefix(pattern: str) -> str:
+    """The required literal of a pattern without alternatives ("" otherwise)."""
+    found = required_literals(pattern)
+    return found[0] if len(found) == 1 else ""
+
+
+_OPENERS = ("(?<!\\w)", "(?-i:", "(?i:", "(?:", "\\b")
+_SKIPPABLE = re.compile(r"^(?:\\w[*+]|\[[^\]]*\]\?)")
+
+
+def _strip_openers(pattern: str) -> str:
+    """Drop leading word-boundary checks and group openings: they match no letters."""
+    rest, previous = pattern, None
+    while rest != previous:
+        previous = rest
+        for opener in _OPENERS:
+            rest = rest.removeprefix(opener)
+    return rest
+
+
+def _leading_literal(alternative: str) -> str:
+    rest = _SKIPPABLE.sub("", alternative)
     literal: list[str] = []
     for index, char in enumerate(rest):
         if not (char.isalnum() or char == " "):
@@ -40,9 +59,35 @@ def literal_prefix(pattern: str) -> str:
     return prefix if len(prefix) >= 2 else ""
 
 
+def _alternatives(rest: str) -> list[str]:
+    """The branches of the group the text starts in (or of the whole pattern)."""
+    branches: list[str] = []
+    depth, index, start, in_class = 0, 0, 0, False
+    while index < len(rest):
+        char = rest[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                break  # the group the text starts in has closed
+        elif char == "|" and depth == 0:
+            branches.append(rest[start:index])
+            start = index + 1
+        index += 1
+    return [*branches, rest[start:index]]
+
+
 def may_match(pattern: re.Pattern[str], lowered: str) -> bool:
-    prefix = literal_prefix(pattern.pattern)
-    return not prefix or prefix in lowered
+    needed = required_literals(pattern.pattern)
+    return not needed or any(literal in lowered for literal in needed)
 
 
 def search(pattern: re.Pattern[str], text: str, lowered: str) -> re.Match[str] | None:
