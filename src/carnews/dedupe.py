@@ -50,13 +50,24 @@ class Candidate:
     published_at: datetime | None
 
 
+def _lead(words: list[str]) -> str:
+    return " ".join(words[:LEAD_WORDS])
+
+
+LEAD_WORDS = 3  # quoted titles are looked up by their first words, not one by one
+
+
 @dataclass
 class StoryIndex:
     by_doi: dict[str, int] = field(default_factory=dict)
     by_pmid: dict[str, int] = field(default_factory=dict)
     by_nct: dict[str, int] = field(default_factory=dict)
     by_key: dict[str, int] = field(default_factory=dict)
-    titles: dict[int, tuple[str, frozenset[str], datetime | None]] = field(default_factory=dict)
+    # Titles grouped by their markers, since only titles with equal markers may match;
+    # long titles also by their first words, to find them quoted inside a text.
+    by_markers: dict[frozenset[str], dict[int, str]] = field(default_factory=dict)
+    by_lead: dict[str, dict[int, str]] = field(default_factory=dict)
+    published: dict[int, datetime | None] = field(default_factory=dict)
 
     def add(self, story_id: int, entry: Candidate) -> None:
         for value, table in ((entry.doi, self.by_doi), (entry.pmid, self.by_pmid),
@@ -64,9 +75,12 @@ class StoryIndex:
             if value:
                 table.setdefault(value, story_id)
         normalised = normalise(entry.title)
-        if len(normalised.split()) >= MIN_TITLE_WORDS:
-            marks = markers(entry.title)
-            self.titles.setdefault(story_id, (normalised, marks, entry.published_at))
+        words = normalised.split()
+        if len(words) >= MIN_TITLE_WORDS and story_id not in self.published:
+            self.published[story_id] = entry.published_at
+            self.by_markers.setdefault(markers(entry.title), {})[story_id] = normalised
+            if len(words) >= MIN_QUOTED_WORDS:
+                self.by_lead.setdefault(_lead(words), {})[story_id] = normalised
 
     def find(self, entry: Candidate) -> int | None:
         for value, table in ((entry.doi, self.by_doi), (entry.pmid, self.by_pmid),
@@ -75,32 +89,30 @@ class StoryIndex:
                 return table[value]
         return self._similar(entry)
 
-    def _in_window(self, entry: Candidate) -> dict[int, tuple[str, frozenset[str]]]:
-        def near(published: datetime | None) -> bool:
-            if published is None or entry.published_at is None:
-                return True
-            return abs(published - entry.published_at) <= WINDOW
-
-        return {
-            sid: (title, marks) for sid, (title, marks, when) in self.titles.items() if near(when)
-        }
+    def _near(self, story_id: int, entry: Candidate) -> bool:
+        published = self.published.get(story_id)
+        if published is None or entry.published_at is None:
+            return True
+        return abs(published - entry.published_at) <= WINDOW
 
     def _similar(self, entry: Candidate) -> int | None:
-        window = self._in_window(entry)
-        if not window:
-            return None
         title = normalise(entry.title)
         if len(title.split()) >= MIN_TITLE_WORDS:
-            marks = markers(entry.title)
-            alike = {sid: text for sid, (text, other) in window.items() if other == marks}
+            same_markers = self.by_markers.get(markers(entry.title), {})
+            alike = {sid: text for sid, text in same_markers.items() if self._near(sid, entry)}
             best = process.extractOne(
                 title, alike, scorer=fuzz.token_sort_ratio, score_cutoff=TITLE_SIMILARITY
             )
             if best is not None:
                 return int(best[2])
-        candidates = {sid: text for sid, (text, _) in window.items()}
-        text = " " + normalise(entry.text) + " "
-        for story_id, story_title in candidates.items():
-            if len(story_title.split()) >= MIN_QUOTED_WORDS and f" {story_title} " in text:
-                return story_id
+        return self._quoted(entry)
+
+    def _quoted(self, entry: Candidate) -> int | None:
+        """A story whose whole title the entry's text quotes."""
+        words = normalise(entry.text).split()
+        text = " " + " ".join(words) + " "
+        for start in range(max(0, len(words) - LEAD_WORDS + 1)):
+            for story_id, title in self.by_lead.get(_lead(words[start:]), {}).items():
+                if f" {title} " in text and self._near(story_id, entry):
+                    return story_id
         return None
