@@ -182,3 +182,52 @@ def test_sources_show_health_and_enable(tmp_path: Path) -> None:
     (row,) = json.loads(carnews(tmp_path, "sources", "--json").stdout)
     assert row["health"] == "ok"
     assert_clean_failure(carnews(tmp_path, "sources", "enable", "nope"), "no source named 'nope'")
+
+
+def test_classify_and_explain_speak_json_lines_and_read_the_editors_files(
+    tmp_path: Path,
+) -> None:
+    items = [
+        {"title": "CD19 CAR-T cells in refractory AIH: a case series of 4 patients"},
+        {"title": "Ciltacabtagene autoleucel in relapsed multiple myeloma", "summary": "Phase 3."},
+        "not json",
+        {"summary": "no title"},
+    ]
+    stdin = "\n".join(item if isinstance(item, str) else json.dumps(item) for item in items)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
+
+    def run(*args: str, text: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "carnews", *args], cwd=tmp_path,
+                              env=environment, input=text, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+
+    plain = run("classify", text=stdin)
+    rows = [json.loads(line) for line in plain.stdout.splitlines()]
+    assert plain.returncode == 2, "a bad line is reported and fails the run at the end"
+    assert len(rows) == 4 and "error" in rows[2] and "title is missing" in rows[3]["error"]
+    assert rows[1]["relevant"] is False and rows[0]["relevant"] is False
+    keys = {"relevant", "score", "diseases", "therapy", "evidence", "patients", "reasons"}
+    assert set(rows[0]) == keys and rows[0]["patients"] == 4
+
+    (tmp_path / "lexicon.toml").write_text(
+        "[diseases]\n\"autoimmune hepatitis\" = ['autoimmune hepatitis', '(?-i:AIH)']\n"
+    )
+    extended = run("--set", "curate.lexicon_file=lexicon.toml", "classify", text=stdin)
+    first = json.loads(extended.stdout.splitlines()[0])
+    assert first["relevant"] is True and first["diseases"] == ["autoimmune hepatitis"]
+
+    abstract = {
+        "title": "CD19 CAR T cells in lupus",
+        "text": (
+            "Five patients with systemic lupus erythematosus received CD19 CAR T cells. "
+            "All five reached DORIS remission at 3 months. Cytokine release syndrome was mild."
+        ),
+    }
+    explained = run("explain", text=json.dumps(abstract))
+    (row,) = [json.loads(line) for line in explained.stdout.splitlines()]
+    assert set(row) == {"summary", "what_it_means", "fk_grade", "smog_grade",
+                        "terms_explained", "unexplained_terms"}  # fmt: skip
+    assert (
+        row["summary"].startswith("Five patients") and "DORIS remission" in row["terms_explained"]
+    )
+    assert "5 people" in row["what_it_means"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -32,10 +33,19 @@ from carnews.stories import (
 
 
 @lru_cache(maxsize=4)
-def knowledge(threshold: float) -> Knowledge:
-    """Lexicon and glossary are read once per process: they are data files, not state."""
-    glossary = load_glossary()
-    return Knowledge(load_lexicon(), glossary, threshold, extractive_explainer(glossary))
+def knowledge(threshold: float, lexicon_file: str = "", glossary_file: str = "") -> Knowledge:
+    """Lexicon and glossary are read once per process: they are data files, not state.
+
+    The editor's own files, when named, extend the built-in ones.
+    """
+    glossary = load_glossary(Path(glossary_file) if glossary_file else None)
+    lexicon = load_lexicon(Path(lexicon_file) if lexicon_file else None)
+    return Knowledge(lexicon, glossary, threshold, extractive_explainer(glossary))
+
+
+def knowledge_for(settings: Settings) -> Knowledge:
+    return knowledge(settings.curate.threshold, settings.curate.lexicon_file,
+                     settings.explain.glossary_file)  # fmt: skip
 
 
 def llm_explainer(
@@ -70,7 +80,7 @@ async def gather(
     sources = await ingest(
         db, settings, clock, force=force, transport=transport, on_source_done=on_source_done
     )
-    known = knowledge(settings.curate.threshold)
+    known = knowledge_for(settings)
     if settings.explain.backend != "llm":
         curation = await curate_new_entries(db, known, clock)
         return GatherReport(sources, curation)

@@ -109,6 +109,9 @@ class CurateSettings:
         "Relevance score from which a story is kept; 'carnews fetch' shows the reasons.",
         minimum=0,
     )
+    lexicon_file: str = setting(
+        "", "An editor's lexicon (TOML) that extends the built-in one; see docs/relevance.md."
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class ExplainSettings:
     llm_model: str = setting("", "Model name sent to the API.")
     llm_api_key: Secret = setting(Secret(""), "API key for the LLM backend (environment only).")
     llm_timeout_seconds: float = setting(60.0, "Time one LLM answer may take.", minimum=1)
+    glossary_file: str = setting(
+        "", "An editor's glossary (TOML) that adds or rewords terms of the built-in one."
+    )
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(bounces.app, name="bounces")
 editions.register_send(app)
 sources.register_inspect(app)
-contracts.register(app, lambda ctx: options(ctx).settings().curate.threshold)
+contracts.register(app, lambda ctx: options(ctx).settings())
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 

@@ -17,7 +17,8 @@ import typer
 from carnews.curate import classify
 from carnews.explain import explain as explain_text
 from carnews.explain import smog_grade
-from carnews.pipeline import knowledge
+from carnews.pipeline import knowledge_for
+from carnews.settings import Settings
 from carnews.stories import Knowledge
 
 
@@ -87,14 +88,14 @@ def explain_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
     }
 
 
-def register(root: typer.Typer, threshold: Callable[[typer.Context], float]) -> None:
+def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]) -> None:
     @root.command("classify")
     def classify_command(ctx: typer.Context) -> None:
         """Judge items read as JSON Lines {"title", "summary"?} on stdin; one JSON line each.
 
         Example: echo '{"title": "CD19 CAR-T in lupus"}' | carnews classify
         """
-        known = knowledge(threshold(ctx))
+        known = knowledge_for(settings_of(ctx))
         _run({"title": True, "summary": False}, lambda record: classify_record(record, known))
 
     @root.command("explain")
@@ -103,5 +104,5 @@ def register(root: typer.Typer, threshold: Callable[[typer.Context], float]) -> 
 
         Example: carnews explain < abstracts.jsonl
         """
-        known = knowledge(threshold(ctx))
+        known = knowledge_for(settings_of(ctx))
         _run({"title": True, "text": True}, lambda record: explain_record(record, known))
