@@ -331,7 +331,8 @@ def _outside_context(lexicon: Lexicon, body: str) -> tuple[Counter[str], Counter
     # The context patterns are slow (every cancer name in one alternation), so they
     # only run where a cancer is named.
     patterns = [p for term in lexicon.oncology_context for p in term.patterns]
-    spans = [m.span() for p in patterns for m in p.finditer(body)] if cancers or products else []
+    lowered = body.lower()
+    spans = [m.span() for m in matches(patterns, body, lowered)] if cancers or products else []
 
     def kept(found: list[tuple[int, int, str]]) -> Counter[str]:
         return Counter(n for at, _, n in found if not any(s <= at < e for s, e in spans))

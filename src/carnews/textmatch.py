@@ -85,8 +85,14 @@ def _alternatives(rest: str) -> list[str]:
     return [*branches, rest[start:index]]
 
 
+@functools.lru_cache(maxsize=8192)
+def _needed(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    # Keyed by the compiled pattern (hashed by identity-like pattern+flags, cheaply cached).
+    return required_literals(pattern.pattern)
+
+
 def may_match(pattern: re.Pattern[str], lowered: str) -> bool:
-    needed = required_literals(pattern.pattern)
+    needed = _needed(pattern)
     return not needed or any(literal in lowered for literal in needed)
 
 
@@ -98,5 +104,6 @@ def matches(
     patterns: Iterable[re.Pattern[str]], text: str, lowered: str
 ) -> Iterator[re.Match[str]]:
     for pattern in patterns:
-        if may_match(pattern, lowered):
+        needed = _needed(pattern)
+        if not needed or any(literal in lowered for literal in needed):
             yield from pattern.finditer(text)
