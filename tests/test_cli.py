@@ -118,6 +118,8 @@ def test_operator_walks_an_edition_from_fetch_to_feed(
     sent = carnews(tmp_path, "send", "1", "--json", env=env)
     assert json.loads(sent.stdout)["sent"] == 1, sent.stderr
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    status = json.loads(carnews(tmp_path, "send", "1", "--status", "--json").stdout)
+    assert (status["sent"], status["unknown"], status["finished"]) == (1, 0, True)
     listed = json.loads(carnews(tmp_path, "edition", "list", "--json").stdout)
     assert listed[0]["state"] == "sent" and listed[0]["approved_by"] == "Dr Jo"
     assert (tmp_path / "public" / "feed.xml").exists(), "send publishes the feed"

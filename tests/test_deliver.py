@@ -36,8 +36,16 @@ async def approved_edition(db: Database, clock: Clock) -> int:
 
 
 async def subscribe(db: Database, clock: Clock, address: str, diseases: list[str] = []) -> None:  # noqa: B006
-    await add_subscriber(db, clock, load_lexicon(), email=address, diseases=diseases,
-                         confirmed=True, consent_source="test", actor="test")  # fmt: skip
+    await add_subscriber(
+        db,
+        clock,
+        load_lexicon(),
+        email=address,
+        diseases=diseases,
+        confirmed=True,
+        consent_source="test",
+        actor="test",
+    )
 
 
 def inbox(directory: Path) -> list[EmailMessage]:
@@ -59,16 +67,26 @@ async def test_sends_once_to_each_active_subscriber(
     edition_id = await approved_edition(db, clock)
     for address in ("a@example.org", "b@example.org", "c@example.org"):
         await subscribe(db, clock, address)
-    await add_subscriber(db, clock, load_lexicon(), email="pending@example.org", confirmed=False,
-                         consent_source="test", actor="test")  # fmt: skip
+    await add_subscriber(
+        db,
+        clock,
+        load_lexicon(),
+        email="pending@example.org",
+        confirmed=False,
+        consent_source="test",
+        actor="test",
+    )
     with smtp_server(tmp_path / "mail") as port:
         report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
         again = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
     assert (report.sent, report.finished) == (3, True)
     assert again.sent == 3, "a second send is a no-op, not a second copy"
     received = inbox(tmp_path / "mail")
-    assert sorted(str(m["To"]) for m in received) == ["a@example.org", "b@example.org",
-                                                       "c@example.org"]  # fmt: skip
+    assert sorted(str(m["To"]) for m in received) == [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
     async with db.session() as session:
         edition = await session.get_one(Edition, edition_id)
         assert edition.state == EditionState.SENT and edition.sent_at == clock()
@@ -166,8 +184,32 @@ async def test_sending_needs_approval_and_a_signing_key(
 
 def test_no_header_injection_from_titles(settings: Settings, clock: Clock) -> None:
     rendered = RenderedEmail("News\r\nBcc: victim@example.org", "<p>x</p>", "x")
-    message = build_message(rendered, to="a@example.org", settings=settings,
-                            unsubscribe_url="http://news.test/u/t", now=clock())  # fmt: skip
+    message = build_message(
+        rendered,
+        to="a@example.org",
+        settings=settings,
+        unsubscribe_url="http://news.test/u/t",
+        now=clock(),
+    )
     raw = message.as_bytes()
     assert b"\nBcc:" not in raw and message["Bcc"] is None
     assert str(message["Subject"]) == "News Bcc: victim@example.org"
+
+
+async def test_progress_is_reported_after_each_batch(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    for number in range(3):
+        await subscribe(db, clock, f"reader{number}@example.org")
+    seen: list[tuple[int, int]] = []
+    with smtp_server(tmp_path / "mail") as port:
+        await send_edition(
+            db,
+            with_smtp(settings, port),
+            clock,
+            edition_id,
+            actor="t",
+            on_progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(3, 3)]

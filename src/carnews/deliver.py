@@ -11,7 +11,7 @@ A 5xx answer bounces the address; a 4xx or a dropped connection is retried.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -245,13 +245,26 @@ async def _release_unsent(db: Database, batch: Sequence[Delivery]) -> None:
             stored.state, stored.attempts = DeliveryState.QUEUED, stored.attempts - 1
 
 
+# Called after each batch with (messages handled so far in this run, queued at its start).
+Progress = Callable[[int, int], None]
+
+
 async def send_edition(
-    db: Database, settings: Settings, clock: Clock, edition_id: int, *, actor: str
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    edition_id: int,
+    *,
+    actor: str,
+    on_progress: Progress | None = None,
 ) -> SendReport:
     """Send (or resume sending) an approved edition to every active subscriber."""
     _require_secret(settings)
     await start_sending(db, clock, edition_id, actor)
     await _requeue_temporary_failures(db, edition_id)
+    async with db.session() as session:
+        to_send = (await delivery_counts(session, edition_id))[DeliveryState.QUEUED]
+    handled = 0
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
         view = await edition_view(
@@ -267,6 +280,9 @@ async def send_edition(
                 context={"edition": edition_id},
             )
         await _record(db, outcomes, clock())
+        handled += len(outcomes)
+        if on_progress is not None:
+            on_progress(handled, to_send)
     return await finish_if_done(db, clock, edition_id, actor)
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.deliver import SendReport, send_edition
+from carnews.deliver import SendReport, finish_if_done, send_edition
 from carnews.edition import approve, list_editions, load_edition
 from carnews.publish import publish
 from carnews.render import render_email
@@ -147,6 +147,18 @@ def print_send_report(report: SendReport) -> None:
         console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
 
 
+async def _send_with_progress(db: Database, settings: Settings, edition_id: int) -> SendReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Sending", total=None)
+        return await send_edition(
+            db, settings, now, edition_id, actor="cli",
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+
+
 async def _test_send(
     db: Database, settings: Settings, edition_id: int, addresses: list[str], json_: bool
 ) -> None:
@@ -173,6 +185,9 @@ def register_send(root: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--test", help="Send only to this address, subject [TEST] (repeatable)."),
         ] = None,
+        status: Annotated[
+            bool, typer.Option("--status", help="Only report the ledger; send nothing.")
+        ] = False,
         json_: JsonFlag = False,
     ) -> None:
         """Send an approved edition to every active subscriber (resumes where it stopped).
@@ -184,10 +199,15 @@ def register_send(root: typer.Typer) -> None:
         """
 
         async def work(db: Database, settings: Settings) -> None:
-            if test or settings.mail.test_mode_address:
+            if status:
+                report = await finish_if_done(db, now, edition_id, "cli")
+            elif test or settings.mail.test_mode_address:
                 await _test_send(db, settings, edition_id, test or [], json_)
                 return
-            report = await send_edition(db, settings, now, edition_id, actor="cli")
+            elif json_:
+                report = await send_edition(db, settings, now, edition_id, actor="cli")
+            else:
+                report = await _send_with_progress(db, settings, edition_id)
             if report.finished:
                 await publish(db, settings)
             if json_:
