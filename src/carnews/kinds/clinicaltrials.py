@@ -13,7 +13,6 @@ import html
 import json
 import re
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,7 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry, result_from
-from carnews.http import HttpAnswer, get
+from carnews.http import HttpAnswer
+from carnews.kinds.common import dig, get_within
 
 MAX_PAGES = 5
 PAGE_SIZE = 100
@@ -59,7 +59,9 @@ async def fetch_studies(
         page_url = _with_params(url, pageToken=token) if token else url
         # Only the first page is conditional: its ETag stands for the whole sorted result.
         validators = (None, None) if answers else (request.etag, request.last_modified)
-        answer = await _get(client, page_url, max_bytes, deadline, *validators)
+        etag, last_modified = validators
+        answer = await get_within(client, page_url, max_bytes=max_bytes, deadline=deadline,
+                                  etag=etag, last_modified=last_modified)  # fmt: skip
         answers.append(answer)
         if not answer.ok or answer.status == 304:
             return _result(request, answer, started)
@@ -91,21 +93,6 @@ def _with_params(url: str, **wanted: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*kept, *wanted.items()])))
 
 
-async def _get(
-    client: httpx.AsyncClient,
-    url: str,
-    max_bytes: int,
-    deadline: float,
-    etag: str | None,
-    last_modified: str | None,
-) -> HttpAnswer:
-    # One time budget for the whole poll ("total time one fetch may take"), not per page.
-    left = max(deadline - time.perf_counter(), 0.001)
-    return await get(
-        client, url, max_bytes=max_bytes, total_timeout=left, etag=etag, last_modified=last_modified
-    )
-
-
 def _result(
     request: FetchRequest, answer: HttpAnswer, started: float, **fields: Any
 ) -> FetchResult:
@@ -124,34 +111,27 @@ def parse_page(body: bytes) -> tuple[list[FetchedEntry], str | None]:
 
 
 def _nct(study: Any) -> str | None:
-    nct = _dig(study, "protocolSection", "identificationModule", "nctId")
+    nct = dig(study, "protocolSection", "identificationModule", "nctId")
     return nct if isinstance(nct, str) and nct.strip() else None
 
 
-def _dig(data: Any, *keys: str) -> Any:
-    """``data[k1][k2]…`` or None: API v2 leaves out every module a study does not fill in."""
-    for key in keys:
-        data = data.get(key) if isinstance(data, Mapping) else None
-    return data
-
-
 def _entry(study: Any) -> FetchedEntry:
-    protocol = _dig(study, "protocolSection")
+    protocol = dig(study, "protocolSection")
     nct = str(_nct(study)).strip()
     link = f"https://clinicaltrials.gov/study/{nct}"
-    identification = _dig(protocol, "identificationModule")
-    title = _dig(identification, "briefTitle") or _dig(identification, "officialTitle") or nct
-    status = _dig(protocol, "statusModule")
-    updated = _dig(status, "lastUpdatePostDateStruct", "date")
-    first_posted = _dig(status, "studyFirstPostDateStruct", "date")
-    summary = str(_dig(protocol, "descriptionModule", "briefSummary") or "")
+    identification = dig(protocol, "identificationModule")
+    title = dig(identification, "briefTitle") or dig(identification, "officialTitle") or nct
+    status = dig(protocol, "statusModule")
+    updated = dig(status, "lastUpdatePostDateStruct", "date")
+    first_posted = dig(status, "studyFirstPostDateStruct", "date")
+    summary = str(dig(protocol, "descriptionModule", "briefSummary") or "")
     return build_entry(
         guid=link,
         link=link,
         title=html.escape(str(title), quote=False),
         body=_paragraphs(summary) + _facts(protocol),
         published_at=_date(updated) or _date(first_posted),
-        author=_dig(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name"),
+        author=dig(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name"),
         structured_ids=[nct],
     )
 
@@ -164,15 +144,15 @@ def _paragraphs(text: str) -> str:
 
 def _facts(protocol: Any) -> str:
     """The facts a patient checks first, as a list under the summary."""
-    design = _dig(protocol, "designModule")
-    interventions = _dig(protocol, "armsInterventionsModule", "interventions") or []
+    design = dig(protocol, "designModule")
+    interventions = dig(protocol, "armsInterventionsModule", "interventions") or []
     facts = [
-        ("Status", _words(_dig(protocol, "statusModule", "overallStatus"))),
-        ("Phase", "/".join(_words(phase) for phase in _dig(design, "phases") or [])),
-        ("Conditions", ", ".join(map(str, _dig(protocol, "conditionsModule", "conditions") or []))),
+        ("Status", _words(dig(protocol, "statusModule", "overallStatus"))),
+        ("Phase", "/".join(_words(phase) for phase in dig(design, "phases") or [])),
+        ("Conditions", ", ".join(map(str, dig(protocol, "conditionsModule", "conditions") or []))),
         ("Interventions", "; ".join(_intervention(item) for item in interventions)),
-        ("Sponsor", str(_dig(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name") or "")),
-        ("Enrolment", _enrolment(_dig(design, "enrollmentInfo"))),
+        ("Sponsor", str(dig(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name") or "")),
+        ("Enrolment", _enrolment(dig(design, "enrollmentInfo"))),
     ]
     items = "".join(
         f"<li>{name}: {html.escape(value, quote=False)}</li>" for name, value in facts if value
@@ -181,14 +161,14 @@ def _facts(protocol: Any) -> str:
 
 
 def _enrolment(info: Any) -> str:
-    count, kind = _dig(info, "count"), str(_dig(info, "type") or "").lower()
+    count, kind = dig(info, "count"), str(dig(info, "type") or "").lower()
     if not isinstance(count, int):
         return ""
     return f"{count} participants" + (f" ({kind})" if kind else "")  # "(estimated)" or "(actual)"
 
 
 def _intervention(item: Any) -> str:
-    kind, name = _words(_dig(item, "type")), str(_dig(item, "name") or "").strip()
+    kind, name = _words(dig(item, "type")), str(dig(item, "name") or "").strip()
     return f"{kind}: {name}" if kind and name else name
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
@@ -21,8 +20,9 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry, result_from
-from carnews.http import HttpAnswer, get
+from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry
+from carnews.http import HttpAnswer
+from carnews.kinds.common import dig, generated_result, get_within
 
 MAX_PAGES = 3
 PAGE_SIZE = 100
@@ -49,21 +49,25 @@ async def fetch_europepmc(
     cursor = "*"
     for _ in range(MAX_PAGES):
         url = search_url(request.url, query, now, window_days, cursor)
-        answer = await _get(client, url, max_bytes, deadline)
+        answer = await get_within(client, url, max_bytes=max_bytes, deadline=deadline)
         answers.append(answer)
         if not answer.ok:
-            return _result(request, answer, started)
+            return generated_result(request, answer, started)
         try:
             found, hits, next_cursor = parse_page(answer.body)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-            return _result(request, answer, started, outcome="error", error=f"{NOT_JSON}: {exc}")
+            return generated_result(
+                request, answer, started, outcome="error", error=f"{NOT_JSON}: {exc}"
+            )
         entries.extend(found)
         # Europe PMC hands back the same cursor once the results run out.
         if not found or not next_cursor or next_cursor == cursor or len(entries) >= hits:
-            return _result(request, answers[0], started, entries=tuple(entries))
+            return generated_result(request, answers[0], started, entries=tuple(entries))
         cursor = next_cursor
     warning = f"more results than {MAX_PAGES} pages hold; only the newest were read"
-    return _result(request, answers[0], started, entries=tuple(entries), warnings=(warning,))
+    return generated_result(
+        request, answers[0], started, entries=tuple(entries), warnings=(warning,)
+    )
 
 
 def search_url(base: str, query: str, now: datetime, window_days: int, cursor: str) -> str:
@@ -82,45 +86,23 @@ def search_url(base: str, query: str, now: datetime, window_days: int, cursor: s
     return f"{base.rstrip('?')}?{urlencode(params, quote_via=quote)}"
 
 
-async def _get(client: httpx.AsyncClient, url: str, max_bytes: int, deadline: float) -> HttpAnswer:
-    # One time budget for the whole poll ("total time one fetch may take"), not per page.
-    left = max(deadline - time.perf_counter(), 0.001)
-    return await get(client, url, max_bytes=max_bytes, total_timeout=left)
-
-
-def _result(
-    request: FetchRequest, answer: HttpAnswer, started: float, **fields: Any
-) -> FetchResult:
-    # Each poll asks for a different date window, so validators and permanent redirects of
-    # these generated URLs say nothing about the next poll or the source's own URL.
-    fields.setdefault("seconds", time.perf_counter() - started)
-    return result_from(request, answer, etag=None, last_modified=None, moved_to=None, **fields)
-
-
 def parse_page(body: bytes) -> tuple[list[FetchedEntry], int, str | None]:
     """One page of search JSON: its entries, the total hit count and the next cursor."""
     data = json.loads(body)
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    results = _dig(data, "resultList", "result")
+    results = dig(data, "resultList", "result")
     if not isinstance(results, list):
         message = data.get("errMsg") or data.get("message")
         raise ValueError(str(message) if message else "no resultList.result list")
     hits = data.get("hitCount")
     cursor = data.get("nextCursorMark")
-    entries = [_entry(item) for item in results if _dig(item, "id") and _dig(item, "source")]
+    entries = [_entry(item) for item in results if dig(item, "id") and dig(item, "source")]
     return (
         entries,
         hits if isinstance(hits, int) else len(entries),
         cursor if isinstance(cursor, str) and cursor else None,
     )
-
-
-def _dig(data: Any, *keys: str) -> Any:
-    """``data[k1][k2]…`` or None: a result leaves out every field it has no value for."""
-    for key in keys:
-        data = data.get(key) if isinstance(data, Mapping) else None
-    return data
 
 
 def _entry(item: Any) -> FetchedEntry:
@@ -143,7 +125,7 @@ def _entry(item: Any) -> FetchedEntry:
 
 
 def _text(item: Any, *keys: str) -> str:
-    value = _dig(item, *keys)
+    value = dig(item, *keys)
     return str(value).strip() if isinstance(value, str | int) else ""
 
 

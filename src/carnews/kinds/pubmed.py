@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry, result_from
-from carnews.http import HttpAnswer, get
+from carnews.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry
+from carnews.kinds.common import generated_result, get_within
 
 TOOL = "carnews"  # NCBI asks every client to name itself, so it can write before it blocks
 RETMAX = 100
@@ -51,30 +51,34 @@ async def fetch_pubmed(
     started = time.perf_counter()
     deadline = started + total_timeout
     search_url = _endpoint(request.url, "esearch.fcgi", _search_params(query, window_days))
-    search = await _get(client, search_url, max_bytes, deadline)
+    search = await get_within(client, search_url, max_bytes=max_bytes, deadline=deadline)
     if not search.ok:
-        return _result(request, search, started)
+        return generated_result(request, search, started)
     try:
         pmids, count = parse_esearch(search.body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        return _result(request, search, started, outcome="error", error=f"{NOT_JSON}: {exc}")
+        return generated_result(
+            request, search, started, outcome="error", error=f"{NOT_JSON}: {exc}"
+        )
     if not pmids:  # nothing new this window: no EFetch call at all
-        return _result(request, search, started)
+        return generated_result(request, search, started)
     fetch_url = _endpoint(
         request.url,
         "efetch.fcgi",
         {"db": "pubmed", "id": ",".join(pmids), "rettype": "abstract", "retmode": "xml"},
     )
-    fetched = await _get(client, fetch_url, max_bytes, deadline)
+    fetched = await get_within(client, fetch_url, max_bytes=max_bytes, deadline=deadline)
     if not fetched.ok:
-        return _result(request, fetched, started)
+        return generated_result(request, fetched, started)
     try:
         entries, warnings = parse_articles(fetched.body)
     except (ValueError, RecursionError, ET.ParseError) as exc:
-        return _result(request, fetched, started, outcome="error", error=f"{NOT_XML}: {exc}")
+        return generated_result(
+            request, fetched, started, outcome="error", error=f"{NOT_XML}: {exc}"
+        )
     if count > len(pmids):
         warnings += (f"PubMed found {count} articles; only the newest {len(pmids)} were fetched",)
-    return _result(request, fetched, started, entries=entries, warnings=warnings)
+    return generated_result(request, fetched, started, entries=entries, warnings=warnings)
 
 
 def _search_params(query: str, window_days: int) -> dict[str, Any]:
@@ -94,21 +98,6 @@ def _endpoint(base: str, utility: str, params: dict[str, Any]) -> str:
     # %20 rather than "+" for spaces: a PubMed query is full of spaces, quotes and brackets.
     query = urlencode({**params, "tool": TOOL}, quote_via=quote)
     return f"{base.rstrip('/')}/{utility}?{query}"
-
-
-async def _get(client: httpx.AsyncClient, url: str, max_bytes: int, deadline: float) -> HttpAnswer:
-    # One time budget for the whole poll ("total time one fetch may take"), not per request.
-    left = max(deadline - time.perf_counter(), 0.001)
-    return await get(client, url, max_bytes=max_bytes, total_timeout=left)
-
-
-def _result(
-    request: FetchRequest, answer: HttpAnswer, started: float, **fields: Any
-) -> FetchResult:
-    # The request URLs are derived from the source's base URL, so neither their validators
-    # nor a permanent redirect of one of them say anything about the source itself.
-    fields.setdefault("seconds", time.perf_counter() - started)
-    return result_from(request, answer, etag=None, last_modified=None, moved_to=None, **fields)
 
 
 def parse_esearch(body: bytes) -> tuple[list[str], int]:
