@@ -213,3 +213,45 @@ async def test_progress_is_reported_after_each_batch(
             on_progress=lambda done, total: seen.append((done, total)),
         )
     assert seen == [(3, 3)]
+
+
+async def test_too_many_failures_in_a_row_pause_the_send_until_resumed(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    from carnews.demo.servers import MaildirHandler
+
+    edition_id = await approved_edition(db, clock)
+    for number in range(4):
+        await subscribe(db, clock, f"busy{number}@example.org")
+    strict = with_smtp(settings, 0)
+    with smtp_server(tmp_path / "refusing") as port:
+        configured = replace(strict, smtp=replace(strict.smtp, port=port, pause_after_errors=3))
+        report = await send_edition(db, configured, clock, edition_id, actor="t")
+        assert report.paused and not report.finished and report.failed_temporary == 4
+        with pytest.raises(EditionStateError, match="paused"):
+            await send_edition(db, configured, clock, edition_id, actor="t")
+    async with db.session() as session:
+        assert (await session.get_one(Edition, edition_id)).state == EditionState.PAUSED
+    with smtp_server(tmp_path / "mail", MaildirHandler(tmp_path / "mail")) as port:
+        healthy = replace(strict, smtp=replace(strict.smtp, port=port))
+        resumed = await send_edition(db, healthy, clock, edition_id, actor="t", resume=True)
+    assert (resumed.sent, resumed.finished, resumed.paused) == (4, True, False)
+    assert len(inbox(tmp_path / "mail")) == 4
+
+
+async def test_rate_limit_paces_a_real_send(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    import time
+
+    edition_id = await approved_edition(db, clock)
+    for number in range(6):
+        await subscribe(db, clock, f"reader{number}@example.org")
+    with smtp_server(tmp_path / "mail") as port:
+        base = with_smtp(settings, port)
+        paced = replace(base, smtp=replace(base.smtp, max_per_second=4.0))
+        started = time.perf_counter()
+        report = await send_edition(db, paced, clock, edition_id, actor="t")
+        elapsed = time.perf_counter() - started
+    assert report.sent == 6
+    assert elapsed >= 0.95, "6 messages at 4 a second take at least one second"

@@ -11,6 +11,7 @@ A 5xx answer bounces the address; a 4xx or a dropped connection is retried.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +24,9 @@ from sqlalchemy.orm import selectinload
 
 from carnews.clock import Clock
 from carnews.edition import audit, ensure_sendable, load_edition
-from carnews.errors import ConfigError, DeliveryError
+from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.message import Signer, build_message, signer_for, to_bytes, unsubscribe_url
+from carnews.ratelimit import RateLimiter
 from carnews.render import EditionView, RenderedEmail, render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -52,6 +54,7 @@ class SendReport:
     unknown: int
     skipped_no_matching_story: int
     finished: bool
+    paused: bool = False
 
 
 def _require_secret(settings: Settings) -> None:
@@ -67,13 +70,24 @@ def wants(subscriber: Subscriber, view: EditionView) -> bool:
     return bool(view.for_diseases(subscriber.diseases).stories)
 
 
-async def start_sending(db: Database, clock: Clock, edition_id: int, actor: str) -> int:
+async def start_sending(
+    db: Database, clock: Clock, edition_id: int, actor: str, *, resume: bool = False
+) -> int:
     """Pass the review gate and write the ledger; return how many rows were added."""
     now = clock()
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
         if edition.state == EditionState.SENT:  # sending again only reports the ledger
             return 0
+        if edition.state == EditionState.PAUSED:
+            if not resume:
+                raise EditionStateError(
+                    f"sending edition {edition_id} paused after too many errors in a row",
+                    hint=f"Check the relay, then: carnews send {edition_id} --resume",
+                    context={"edition": edition_id},
+                )
+            edition.state = EditionState.SENDING
+            audit(session, now, actor, "send_resume", ("edition", edition_id))
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url="", site_title="")
         existing = set(
@@ -131,7 +145,11 @@ class _Outcome:
 
 
 async def _send_batch(
-    batch: Sequence[Delivery], view: EditionView, settings: Settings, clock: Clock
+    batch: Sequence[Delivery],
+    view: EditionView,
+    settings: Settings,
+    clock: Clock,
+    limiter: RateLimiter,
 ) -> list[_Outcome]:
     """Send over ``smtp.concurrency`` reused connections; every row gets an outcome."""
     rendered: dict[tuple[str, ...], RenderedEmail] = {}
@@ -161,6 +179,7 @@ async def _send_batch(
             while not queue.empty():
                 row = queue.get_nowait()
                 message = message_for(row)
+                await limiter.acquire()
                 sent = await send_one(smtp, settings.mail.from_address, message, signer)
                 outcomes.append(_Outcome(row.id, *sent))
         finally:
@@ -257,21 +276,23 @@ async def send_edition(
     *,
     actor: str,
     on_progress: Progress | None = None,
+    resume: bool = False,
 ) -> SendReport:
     """Send (or resume sending) an approved edition to every active subscriber."""
     _require_secret(settings)
-    await start_sending(db, clock, edition_id, actor)
+    await start_sending(db, clock, edition_id, actor, resume=resume)
     await _requeue_temporary_failures(db, edition_id)
     async with db.session() as session:
         to_send = (await delivery_counts(session, edition_id))[DeliveryState.QUEUED]
-    handled = 0
+    handled = streak = 0
+    limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
         view = await edition_view(
             session, edition, base_url=settings.site.base_url, site_title=settings.site.title
         )
     while batch := await _claim_batch(db, edition_id):
-        outcomes = await _send_batch(batch, view, settings, clock)
+        outcomes = await _send_batch(batch, view, settings, clock, limiter)
         if not any(outcome.reached_relay for outcome in outcomes):
             await _release_unsent(db, batch)
             raise DeliveryError(
@@ -283,7 +304,23 @@ async def send_edition(
         handled += len(outcomes)
         if on_progress is not None:
             on_progress(handled, to_send)
+        for outcome in outcomes:
+            streak = 0 if outcome.state == DeliveryState.SENT else streak + 1
+        if streak >= settings.smtp.pause_after_errors:
+            return await _pause(db, clock, edition_id, actor, streak)
     return await finish_if_done(db, clock, edition_id, actor)
+
+
+async def _pause(
+    db: Database, clock: Clock, edition_id: int, actor: str, streak: int
+) -> SendReport:
+    """Stop before a broken relay or a bad list burns through the whole ledger."""
+    async with db.session() as session:
+        edition = await session.get_one(Edition, edition_id)
+        edition.state = EditionState.PAUSED
+        audit(session, clock(), actor, "send_paused", ("edition", edition_id), errors=streak)
+    report = await finish_if_done(db, clock, edition_id, actor)
+    return dataclasses.replace(report, finished=False, paused=True)
 
 
 async def _requeue_temporary_failures(db: Database, edition_id: int) -> None:

@@ -164,6 +164,13 @@ class SmtpSettings:
     password: Secret = setting(Secret(""), "SMTP password (environment only).")
     timeout_seconds: float = setting(30.0, "Time allowed for one SMTP exchange.", minimum=0.1)
     concurrency: int = setting(4, "SMTP connections used at once.", minimum=1)
+    max_per_second: float = setting(0.0, "Most messages a second; 0: no limit.", minimum=0)
+    max_per_hour: int = setting(0, "Most messages in any hour; 0: no limit.", minimum=0)
+    pause_after_errors: int = setting(
+        50,
+        "Failed messages in a row after which sending pauses ('carnews send ID --resume').",
+        minimum=1,
+    )
 
 
 @dataclass(frozen=True)

@@ -143,18 +143,23 @@ def print_send_report(report: SendReport) -> None:
         f"{report.failed_permanent} bounced, {report.unknown} unknown (check by hand), "
         f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
     )
-    if not report.finished:
+    if report.paused:
+        console.print(f"[red]Paused[/] after too many failures in a row. Check the relay, then "
+                      f"'carnews send {report.edition_id} --resume'.")  # fmt: skip
+    elif not report.finished:
         console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
 
 
-async def _send_with_progress(db: Database, settings: Settings, edition_id: int) -> SendReport:
+async def _send_with_progress(
+    db: Database, settings: Settings, edition_id: int, resume: bool
+) -> SendReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("Sending", total=None)
         return await send_edition(
-            db, settings, now, edition_id, actor="cli",
+            db, settings, now, edition_id, actor="cli", resume=resume,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
 
@@ -188,6 +193,9 @@ def register_send(root: typer.Typer) -> None:
         status: Annotated[
             bool, typer.Option("--status", help="Only report the ledger; send nothing.")
         ] = False,
+        resume: Annotated[
+            bool, typer.Option("--resume", help="Go on with a send that paused after errors.")
+        ] = False,
         json_: JsonFlag = False,
     ) -> None:
         """Send an approved edition to every active subscriber (resumes where it stopped).
@@ -205,9 +213,11 @@ def register_send(root: typer.Typer) -> None:
                 await _test_send(db, settings, edition_id, test or [], json_)
                 return
             elif json_:
-                report = await send_edition(db, settings, now, edition_id, actor="cli")
+                report = await send_edition(
+                    db, settings, now, edition_id, actor="cli", resume=resume
+                )
             else:
-                report = await _send_with_progress(db, settings, edition_id)
+                report = await _send_with_progress(db, settings, edition_id, resume)
             if report.finished:
                 await publish(db, settings)
             if json_:

@@ -60,6 +60,7 @@ class EditionState(enum.StrEnum):
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     SENDING = "sending"
+    PAUSED = "paused"  # too many errors in a row: an operator resumes it
     SENT = "sent"
 
 
