@@ -255,3 +255,49 @@ async def test_rate_limit_paces_a_real_send(
         elapsed = time.perf_counter() - started
     assert report.sent == 6
     assert elapsed >= 0.95, "6 messages at 4 a second take at least one second"
+
+
+async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    """A sender killed after claiming a batch: its rows may have reached the relay."""
+    from datetime import timedelta
+
+    from carnews.clock import fixed_clock
+    from carnews.deliver import _claim_batch, resolve_unknown, start_sending, unknown_rows
+
+    edition_id = await approved_edition(db, clock)
+    for number in range(3):
+        await subscribe(db, clock, f"reader{number}@example.org")
+    await start_sending(db, clock, edition_id, "t")
+    claimed = await _claim_batch(db, edition_id, clock(), "carnews.test")  # then the crash
+    assert {row.message_id for row in claimed} and all(row.message_id for row in claimed)
+
+    later = fixed_clock(clock() + timedelta(hours=1))
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), later, edition_id, actor="t")
+        assert (report.sent, report.unknown, report.finished) == (0, 3, False)
+        assert inbox(tmp_path / "mail") == [], "nothing is sent twice on a guess"
+        listed = await unknown_rows(db, edition_id)
+        assert sorted(m for _, m in listed) == sorted(str(r.message_id) for r in claimed)
+        assert await resolve_unknown(db, later, edition_id, as_sent=False, actor="op") == 3
+        again = await send_edition(db, with_smtp(settings, port), later, edition_id, actor="t")
+    assert (again.sent, again.unknown, again.finished) == (3, 0, True)
+    assert len(inbox(tmp_path / "mail")) == 3
+
+
+async def test_a_live_claim_is_not_taken_for_a_dead_one(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    from carnews.deliver import _claim_batch, start_sending
+
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "reader@example.org")
+    await start_sending(db, clock, edition_id, "t")
+    await _claim_batch(db, edition_id, clock(), "carnews.test")  # another sender, still busy
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    assert (report.sent, report.unknown, report.finished) == (0, 1, False)
+    async with db.session() as session:
+        (row,) = (await session.scalars(select(Delivery))).all()
+    assert row.state == DeliveryState.SENDING, "inside its lease it is still someone's work"

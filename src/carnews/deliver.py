@@ -14,8 +14,9 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 
 import aiosmtplib
 from sqlalchemy import func, select, update
@@ -114,8 +115,15 @@ async def start_sending(
         return added
 
 
-async def _claim_batch(db: Database, edition_id: int) -> list[Delivery]:
-    """Mark a batch ``sending`` and commit before any of it reaches the relay."""
+async def _claim_batch(
+    db: Database, edition_id: int, now: datetime, sender_domain: str
+) -> list[Delivery]:
+    """Mark a batch ``sending`` and commit before any of it reaches the relay.
+
+    Each row gets its Message-ID here, so a row a dead sender left behind names the
+    message to look for in the relay's log. On PostgreSQL, SKIP LOCKED lets several
+    senders claim side by side without ever taking the same row.
+    """
     async with db.session() as session:
         rows = (
             await session.scalars(
@@ -124,15 +132,22 @@ async def _claim_batch(db: Database, edition_id: int) -> list[Delivery]:
                     Delivery.edition_id == edition_id,
                     Delivery.state == DeliveryState.QUEUED,
                 )
-                .options(selectinload(Delivery.subscriber))
                 .order_by(Delivery.id)
                 .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True, of=Delivery)
             )
         ).all()
         for row in rows:
             row.state = DeliveryState.SENDING
             row.attempts += 1
-        return list(rows)
+            row.claimed_at = now
+            row.message_id = make_msgid(domain=sender_domain)
+        await session.flush()
+        ids = [row.id for row in rows]
+        loaded = await session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).options(selectinload(Delivery.subscriber))
+        )
+        return sorted(loaded.all(), key=lambda row: row.id)
 
 
 @dataclass
@@ -171,6 +186,7 @@ async def _send_batch(
             settings=settings,
             unsubscribe_url=url,
             now=clock(),
+            message_id=row.message_id,
         )
 
     async def worker() -> None:
@@ -262,6 +278,7 @@ async def _release_unsent(db: Database, batch: Sequence[Delivery]) -> None:
         for row in batch:
             stored = await session.get_one(Delivery, row.id)
             stored.state, stored.attempts = DeliveryState.QUEUED, stored.attempts - 1
+            stored.claimed_at = stored.message_id = None
 
 
 # Called after each batch with (messages handled so far in this run, queued at its start).
@@ -282,6 +299,7 @@ async def send_edition(
     _require_secret(settings)
     await start_sending(db, clock, edition_id, actor, resume=resume)
     await _requeue_temporary_failures(db, edition_id)
+    await mark_abandoned(db, clock, edition_id, settings.smtp.claim_lease_seconds, actor)
     async with db.session() as session:
         to_send = (await delivery_counts(session, edition_id))[DeliveryState.QUEUED]
     handled = streak = 0
@@ -291,7 +309,8 @@ async def send_edition(
         view = await edition_view(
             session, edition, base_url=settings.site.base_url, site_title=settings.site.title
         )
-    while batch := await _claim_batch(db, edition_id):
+    domain = settings.mail.from_address.rpartition("@")[2] or "localhost"
+    while batch := await _claim_batch(db, edition_id, clock(), domain):
         outcomes = await _send_batch(batch, view, settings, clock, limiter)
         if not any(outcome.reached_relay for outcome in outcomes):
             await _release_unsent(db, batch)
@@ -321,6 +340,70 @@ async def _pause(
         audit(session, clock(), actor, "send_paused", ("edition", edition_id), errors=streak)
     report = await finish_if_done(db, clock, edition_id, actor)
     return dataclasses.replace(report, finished=False, paused=True)
+
+
+async def mark_abandoned(
+    db: Database, clock: Clock, edition_id: int, lease_seconds: float, actor: str
+) -> int:
+    """Rows claimed longer ago than the lease belong to a sender that died mid-batch.
+
+    They may or may not have reached the relay, so they are never sent again on their
+    own: they become ``unknown`` and wait for an operator (``send --resolve-unknown``),
+    who can look their Message-ID up in the relay's log.
+    """
+    cutoff = clock() - timedelta(seconds=lease_seconds)
+    async with db.session() as session:
+        rows = (
+            await session.scalars(
+                select(Delivery).where(
+                    Delivery.edition_id == edition_id,
+                    Delivery.state == DeliveryState.SENDING,
+                    Delivery.claimed_at <= cutoff,
+                )
+            )
+        ).all()
+        for row in rows:
+            row.state = DeliveryState.UNKNOWN
+            row.last_error = "the sender stopped before the relay's answer was recorded"
+        if rows:
+            audit(session, clock(), actor, "deliveries_unknown", ("edition", edition_id),
+                  count=len(rows))  # fmt: skip
+        return len(rows)
+
+
+async def resolve_unknown(
+    db: Database, clock: Clock, edition_id: int, *, as_sent: bool, actor: str
+) -> int:
+    """An operator's decision on ``unknown`` rows: they were sent, or send them again."""
+    now = clock()
+    async with db.session() as session:
+        rows = (
+            await session.scalars(
+                select(Delivery).where(
+                    Delivery.edition_id == edition_id, Delivery.state == DeliveryState.UNKNOWN
+                )
+            )
+        ).all()
+        for row in rows:
+            if as_sent:
+                row.state, row.sent_at = DeliveryState.SENT, now
+            else:
+                row.state, row.claimed_at = DeliveryState.QUEUED, None
+        audit(session, now, actor, "resolve_unknown", ("edition", edition_id),
+              count=len(rows), as_sent=as_sent)  # fmt: skip
+        return len(rows)
+
+
+async def unknown_rows(db: Database, edition_id: int) -> list[tuple[str, str | None]]:
+    """(address, Message-ID) of every row waiting for an operator."""
+    async with db.session() as session:
+        rows = await session.execute(
+            select(Subscriber.email, Delivery.message_id)
+            .join(Subscriber, Delivery.subscriber_id == Subscriber.id)
+            .where(Delivery.edition_id == edition_id, Delivery.state == DeliveryState.UNKNOWN)
+            .order_by(Delivery.id)
+        )
+        return [(email, message_id) for email, message_id in rows]
 
 
 async def _requeue_temporary_failures(db: Database, edition_id: int) -> None:
@@ -361,7 +444,8 @@ async def finish_if_done(db: Database, clock: Clock, edition_id: int, actor: str
             )
         )
         edition = await session.get_one(Edition, edition_id)
-        finished = not (counts[DeliveryState.QUEUED] or counts[DeliveryState.SENDING] or retryable)
+        waiting = (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.UNKNOWN)
+        finished = not (any(counts[state] for state in waiting) or retryable)
         if finished and edition.state == EditionState.SENDING:
             edition.state = EditionState.SENT
             edition.sent_at = now
@@ -382,7 +466,7 @@ async def finish_if_done(db: Database, clock: Clock, edition_id: int, actor: str
         sent=counts[DeliveryState.SENT],
         failed_temporary=counts[DeliveryState.FAILED_TEMPORARY],
         failed_permanent=counts[DeliveryState.FAILED_PERMANENT],
-        unknown=counts[DeliveryState.SENDING],
+        unknown=counts[DeliveryState.SENDING] + counts[DeliveryState.UNKNOWN],
         skipped_no_matching_story=skipped or 0,
         finished=finished,
     )

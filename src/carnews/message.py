@@ -47,6 +47,7 @@ def build_message(
     unsubscribe_url: str,
     now: datetime,
     subject_prefix: str = "",
+    message_id: str | None = None,
 ) -> EmailMessage:
     mail = settings.mail
     sender_domain = mail.from_address.rpartition("@")[2] or "localhost"
@@ -55,7 +56,7 @@ def build_message(
     message["To"] = to
     message["Subject"] = one_line(f"{subject_prefix}{rendered.subject}")
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender_domain)
+    message["Message-ID"] = message_id or make_msgid(domain=sender_domain)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
     message["List-Id"] = f"{one_line(settings.site.title)} <{mail.list_id}>"

@@ -166,6 +166,11 @@ class SmtpSettings:
     concurrency: int = setting(4, "SMTP connections used at once.", minimum=1)
     max_per_second: float = setting(0.0, "Most messages a second; 0: no limit.", minimum=0)
     max_per_hour: int = setting(0, "Most messages in any hour; 0: no limit.", minimum=0)
+    claim_lease_seconds: float = setting(
+        900.0,
+        "A batch claimed longer ago than this by a sender that is gone is 'unknown'.",
+        minimum=1,
+    )
     pause_after_errors: int = setting(
         50,
         "Failed messages in a row after which sending pauses ('carnews send ID --resume').",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,8 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.deliver import SendReport, finish_if_done, send_edition
+from carnews.deliver import SendReport, finish_if_done, send_edition, unknown_rows
+from carnews.deliver import resolve_unknown as resolve_unknown_rows
 from carnews.edition import approve, list_editions, load_edition
 from carnews.publish import publish
 from carnews.render import render_email
@@ -19,6 +21,13 @@ from carnews.testsend import send_test, send_test_mode
 from carnews.views import edition_view, reading_grades
 
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
+
+
+class Resolution(enum.StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
@@ -143,6 +152,10 @@ def print_send_report(report: SendReport) -> None:
         f"{report.failed_permanent} bounced, {report.unknown} unknown (check by hand), "
         f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
     )
+    if report.unknown:
+        console.print(f"[yellow]{report.unknown} deliveries are unknown[/]: a sender stopped "
+                      "mid-batch. 'carnews send ID --status' lists their Message-IDs; then "
+                      "'--resolve-unknown sent' or '--resolve-unknown retry'.")  # fmt: skip
     if report.paused:
         console.print(f"[red]Paused[/] after too many failures in a row. Check the relay, then "
                       f"'carnews send {report.edition_id} --resume'.")  # fmt: skip
@@ -196,6 +209,10 @@ def register_send(root: typer.Typer) -> None:
         resume: Annotated[
             bool, typer.Option("--resume", help="Go on with a send that paused after errors.")
         ] = False,
+        resolve_unknown: Annotated[
+            Resolution | None,
+            typer.Option("--resolve-unknown", help="Rows a dead sender left: 'sent' or 'retry'."),
+        ] = None,
         json_: JsonFlag = False,
     ) -> None:
         """Send an approved edition to every active subscriber (resumes where it stopped).
@@ -207,8 +224,18 @@ def register_send(root: typer.Typer) -> None:
         """
 
         async def work(db: Database, settings: Settings) -> None:
-            if status:
+            if resolve_unknown is not None:
+                as_sent = resolve_unknown == Resolution.SENT
+                count = await resolve_unknown_rows(db, now, edition_id, as_sent=as_sent,
+                                                   actor="cli")  # fmt: skip
+                console.print(f"{count} unknown deliveries marked "
+                              f"{'sent' if as_sent else 'to send again'}.")  # fmt: skip
                 report = await finish_if_done(db, now, edition_id, "cli")
+            elif status:
+                report = await finish_if_done(db, now, edition_id, "cli")
+                if not json_:
+                    for address, message_id in await unknown_rows(db, edition_id):
+                        console.print(f"  unknown: {address} {message_id}", highlight=False)
             elif test or settings.mail.test_mode_address:
                 await _test_send(db, settings, edition_id, test or [], json_)
                 return

@@ -84,6 +84,7 @@ class DeliveryState(enum.StrEnum):
     SENT = "sent"
     FAILED_TEMPORARY = "failed_temporary"
     FAILED_PERMANENT = "failed_permanent"
+    UNKNOWN = "unknown"  # claimed by a sender that died: maybe sent; an operator decides
 
 
 class BounceKind(enum.StrEnum):
@@ -276,6 +277,7 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
     queued_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
     subscriber: Mapped[Subscriber] = relationship()
