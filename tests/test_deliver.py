@@ -264,7 +264,8 @@ async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
     from datetime import timedelta
 
     from carnews.clock import fixed_clock
-    from carnews.deliver import _claim_batch, resolve_unknown, start_sending, unknown_rows
+    from carnews.deliver import _claim_batch, start_sending
+    from carnews.recovery import resolve_unknown, unknown_rows
 
     edition_id = await approved_edition(db, clock)
     for number in range(3):

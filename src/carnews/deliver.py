@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -28,6 +28,7 @@ from carnews.edition import audit, ensure_sendable, load_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.message import Signer, build_message, signer_for, to_bytes, unsubscribe_url
 from carnews.ratelimit import RateLimiter
+from carnews.recovery import mark_abandoned
 from carnews.render import EditionView, RenderedEmail, render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -340,70 +341,6 @@ async def _pause(
         audit(session, clock(), actor, "send_paused", ("edition", edition_id), errors=streak)
     report = await finish_if_done(db, clock, edition_id, actor)
     return dataclasses.replace(report, finished=False, paused=True)
-
-
-async def mark_abandoned(
-    db: Database, clock: Clock, edition_id: int, lease_seconds: float, actor: str
-) -> int:
-    """Rows claimed longer ago than the lease belong to a sender that died mid-batch.
-
-    They may or may not have reached the relay, so they are never sent again on their
-    own: they become ``unknown`` and wait for an operator (``send --resolve-unknown``),
-    who can look their Message-ID up in the relay's log.
-    """
-    cutoff = clock() - timedelta(seconds=lease_seconds)
-    async with db.session() as session:
-        rows = (
-            await session.scalars(
-                select(Delivery).where(
-                    Delivery.edition_id == edition_id,
-                    Delivery.state == DeliveryState.SENDING,
-                    Delivery.claimed_at <= cutoff,
-                )
-            )
-        ).all()
-        for row in rows:
-            row.state = DeliveryState.UNKNOWN
-            row.last_error = "the sender stopped before the relay's answer was recorded"
-        if rows:
-            audit(session, clock(), actor, "deliveries_unknown", ("edition", edition_id),
-                  count=len(rows))  # fmt: skip
-        return len(rows)
-
-
-async def resolve_unknown(
-    db: Database, clock: Clock, edition_id: int, *, as_sent: bool, actor: str
-) -> int:
-    """An operator's decision on ``unknown`` rows: they were sent, or send them again."""
-    now = clock()
-    async with db.session() as session:
-        rows = (
-            await session.scalars(
-                select(Delivery).where(
-                    Delivery.edition_id == edition_id, Delivery.state == DeliveryState.UNKNOWN
-                )
-            )
-        ).all()
-        for row in rows:
-            if as_sent:
-                row.state, row.sent_at = DeliveryState.SENT, now
-            else:
-                row.state, row.claimed_at = DeliveryState.QUEUED, None
-        audit(session, now, actor, "resolve_unknown", ("edition", edition_id),
-              count=len(rows), as_sent=as_sent)  # fmt: skip
-        return len(rows)
-
-
-async def unknown_rows(db: Database, edition_id: int) -> list[tuple[str, str | None]]:
-    """(address, Message-ID) of every row waiting for an operator."""
-    async with db.session() as session:
-        rows = await session.execute(
-            select(Subscriber.email, Delivery.message_id)
-            .join(Subscriber, Delivery.subscriber_id == Subscriber.id)
-            .where(Delivery.edition_id == edition_id, Delivery.state == DeliveryState.UNKNOWN)
-            .order_by(Delivery.id)
-        )
-        return [(email, message_id) for email, message_id in rows]
 
 
 async def _requeue_temporary_failures(db: Database, edition_id: int) -> None:

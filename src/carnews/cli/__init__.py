@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import bounces, contracts, editions, sources, subscribers
+from carnews.cli import bounces, contracts, editions, sources, subscribers, worker
 from carnews.cli.common import (
     Options,
     console,
@@ -44,6 +44,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(sources.app, name="sources")
 app.add_typer(bounces.app, name="bounces")
 editions.register_send(app)
+worker.register(app)
 sources.register_inspect(app)
 contracts.register(app, lambda ctx: options(ctx).settings())
 

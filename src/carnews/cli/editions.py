@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +11,12 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.deliver import SendReport, finish_if_done, send_edition, unknown_rows
-from carnews.deliver import resolve_unknown as resolve_unknown_rows
+from carnews.deliver import SendReport, finish_if_done, send_edition
 from carnews.edition import approve, list_editions, load_edition
+from carnews.errors import DeliveryError
 from carnews.publish import publish
+from carnews.recovery import resolve_unknown as resolve_unknown_rows
+from carnews.recovery import unknown_rows
 from carnews.render import render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -163,6 +166,15 @@ def print_send_report(report: SendReport) -> None:
         console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
 
 
+def message_ids_in(path: Path) -> set[str]:
+    """Every <Message-ID> a relay log (or a folder of received mail) mentions."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise DeliveryError(f"cannot read the relay log {path}: {exc.strerror}") from None
+    return set(re.findall(r"<[^<>@\s]+@[^<>\s]+>", text))
+
+
 async def _send_with_progress(
     db: Database, settings: Settings, edition_id: int, resume: bool
 ) -> SendReport:
@@ -213,6 +225,10 @@ def register_send(root: typer.Typer) -> None:
             Resolution | None,
             typer.Option("--resolve-unknown", help="Rows a dead sender left: 'sent' or 'retry'."),
         ] = None,
+        relay_log: Annotated[
+            Path | None,
+            typer.Option(help="With --resolve-unknown: Message-IDs in this log count as sent."),
+        ] = None,
         json_: JsonFlag = False,
     ) -> None:
         """Send an approved edition to every active subscriber (resumes where it stopped).
@@ -226,10 +242,13 @@ def register_send(root: typer.Typer) -> None:
         async def work(db: Database, settings: Settings) -> None:
             if resolve_unknown is not None:
                 as_sent = resolve_unknown == Resolution.SENT
+                seen = message_ids_in(relay_log) if relay_log else None
                 count = await resolve_unknown_rows(db, now, edition_id, as_sent=as_sent,
-                                                   actor="cli")  # fmt: skip
-                console.print(f"{count} unknown deliveries marked "
-                              f"{'sent' if as_sent else 'to send again'}.")  # fmt: skip
+                                                   relay_accepted=seen, actor="cli")  # fmt: skip
+                if not json_:
+                    decision = "by the relay's log" if seen is not None else (
+                        "sent" if as_sent else "to send again")  # fmt: skip
+                    console.print(f"{count} unknown deliveries resolved ({decision}).")
                 report = await finish_if_done(db, now, edition_id, "cli")
             elif status:
                 report = await finish_if_done(db, now, edition_id, "cli")

@@ -1,0 +1,112 @@
+"""A delivery worker killed with SIGKILL at random moments, restarted each time.
+
+Afterwards every subscriber has exactly one message at the SMTP server and the
+ledger agrees. Rows a killed worker left mid-batch become "unknown"; the relay's
+answer (the Message-IDs it accepted, from its log) decides them, as an operator would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from carnews.clock import utc_now
+from carnews.curate import load_lexicon
+from carnews.edition import approve, draft_edition
+from carnews.storage import open_database
+from carnews.subscriptions import import_csv
+from tests.helpers import add_stories, smtp_server
+
+SUBSCRIBERS = 2000
+KILLS = 4
+
+
+async def prepare(url: str) -> None:
+    db = await open_database(url)
+    try:
+        await add_stories(db, utc_now(), [("Lupus news", ["lupus"]), ("SSc news", [])])
+        result = await draft_edition(db, utc_now, lookback_days=14, max_stories=5, title="N",
+                                     actor="t")  # fmt: skip
+        assert result.edition_id == 1
+        await approve(db, utc_now, 1, "Dr Jane")
+        rows = "".join(f"reader{n}@example.org,,\n" for n in range(SUBSCRIBERS))
+        await import_csv(db, utc_now, load_lexicon(), "email,name,diseases\n" + rows,
+                         confirmed=True, actor="t")  # fmt: skip
+    finally:
+        await db.close()
+
+
+def carnews(folder: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
+    env["CARNEWS_SITE_SECRET_KEY"] = "crash-test"
+    return subprocess.Popen([sys.executable, "-m", "carnews", *args], cwd=folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def received(mail: Path) -> dict[str, list[str]]:
+    """Message-IDs per recipient, as the server holds them."""
+    found: dict[str, list[str]] = {}
+    for path in mail.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found.setdefault(str(message["To"]), []).append(str(message["Message-ID"]))
+    return found
+
+
+def test_sigkill_at_random_moments_sends_each_subscriber_exactly_one(tmp_path: Path) -> None:
+    asyncio.run(prepare(f"sqlite+aiosqlite:///{tmp_path / 'carnews.db'}"))
+    rng = random.Random(20261122)
+    with smtp_server(tmp_path / "mail") as port:
+        (tmp_path / "carnews.toml").write_text(
+            f"[database]\nurl = 'sqlite+aiosqlite:///{tmp_path / 'carnews.db'}'\n"
+            f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
+        )
+        kills = 0
+        while kills < KILLS:
+            worker = carnews(tmp_path, "worker", "--once")
+            time.sleep(rng.uniform(1.5, 4.0))  # start-up takes about a second
+            if worker.poll() is not None:
+                break  # it finished before this kill: nothing left to interrupt
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+            kills += 1
+            time.sleep(1.1)  # the dead worker's claims outlive their lease
+        assert kills >= 2, "the worker was killed mid-send at least twice"
+        finish = carnews(tmp_path, "worker", "--once")
+        assert finish.wait(timeout=300) == 0, finish.stderr.read() if finish.stderr else ""
+
+        before = carnews(tmp_path, "send", "1", "--status", "--json").communicate(timeout=120)[0]
+        print(f"\nafter {kills} kills: {before}")
+        log = tmp_path / "relay.log"
+        log.write_text("\n".join(mid for ids in received(tmp_path / "mail").values()
+                                 for mid in ids))  # fmt: skip
+        resolve = carnews(tmp_path, "send", "1", "--resolve-unknown", "retry",
+                          "--relay-log", str(log), "--json")  # fmt: skip
+        assert resolve.wait(timeout=120) == 0, resolve.stderr.read() if resolve.stderr else ""
+        last = carnews(tmp_path, "worker", "--once")
+        assert last.wait(timeout=300) == 0
+
+    copies = received(tmp_path / "mail")
+    assert len(copies) == SUBSCRIBERS
+    assert all(len(ids) == 1 for ids in copies.values()), "nobody got a second copy"
+    status = carnews(tmp_path, "send", "1", "--status", "--json")
+    out, _ = status.communicate(timeout=120)
+    import json
+
+    report = json.loads(out)
+    assert (report["sent"], report["unknown"], report["finished"]) == (SUBSCRIBERS, 0, True)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "carnews.db") as connection:
+        ledger = dict(connection.execute(
+            "SELECT s.email, d.message_id FROM deliveries d JOIN subscribers s "
+            "ON s.id = d.subscriber_id WHERE d.state = 'sent'"
+        ).fetchall())  # fmt: skip
+    assert ledger == {address: ids[0] for address, ids in copies.items()}, "the ledger agrees"
