@@ -110,3 +110,40 @@ def test_sigkill_at_random_moments_sends_each_subscriber_exactly_one(tmp_path: P
             "ON s.id = d.subscriber_id WHERE d.state = 'sent'"
         ).fetchall())  # fmt: skip
     assert ledger == {address: ids[0] for address, ids in copies.items()}, "the ledger agrees"
+
+
+def test_two_workers_on_postgresql_killed_and_restarted_send_each_once(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    """Two workers share one PostgreSQL; SKIP LOCKED keeps their batches apart."""
+    from tests.conftest import _create_postgres_database
+
+    url = asyncio.run(_create_postgres_database(postgres_server))
+    asyncio.run(prepare(url))
+    rng = random.Random(7)
+    with smtp_server(tmp_path / "mail") as port:
+        (tmp_path / "carnews.toml").write_text(
+            f"[database]\nurl = '{url}'\n"
+            f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
+        )
+        for _ in range(2):
+            pair = [carnews(tmp_path, "worker", "--once") for _ in range(2)]
+            time.sleep(rng.uniform(1.5, 3.0))
+            victim = pair[rng.randrange(2)]
+            if victim.poll() is None:
+                victim.send_signal(signal.SIGKILL)
+            for worker in pair:
+                worker.wait(timeout=300)
+            time.sleep(1.1)
+        for worker in [carnews(tmp_path, "worker", "--once") for _ in range(2)]:
+            assert worker.wait(timeout=300) == 0
+        log = tmp_path / "relay.log"
+        log.write_text("\n".join(mid for ids in received(tmp_path / "mail").values()
+                                 for mid in ids))  # fmt: skip
+        resolve = carnews(tmp_path, "send", "1", "--resolve-unknown", "retry",
+                          "--relay-log", str(log), "--json")  # fmt: skip
+        assert resolve.wait(timeout=120) == 0
+        assert carnews(tmp_path, "worker", "--once").wait(timeout=300) == 0
+    copies = received(tmp_path / "mail")
+    assert len(copies) == SUBSCRIBERS
+    assert all(len(ids) == 1 for ids in copies.values()), "no delivery was sent twice"

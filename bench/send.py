@@ -1,0 +1,170 @@
+"""Benchmark: personalised sends to a loopback SMTP sink, against Postfix's smtp-source.
+
+Run: .venv/bin/python bench/send.py --messages 5000 --connections 4
+(`make bench` runs it with the defaults; Postfix's tools come from Debian's postfix
+package: `apt-get install postfix`. Without them the sink is aiosmtpd and the
+smtp-source ceiling is skipped.)
+
+Prints, in one run: carnews messages/s for an edition of realistic size (about 25 KB per
+message, each with its own unsubscribe link and Message-ID, through the full ledger),
+the peak RSS of the process, and the rate of `smtp-source` sending messages of the same
+size over the same number of connections to the same sink, with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from carnews.clock import fixed_clock
+from carnews.deliver import send_edition
+from carnews.edition import approve, draft_edition
+from carnews.settings import (
+    DatabaseSettings,
+    Secret,
+    Settings,
+    SiteSettings,
+    SmtpSettings,
+    replace,
+)  # fmt: skip
+from carnews.storage import open_database
+from carnews.storage.models import Story, Subscriber, SubscriberStatus
+
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+PARAGRAPH = (
+    "Twelve adults with refractory systemic lupus erythematosus received a single infusion "
+    "of CD19-directed CAR T cells after lymphodepletion; at six months ten were in DORIS "
+    "remission without glucocorticoids, and cytokine release syndrome was grade 1 or 2. "
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"no SMTP sink on port {port}")
+
+
+@contextmanager
+def sink(port: int) -> Iterator[str]:
+    """Postfix's smtp-sink when installed (the C-level sink), else aiosmtpd's Sink."""
+    binary = shutil.which("smtp-sink") or shutil.which("smtp-sink", path="/usr/sbin")
+    if binary:
+        command = [binary, "-u", "nobody", "-c", f"127.0.0.1:{port}", "1024"]
+        name = "postfix smtp-sink"
+    else:
+        command = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
+                   "-l", f"127.0.0.1:{port}"]  # fmt: skip
+        name = "aiosmtpd Sink"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        yield name
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def prepare(url: str, count: int) -> int:
+    db = await open_database(url)
+    try:
+        async with db.session() as session:
+            for number in range(12):
+                session.add(Story(
+                    canonical_key=f"doi:10.1000/send.{number}",
+                    title=f"CD19 CAR T cells in refractory lupus: report {number}",
+                    link=f"https://doi.org/10.1000/send.{number}",
+                    published_at=NOW - timedelta(days=1), relevant=True, score=5.0,
+                    diseases=["lupus"], therapy="CAR-T", evidence="case series", patients=12,
+                    summary=PARAGRAPH * 4, what_it_means="A report on 12 people.",
+                    terms_explained=[{"term": "CAR-T", "plain": "Your own immune cells."}],
+                    rank_score=1.0, created_at=NOW,
+                ))  # fmt: skip
+            session.add_all(
+                Subscriber(
+                    email=f"reader{n}@example.org", status=SubscriberStatus.ACTIVE, created_at=NOW
+                )
+                for n in range(count)
+            )
+        clock = fixed_clock(NOW)
+        drafted = await draft_edition(db, clock, lookback_days=14, max_stories=12, title="Bench",
+                                      actor="bench")  # fmt: skip
+        assert drafted.edition_id is not None
+        await approve(db, clock, drafted.edition_id, "bench")
+        return drafted.edition_id
+    finally:
+        await db.close()
+
+
+async def send(settings: Settings, edition_id: int) -> tuple[float, int]:
+    db = await open_database(settings.database.url)
+    try:
+        started = time.perf_counter()
+        report = await send_edition(db, settings, fixed_clock(NOW), edition_id, actor="bench")
+        return time.perf_counter() - started, report.sent
+    finally:
+        await db.close()
+
+
+def smtp_source(port: int, messages: int, connections: int, size: int) -> float | None:
+    binary = shutil.which("smtp-source") or shutil.which("smtp-source", path="/usr/sbin")
+    if not binary:
+        return None
+    started = time.perf_counter()
+    subprocess.run([binary, "-s", str(connections), "-l", str(size), "-m", str(messages),
+                    "-f", "news@carnews.test", "-t", "reader@example.org",
+                    f"127.0.0.1:{port}"], check=True)  # fmt: skip
+    return messages / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'send.db'}"
+        edition_id = asyncio.run(prepare(url, args.messages))
+        port = free_port()
+        settings = replace(
+            Settings(),
+            database=DatabaseSettings(url=url),
+            site=SiteSettings(base_url="https://news.example.org", secret_key=Secret("bench")),
+            smtp=SmtpSettings(host="127.0.0.1", port=port, concurrency=args.connections),
+        )
+        with sink(port) as sink_name:
+            seconds, sent = asyncio.run(send(settings, edition_id))
+            ceiling = smtp_source(port, args.messages, args.connections, 25_000)
+    rate = sent / seconds
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"sink: {sink_name}; {args.messages} subscribers, {args.connections} connections")
+    print(f"carnews: {sent} personalised messages in {seconds:.1f} s = {rate:,.0f} messages/s; "
+          f"peak RSS {peak_mb:.0f} MB")  # fmt: skip
+    if ceiling is None:
+        print("smtp-source: not installed (apt-get install postfix); no ceiling measured")
+    else:
+        print(f"postfix smtp-source, same size and connections: {ceiling:,.0f} messages/s; "
+              f"ratio carnews / smtp-source = {rate / ceiling:.2f} (target ≥ 0.25)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
