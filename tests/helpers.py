@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -10,9 +12,12 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from carnews.clock import Clock
+from carnews.curate import load_lexicon
 from carnews.demo.servers import MaildirHandler, free_port
 from carnews.storage import Database
 from carnews.storage.models import Story
+from carnews.subscriptions import add_subscriber
 
 
 async def add_stories(
@@ -70,3 +75,19 @@ def smtp_server(directory: Path, handler: MaildirHandler | None = None) -> Itera
         yield port
     finally:
         controller.stop()
+
+
+async def subscribe(db: Database, clock: Clock, address: str, diseases: Sequence[str] = ()) -> None:
+    """An active subscriber whose consent is already confirmed."""
+    await add_subscriber(db, clock, load_lexicon(), email=address, diseases=diseases,
+                         confirmed=True, consent_source="test", actor="test")  # fmt: skip
+
+
+def inbox(directory: Path) -> list[email.message.EmailMessage]:
+    """Every message the test SMTP server kept, parsed as a mail client would."""
+    found = []
+    for path in sorted(directory.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        found.append(message)
+    return found

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState, Edition, EditionState, Subscriber
 from carnews.storage.models import SubscriberStatus as Status
 from carnews.subscriptions import add_subscriber
-from tests.helpers import add_stories, smtp_server
+from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 pytestmark = pytest.mark.both_databases
 
@@ -33,28 +30,6 @@ async def approved_edition(db: Database, clock: Clock) -> int:
     assert result.edition_id is not None
     await approve(db, clock, result.edition_id, "Dr Jane")
     return result.edition_id
-
-
-async def subscribe(db: Database, clock: Clock, address: str, diseases: list[str] = []) -> None:  # noqa: B006
-    await add_subscriber(
-        db,
-        clock,
-        load_lexicon(),
-        email=address,
-        diseases=diseases,
-        confirmed=True,
-        consent_source="test",
-        actor="test",
-    )
-
-
-def inbox(directory: Path) -> list[EmailMessage]:
-    found = []
-    for path in sorted(directory.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        found.append(message)
-    return found
 
 
 def with_smtp(settings: Settings, port: int) -> Settings:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import subprocess
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from carnews.storage import Database
 from carnews.storage.models import Delivery, Edition, EditionState
 from carnews.subscriptions import add_subscriber
 from carnews.testsend import send_test, send_test_mode
-from tests.helpers import add_stories, smtp_server
+from tests.helpers import add_stories, inbox, smtp_server
 
 
 async def drafted(db: Database, clock: Clock) -> int:
@@ -38,13 +36,6 @@ def with_mail(settings: Settings, port: int, **mail: str) -> Settings:
         smtp=SmtpSettings(host="127.0.0.1", port=port, timeout_seconds=5),
         mail=MailSettings(from_address="news@carnews.test", **mail),
     )
-
-
-def received(folder: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for p in sorted(folder.glob("*.eml"))
-    ]
 
 
 async def ledger_rows(db: Database) -> int:
@@ -76,7 +67,7 @@ async def test_a_test_send_reaches_only_the_editor_and_records_nothing(
         )
     assert report.sent == ("editor@example.org",)
     assert report.refused[0][0] == "bounce@example.org" and "550" in report.refused[0][1]
-    (message,) = received(tmp_path / "mail")
+    (message,) = inbox(tmp_path / "mail")
     assert str(message["Subject"]).startswith("[TEST] ")
     body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Lupus news" in body and "Myositis news" in body
@@ -109,7 +100,7 @@ async def test_test_mode_sends_each_reader_variant_to_one_address(
     with smtp_server(tmp_path / "mail") as port:
         configured = with_mail(settings, port, test_mode_address="qa@example.org")
         report = await send_test_mode(db, configured, clock, edition_id, actor="op")
-    messages = received(tmp_path / "mail")
+    messages = inbox(tmp_path / "mail")
     assert len(report.sent) == 3 and {str(m["To"]) for m in messages} == {"qa@example.org"}
     assert {str(m["X-Carnews-Original-To"]) for m in messages} == {
         "a@example.org",
