@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from carnews.clock import Clock
 from carnews.curate import load_lexicon
 from carnews.deliver import send_edition
+from carnews.demo.servers import MaildirHandler
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.message import build_message
@@ -277,3 +279,52 @@ async def test_a_live_claim_is_not_taken_for_a_dead_one(
     async with db.session() as session:
         (row,) = (await session.scalars(select(Delivery))).all()
     assert row.state == DeliveryState.SENDING, "inside its lease it is still someone's work"
+
+
+class FlakyRelay(MaildirHandler):
+    """Every fifth message: 421 (busy); every seventh: the connection drops before the
+    relay's answer, so the message was not taken; addresses with 'bounce' get 550."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.attempts = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if "bounce" in address:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        if self.attempts % 7 == 0:
+            server.transport.close()  # gone before the final answer: nothing was accepted
+            return "421 closing"
+        if self.attempts % 5 == 0:
+            return "421 4.3.2 Busy, try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_faulty_relay_every_good_address_gets_exactly_one_copy(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    good = [f"reader{n}@example.org" for n in range(20)]
+    for address in [*good, "bounce1@example.org", "bounce2@example.org"]:
+        await subscribe(db, clock, address)
+    relay = FlakyRelay(tmp_path / "mail")
+    with smtp_server(tmp_path / "mail", relay) as port:
+        configured = with_smtp(settings, port)
+        for _ in range(5):  # each run retries the temporary failures once
+            report = await send_edition(db, configured, clock, edition_id, actor="t")
+            if report.finished:
+                break
+    assert report.finished and (report.sent, report.failed_permanent) == (20, 2)
+    received = [str(message["To"]) for message in inbox(tmp_path / "mail")]
+    assert sorted(received) == sorted(good), "each good address exactly once"
+    async with db.session() as session:
+        failed = select(Delivery).where(Delivery.state == DeliveryState.FAILED_PERMANENT)
+        bounced = (await session.scalars(failed)).all()
+    assert all(row.attempts == 1 for row in bounced), "a 550 is never retried"
