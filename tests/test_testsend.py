@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from carnews.clock import Clock
-from carnews.curate import load_lexicon
 from carnews.deliver import send_edition
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError
@@ -18,9 +17,8 @@ from carnews.message import signer_for
 from carnews.settings import MailSettings, Settings, SmtpSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Delivery, Edition, EditionState
-from carnews.subscriptions import add_subscriber
 from carnews.testsend import send_test, send_test_mode
-from tests.helpers import add_stories, inbox, smtp_server
+from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 
 async def drafted(db: Database, clock: Clock) -> int:
@@ -47,15 +45,7 @@ async def test_a_test_send_reaches_only_the_editor_and_records_nothing(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
     edition_id = await drafted(db, clock)  # still a draft: tests come before approval
-    await add_subscriber(
-        db,
-        clock,
-        load_lexicon(),
-        email="reader@example.org",
-        confirmed=True,
-        consent_source="t",
-        actor="t",
-    )
+    await subscribe(db, clock, "reader@example.org")
     with smtp_server(tmp_path / "mail") as port:
         report = await send_test(
             db,
@@ -87,16 +77,7 @@ async def test_test_mode_sends_each_reader_variant_to_one_address(
         ("c@example.org", []),
         ("d@example.org", ["myositis"]),
     ):
-        await add_subscriber(
-            db,
-            clock,
-            load_lexicon(),
-            email=address,
-            diseases=diseases,
-            confirmed=True,
-            consent_source="t",
-            actor="t",
-        )
+        await subscribe(db, clock, address, diseases)
     with smtp_server(tmp_path / "mail") as port:
         configured = with_mail(settings, port, test_mode_address="qa@example.org")
         report = await send_test_mode(db, configured, clock, edition_id, actor="op")
@@ -130,15 +111,7 @@ async def test_dkim_signed_messages_verify(
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
     edition_id = await drafted(db, clock)
     await approve(db, clock, edition_id, "Dr Jane")
-    await add_subscriber(
-        db,
-        clock,
-        load_lexicon(),
-        email="reader@example.org",
-        confirmed=True,
-        consent_source="t",
-        actor="t",
-    )
+    await subscribe(db, clock, "reader@example.org")
     with smtp_server(tmp_path / "mail") as port:
         signed = with_mail(
             settings, port, dkim_domain="carnews.test", dkim_selector="mail", dkim_key_file=str(key)

@@ -165,15 +165,6 @@ async def _write(
     return reports
 
 
-async def store_result(
-    db: Database, source_id: int, result: FetchResult, now: datetime, options: FetchSettings
-) -> SourceReport:
-    """Store one source's fetch result in a transaction of its own."""
-    async with db.session() as session:
-        source = await session.get_one(Source, source_id)
-        return await _store(session, source, result, now, options)
-
-
 async def _store(
     session: AsyncSession,
     source: Source,
