@@ -65,11 +65,14 @@ class RefusingHandler(MaildirHandler):
 
 
 @contextmanager
-def smtp_server(directory: Path, handler: MaildirHandler | None = None) -> Iterator[int]:
+def smtp_server(
+    directory: Path, handler: MaildirHandler | None = None, **options: Any
+) -> Iterator[int]:
+    """aiosmtpd on a free loopback port; ``options`` go to its Controller (TLS, AUTH)."""
     directory.mkdir(parents=True, exist_ok=True)
     handler = handler or RefusingHandler(directory)
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield port

@@ -27,6 +27,8 @@ from tests.helpers import add_stories, smtp_server
 
 SUBSCRIBERS = 2000
 KILLS = 4
+# Slow enough that the kills land mid-send: unthrottled, 2,000 go out in about a second.
+RATE = 250
 
 
 async def prepare(url: str) -> None:
@@ -67,6 +69,7 @@ def test_sigkill_at_random_moments_sends_each_subscriber_exactly_one(tmp_path: P
         (tmp_path / "carnews.toml").write_text(
             f"[database]\nurl = 'sqlite+aiosqlite:///{tmp_path / 'carnews.db'}'\n"
             f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
+            f"max_per_second = {RATE}\n"
         )
         kills = 0
         while kills < KILLS:
@@ -125,6 +128,7 @@ def test_two_workers_on_postgresql_killed_and_restarted_send_each_once(
         (tmp_path / "carnews.toml").write_text(
             f"[database]\nurl = '{url}'\n"
             f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
+            f"max_per_second = {RATE}\n"
         )
         for _ in range(2):
             pair = [carnews(tmp_path, "worker", "--once") for _ in range(2)]

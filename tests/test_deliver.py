@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from carnews.clock import Clock
+from carnews.clock import Clock, ManualClock
 from carnews.curate import load_lexicon
 from carnews.deliver import send_edition
 from carnews.demo.servers import MaildirHandler
@@ -91,20 +91,74 @@ async def test_550_bounces_the_address_and_is_not_retried(
     assert [str(m["To"]) for m in inbox(tmp_path / "mail")] == ["good@example.org"]
 
 
-async def test_4xx_is_retried_on_the_next_run(
+async def test_4xx_is_retried_with_back_off_until_attempts_run_out(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
     edition_id = await approved_edition(db, clock)
     await subscribe(db, clock, "busy@example.org")
+    manual = ManualClock(clock())
     with smtp_server(tmp_path / "mail") as port:
-        first = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
-        second = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
-    assert (first.failed_temporary, first.finished) == (1, False)
+        configured = with_smtp(settings, port)
+        report = await send_edition(db, configured, manual, edition_id, actor="t",
+                                    sleep=manual.sleep)  # fmt: skip
+        again = await send_edition(db, configured, manual, edition_id, actor="t")
+    assert manual.slept == [30, 60, 120, 240], "the wait doubles after each try"
+    assert (report.failed_temporary, report.finished) == (1, True)
     async with db.session() as session:
         row = await session.scalar(select(Delivery))
         edition = await session.get_one(Edition, edition_id)
-    assert row is not None and row.attempts == 2 and "451" in (row.last_error or "")
-    assert second.finished is False and edition.state == EditionState.SENDING
+    assert row is not None and row.attempts == 5 and "451" in (row.last_error or "")
+    assert row.retry_at is None, "out of attempts: final, reported as failed"
+    assert edition.state == EditionState.SENT and again.failed_temporary == 1
+
+
+class BusyOnce(MaildirHandler):
+    """A relay that answers 451 to the first try for each address, then takes the mail."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.seen: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address not in self.seen:
+            self.seen.add(address)
+            return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_greylisting_is_retried_in_the_same_run(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    for address in ("a@example.org", "b@example.org"):
+        await subscribe(db, clock, address)
+    manual = ManualClock(clock())
+    with smtp_server(tmp_path / "mail", BusyOnce(tmp_path / "mail")) as port:
+        report = await send_edition(db, with_smtp(settings, port), manual, edition_id,
+                                    actor="t", sleep=manual.sleep)  # fmt: skip
+    assert (report.sent, report.failed_temporary, report.finished) == (2, 0, True)
+    assert manual.slept == [30]
+    assert sorted(str(m["To"]) for m in inbox(tmp_path / "mail")) == [
+        "a@example.org", "b@example.org"]  # fmt: skip
+
+
+async def test_a_clock_that_stands_still_leaves_retries_for_the_next_run(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    await subscribe(db, clock, "busy@example.org")
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id,
+                                    actor="t", sleep=sleep)  # fmt: skip
+    assert slept == [30] and (report.failed_temporary, report.finished) == (1, False)
 
 
 async def test_dead_relay_sends_nothing_and_loses_nothing(
@@ -315,12 +369,11 @@ async def test_faulty_relay_every_good_address_gets_exactly_one_copy(
     for address in [*good, "bounce1@example.org", "bounce2@example.org"]:
         await subscribe(db, clock, address)
     relay = FlakyRelay(tmp_path / "mail")
+    manual = ManualClock(clock())
     with smtp_server(tmp_path / "mail", relay) as port:
-        configured = with_smtp(settings, port)
-        for _ in range(5):  # each run retries the temporary failures once
-            report = await send_edition(db, configured, clock, edition_id, actor="t")
-            if report.finished:
-                break
+        report = await send_edition(db, with_smtp(settings, port), manual, edition_id,
+                                    actor="t", sleep=manual.sleep)  # fmt: skip
+    assert manual.slept, "the busy answers and dropped connections were retried after a wait"
     assert report.finished and (report.sent, report.failed_permanent) == (20, 2)
     received = [str(message["To"]) for message in inbox(tmp_path / "mail")]
     assert sorted(received) == sorted(good), "each good address exactly once"

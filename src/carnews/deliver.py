@@ -5,32 +5,33 @@ Before the first message goes out, one Delivery row is written per
 A batch is marked ``sending`` and committed *before* it is handed to the
 relay, so a crash leaves rows that say "maybe sent" rather than "not sent":
 such rows are never retried automatically and are reported for an operator.
-A 5xx answer bounces the address; a 4xx or a dropped connection is retried.
+A 5xx answer bounces the address; a 4xx or a dropped connection is retried
+after a wait that doubles with each try. Messages are spliced from one encoded
+template per disease mix and go out over connections kept for the whole run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from email.message import EmailMessage
-from email.utils import make_msgid
+from datetime import datetime, timedelta
+from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from carnews.clock import Clock
 from carnews.edition import audit, ensure_sendable, load_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
-from carnews.message import Signer, build_message, signer_for, to_bytes, unsubscribe_url
+from carnews.message import Composer, sender_domain
 from carnews.ratelimit import RateLimiter
 from carnews.recovery import mark_abandoned
-from carnews.render import EditionView, RenderedEmail, render_email
-from carnews.settings import Settings
+from carnews.relay import send_one, smtp_client
+from carnews.render import EditionView
+from carnews.settings import Settings, SmtpSettings
 from carnews.storage import Database
 from carnews.storage.models import (
     Delivery,
@@ -43,7 +44,7 @@ from carnews.storage.models import (
 from carnews.views import edition_view
 
 BATCH_SIZE = 200
-MAX_ATTEMPTS = 5
+LEDGER_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -90,200 +91,210 @@ async def start_sending(
                 )
             edition.state = EditionState.SENDING
             audit(session, now, actor, "send_resume", ("edition", edition_id))
+            # The operator has looked at the relay: what was waiting to retry goes now.
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.edition_id == edition_id, Delivery.retry_at.is_not(None))
+                .values(retry_at=now)
+            )
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url="", site_title="")
-        existing = set(
-            (
-                await session.scalars(
-                    select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
-                )
-            ).all()
-        )
-        active = (
-            await session.scalars(
-                select(Subscriber).where(Subscriber.status == SubscriberStatus.ACTIVE)
-            )
-        ).all()
-        added = 0
-        for subscriber in active:
-            if subscriber.id not in existing and wants(subscriber, view):
-                session.add(Delivery(edition_id=edition_id, subscriber_id=subscriber.id,
-                                     queued_at=now))  # fmt: skip
-                added += 1
+        added = await _write_ledger(session, edition_id, view, now)
         if edition.state == EditionState.APPROVED:
             edition.state = EditionState.SENDING
             audit(session, now, actor, "send_start", ("edition", edition_id), queued=added)
         return added
 
 
+async def _write_ledger(
+    session: AsyncSession, edition_id: int, view: EditionView, now: datetime
+) -> int:
+    """One queued row per active subscriber who has one, in chunks of plain rows.
+
+    Subscribers are read a chunk at a time as (id, diseases) pairs, never as objects,
+    so a list of a million costs a chunk of memory, not the list.
+    """
+    covered = {disease for story in view.stories for disease in story.diseases}
+    has_row = select(Delivery.id).where(
+        Delivery.edition_id == edition_id, Delivery.subscriber_id == Subscriber.id
+    )
+    added, after = 0, 0
+    while True:
+        chunk = (
+            await session.execute(
+                select(Subscriber.id, Subscriber.diseases)
+                .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id > after,
+                       ~has_row.exists())
+                .order_by(Subscriber.id)
+                .limit(LEDGER_CHUNK)
+            )
+        ).all()  # fmt: skip
+        if not chunk:
+            return added
+        after = chunk[-1][0]
+        rows = [
+            {"edition_id": edition_id, "subscriber_id": subscriber_id, "queued_at": now,
+             "state": DeliveryState.QUEUED, "attempts": 0}
+            for subscriber_id, diseases in chunk
+            if not diseases or covered & set(diseases)  # empty choice: every story
+        ]  # fmt: skip
+        if rows:
+            await session.execute(insert(Delivery), rows)
+            added += len(rows)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """One claimed row with what its message needs, read without ORM objects."""
+
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    diseases: list[str]
+    message_id: str
+    attempts: int  # counting this one
+
+
 async def _claim_batch(
     db: Database, edition_id: int, now: datetime, sender_domain: str
-) -> list[Delivery]:
+) -> list[_Claim]:
     """Mark a batch ``sending`` and commit before any of it reaches the relay.
 
-    Each row gets its Message-ID here, so a row a dead sender left behind names the
-    message to look for in the relay's log. On PostgreSQL, SKIP LOCKED lets several
-    senders claim side by side without ever taking the same row.
+    A batch is queued rows and temporary failures whose back-off is over. Each row gets
+    its Message-ID here, so a row a dead sender left behind names the message to look
+    for in the relay's log. On PostgreSQL, SKIP LOCKED lets several senders claim side
+    by side without ever taking the same row.
     """
+    due = or_(
+        Delivery.state == DeliveryState.QUEUED,
+        and_(Delivery.state == DeliveryState.FAILED_TEMPORARY, Delivery.retry_at <= now),
+    )
     async with db.session() as session:
-        rows = (
-            await session.scalars(
-                select(Delivery)
-                .where(
-                    Delivery.edition_id == edition_id,
-                    Delivery.state == DeliveryState.QUEUED,
-                )
+        picked = (
+            await session.execute(
+                select(Delivery.id, Delivery.attempts)
+                .where(Delivery.edition_id == edition_id, due)
                 .order_by(Delivery.id)
                 .limit(BATCH_SIZE)
                 .with_for_update(skip_locked=True, of=Delivery)
             )
         ).all()
-        for row in rows:
-            row.state = DeliveryState.SENDING
-            row.attempts += 1
-            row.claimed_at = now
-            row.message_id = make_msgid(domain=sender_domain)
-        await session.flush()
-        ids = [row.id for row in rows]
-        loaded = await session.scalars(
-            select(Delivery).where(Delivery.id.in_(ids)).options(selectinload(Delivery.subscriber))
-        )
-        return sorted(loaded.all(), key=lambda row: row.id)
+        if not picked:
+            return []
+        message_ids = {row_id: make_msgid(domain=sender_domain) for row_id, _ in picked}
+        await session.execute(
+            update(Delivery),
+            [{"id": row_id, "state": DeliveryState.SENDING, "attempts": attempts + 1,
+              "claimed_at": now, "retry_at": None, "message_id": message_ids[row_id]}
+             for row_id, attempts in picked],
+        )  # fmt: skip
+        readers = await session.execute(
+            select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email,
+                   Subscriber.diseases)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.id.in_(list(message_ids)))
+            .order_by(Delivery.id)
+        )  # fmt: skip
+        return [
+            _Claim(row_id, subscriber_id, email, list(diseases), message_ids[row_id], attempts)
+            for row_id, attempts, subscriber_id, email, diseases in readers.all()
+        ]
 
 
 @dataclass
 class _Outcome:
-    delivery_id: int
+    claim: _Claim
     state: DeliveryState
-    message_id: str | None = None
     error: str | None = None
     reached_relay: bool = True
 
 
-async def _send_batch(
-    batch: Sequence[Delivery],
-    view: EditionView,
-    settings: Settings,
-    clock: Clock,
-    limiter: RateLimiter,
-) -> list[_Outcome]:
-    """Send over ``smtp.concurrency`` reused connections; every row gets an outcome."""
-    rendered: dict[tuple[str, ...], RenderedEmail] = {}
-    queue: asyncio.Queue[Delivery] = asyncio.Queue()
-    for row in batch:
-        queue.put_nowait(row)
-    outcomes: list[_Outcome] = []
+class _Sender:
+    """``smtp.concurrency`` connections kept open for the whole run, shared by batches."""
 
-    signer = signer_for(settings.mail)
+    def __init__(self, settings: Settings, composer: Composer, limiter: RateLimiter) -> None:
+        self._settings, self._composer, self._limiter = settings, composer, limiter
+        self._connections = [smtp_client(settings) for _ in range(settings.smtp.concurrency)]
 
-    def message_for(row: Delivery) -> EmailMessage:
-        key = tuple(sorted(row.subscriber.diseases))
-        if key not in rendered:
-            rendered[key] = render_email(view.for_diseases(key), settings.templates.dir)
-        url = unsubscribe_url(settings, row.subscriber_id)
-        return build_message(
-            rendered[key].personalise(url),
-            to=row.subscriber.email,
-            settings=settings,
-            unsubscribe_url=url,
-            now=clock(),
-            message_id=row.message_id,
-        )
+    async def send(self, batch: Sequence[_Claim], now: datetime) -> list[_Outcome]:
+        """Every claim gets an outcome; connections take messages as they come free."""
+        queue = iter(batch)
+        date = format_datetime(now)
+        outcomes: list[_Outcome] = []
 
-    async def worker() -> None:
-        smtp = smtp_client(settings)
-        try:
-            while not queue.empty():
-                row = queue.get_nowait()
-                message = message_for(row)
-                await limiter.acquire()
-                sent = await send_one(smtp, settings.mail.from_address, message, signer)
-                outcomes.append(_Outcome(row.id, *sent))
-        finally:
+        async def work(smtp: aiosmtplib.SMTP) -> None:
+            for claim in queue:
+                data = self._composer.compose(
+                    subscriber_id=claim.subscriber_id, to=claim.email,
+                    diseases=claim.diseases, message_id=claim.message_id, date=date,
+                )  # fmt: skip
+                await self._limiter.acquire()
+                answer = await send_one(smtp, self._settings.mail.from_address, claim.email, data)
+                outcomes.append(_Outcome(claim, *answer))
+
+        await asyncio.gather(*(work(smtp) for smtp in self._connections[: len(batch)]))
+        return outcomes
+
+    def close(self) -> None:
+        for smtp in self._connections:
             if smtp.is_connected:
                 smtp.close()
 
-    workers = min(settings.smtp.concurrency, len(batch)) or 1
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return outcomes
 
-
-def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
-    smtp = settings.smtp
-    return aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "tls",
-        start_tls=smtp.security == "starttls",
-        timeout=smtp.timeout_seconds,
-        username=smtp.username or None,
-        password=smtp.password.reveal() or None,
-    )
-
-
-# (state, Message-ID, error, whether the relay was reached at all)
-Sent = tuple[DeliveryState, str | None, str | None, bool]
-
-
-async def send_one(
-    smtp: aiosmtplib.SMTP, sender: str, message: EmailMessage, signer: Signer | None
-) -> Sent:
-    message_id = str(message["Message-ID"])
-    if not smtp.is_connected:
-        try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            smtp.close()
-            return DeliveryState.FAILED_TEMPORARY, None, _describe(exc), False
-    try:
-        await smtp.sendmail(sender, [str(message["To"])], to_bytes(message, signer))
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [error.code for error in exc.recipients]
-        return _state_for(codes[0] if codes else 450), message_id, str(exc), True
-    except aiosmtplib.SMTPResponseException as exc:
-        return _state_for(exc.code), message_id, f"{exc.code} {exc.message}", True
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        smtp.close()
-        return DeliveryState.FAILED_TEMPORARY, message_id, _describe(exc), True
-    return DeliveryState.SENT, message_id, None, True
-
-
-def _state_for(code: int) -> DeliveryState:
-    return DeliveryState.FAILED_PERMANENT if 500 <= code < 600 else DeliveryState.FAILED_TEMPORARY
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-async def _record(db: Database, outcomes: Sequence[_Outcome], now: datetime) -> None:
+async def _record(
+    db: Database, outcomes: Sequence[_Outcome], now: datetime, smtp: SmtpSettings
+) -> None:
+    """Write a batch's answers in a few statements; a 5xx also bounces the address."""
+    sent = [o.claim.delivery_id for o in outcomes if o.state == DeliveryState.SENT]
+    failed = [o for o in outcomes if o.state != DeliveryState.SENT]
     async with db.session() as session:
-        for outcome in outcomes:
-            row = await session.get_one(Delivery, outcome.delivery_id)
-            row.state = outcome.state
-            row.message_id = outcome.message_id
-            row.last_error = outcome.error
-            if outcome.state == DeliveryState.SENT:
-                row.sent_at = now
-            elif outcome.state == DeliveryState.FAILED_PERMANENT:
-                await session.execute(
-                    update(Subscriber)
-                    .where(Subscriber.id == row.subscriber_id)
-                    .values(status=SubscriberStatus.BOUNCED)
-                )
+        if sent:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(sent))
+                .values(state=DeliveryState.SENT, sent_at=now, last_error=None)
+            )
+        if failed:
+            await session.execute(
+                update(Delivery),
+                [{"id": o.claim.delivery_id, "state": o.state, "last_error": o.error,
+                  "retry_at": _retry_at(o, now, smtp)} for o in failed],
+            )  # fmt: skip
+        bounced = [o.claim.subscriber_id for o in failed
+                   if o.state == DeliveryState.FAILED_PERMANENT]  # fmt: skip
+        if bounced:
+            await session.execute(
+                update(Subscriber)
+                .where(Subscriber.id.in_(bounced))
+                .values(status=SubscriberStatus.BOUNCED)
+            )
 
 
-async def _release_unsent(db: Database, batch: Sequence[Delivery]) -> None:
+def _retry_at(outcome: _Outcome, now: datetime, smtp: SmtpSettings) -> datetime | None:
+    """When a temporary failure is due again: the wait doubles after each attempt.
+
+    None means never: a permanent failure, or a temporary one out of attempts.
+    """
+    attempts = outcome.claim.attempts
+    if outcome.state != DeliveryState.FAILED_TEMPORARY or attempts >= smtp.max_attempts:
+        return None
+    return now + timedelta(seconds=smtp.retry_base_seconds * 2 ** (attempts - 1))
+
+
+async def _release_unsent(db: Database, batch: Sequence[_Claim]) -> None:
     """A batch that never reached the relay goes back to the queue, attempt not counted."""
     async with db.session() as session:
-        for row in batch:
-            stored = await session.get_one(Delivery, row.id)
-            stored.state, stored.attempts = DeliveryState.QUEUED, stored.attempts - 1
-            stored.claimed_at = stored.message_id = None
+        await session.execute(
+            update(Delivery),
+            [{"id": claim.delivery_id, "state": DeliveryState.QUEUED,
+              "attempts": claim.attempts - 1, "claimed_at": None, "message_id": None}
+             for claim in batch],
+        )  # fmt: skip
 
 
-# Called after each batch with (messages handled so far in this run, queued at its start).
+# Called after each batch with (messages settled so far in this run, to settle in all).
 Progress = Callable[[int, int], None]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 async def send_edition(
@@ -295,40 +306,76 @@ async def send_edition(
     actor: str,
     on_progress: Progress | None = None,
     resume: bool = False,
+    sleep: Sleep = asyncio.sleep,
 ) -> SendReport:
-    """Send (or resume sending) an approved edition to every active subscriber."""
+    """Send (or resume sending) an approved edition to every active subscriber.
+
+    Temporary failures are tried again in the same run once their back-off is over,
+    up to ``smtp.max_attempts`` tries, so one run settles every row it can.
+    """
     _require_secret(settings)
     await start_sending(db, clock, edition_id, actor, resume=resume)
-    await _requeue_temporary_failures(db, edition_id)
     await mark_abandoned(db, clock, edition_id, settings.smtp.claim_lease_seconds, actor)
     async with db.session() as session:
-        to_send = (await delivery_counts(session, edition_id))[DeliveryState.QUEUED]
-    handled = streak = 0
-    limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
-    async with db.session() as session:
+        counts = await delivery_counts(session, edition_id)
         edition = await load_edition(session, edition_id)
         view = await edition_view(
             session, edition, base_url=settings.site.base_url, site_title=settings.site.title
         )
-    domain = settings.mail.from_address.rpartition("@")[2] or "localhost"
-    while batch := await _claim_batch(db, edition_id, clock(), domain):
-        outcomes = await _send_batch(batch, view, settings, clock, limiter)
-        if not any(outcome.reached_relay for outcome in outcomes):
-            await _release_unsent(db, batch)
-            raise DeliveryError(
-                f"cannot reach the SMTP relay at {settings.smtp.host}:{settings.smtp.port}: "
-                f"{outcomes[0].error}",
-                context={"edition": edition_id},
-            )
-        await _record(db, outcomes, clock())
-        handled += len(outcomes)
-        if on_progress is not None:
-            on_progress(handled, to_send)
-        for outcome in outcomes:
-            streak = 0 if outcome.state == DeliveryState.SENT else streak + 1
-        if streak >= settings.smtp.pause_after_errors:
-            return await _pause(db, clock, edition_id, actor, streak)
+        to_settle = counts[DeliveryState.QUEUED] + await _retryable(session, edition_id)
+    limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
+    sender = _Sender(settings, Composer(view, settings), limiter)
+    settled = streak = 0
+    try:
+        while True:
+            batch = await _claim_batch(db, edition_id, clock(), sender_domain(settings))
+            if not batch:
+                if await _wait_for_retries(db, edition_id, clock, sleep):
+                    continue
+                break
+            outcomes = await sender.send(batch, clock())
+            if not any(outcome.reached_relay for outcome in outcomes):
+                await _release_unsent(db, batch)
+                raise DeliveryError(
+                    f"cannot reach the SMTP relay at {settings.smtp.host}:{settings.smtp.port}: "
+                    f"{outcomes[0].error}",
+                    context={"edition": edition_id},
+                )
+            now = clock()
+            await _record(db, outcomes, now, settings.smtp)
+            settled += sum(1 for o in outcomes if _retry_at(o, now, settings.smtp) is None)
+            if on_progress is not None:
+                on_progress(settled, to_settle)
+            for outcome in outcomes:
+                streak = 0 if outcome.state == DeliveryState.SENT else streak + 1
+            if streak >= settings.smtp.pause_after_errors:
+                return await _pause(db, clock, edition_id, actor, streak)
+    finally:
+        sender.close()
     return await finish_if_done(db, clock, edition_id, actor)
+
+
+async def _wait_for_retries(db: Database, edition_id: int, clock: Clock, sleep: Sleep) -> bool:
+    """Sleep until the next temporary failure is due; False when none is waiting.
+
+    A clock that does not move while sleeping (a fixed test or demo clock) would make
+    the wait endless, so then the retries are left to the next run.
+    """
+    async with db.session() as session:
+        due = await session.scalar(
+            select(func.min(Delivery.retry_at)).where(
+                Delivery.edition_id == edition_id,
+                Delivery.state == DeliveryState.FAILED_TEMPORARY,
+            )
+        )
+    if due is None:
+        return False
+    before = clock()
+    wait = (due - before).total_seconds()
+    if wait > 0:
+        await sleep(wait)
+        return clock() > before
+    return True
 
 
 async def _pause(
@@ -343,18 +390,16 @@ async def _pause(
     return dataclasses.replace(report, finished=False, paused=True)
 
 
-async def _requeue_temporary_failures(db: Database, edition_id: int) -> None:
-    """Each run retries a temporarily failed row once; after MAX_ATTEMPTS it stays failed."""
-    async with db.session() as session:
-        await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.edition_id == edition_id,
-                Delivery.state == DeliveryState.FAILED_TEMPORARY,
-                Delivery.attempts < MAX_ATTEMPTS,
-            )
-            .values(state=DeliveryState.QUEUED)
+async def _retryable(session: AsyncSession, edition_id: int) -> int:
+    """Temporary failures with a try left; the rest of that state are final."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Delivery.edition_id == edition_id,
+            Delivery.state == DeliveryState.FAILED_TEMPORARY,
+            Delivery.retry_at.is_not(None),
         )
+    )
+    return count or 0
 
 
 async def delivery_counts(session: AsyncSession, edition_id: int) -> dict[DeliveryState, int]:
@@ -373,13 +418,7 @@ async def finish_if_done(db: Database, clock: Clock, edition_id: int, actor: str
     now = clock()
     async with db.session() as session:
         counts = await delivery_counts(session, edition_id)
-        retryable = await session.scalar(
-            select(func.count()).where(
-                Delivery.edition_id == edition_id,
-                Delivery.state == DeliveryState.FAILED_TEMPORARY,
-                Delivery.attempts < MAX_ATTEMPTS,
-            )
-        )
+        retryable = await _retryable(session, edition_id)
         edition = await session.get_one(Edition, edition_id)
         waiting = (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.UNKNOWN)
         finished = not (any(counts[state] for state in waiting) or retryable)

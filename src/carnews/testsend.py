@@ -13,10 +13,11 @@ from email.message import EmailMessage
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.deliver import send_one, smtp_client, wants
+from carnews.deliver import wants
 from carnews.edition import audit, ensure_sendable, load_edition
 from carnews.errors import DeliveryError
-from carnews.message import build_message, signer_for, unsubscribe_url
+from carnews.message import build_message, signer_for, to_bytes, unsubscribe_url
+from carnews.relay import send_one, smtp_client
 from carnews.render import render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -114,8 +115,9 @@ async def _send_outside_ledger(
     refused: list[tuple[str, str]] = []
     try:
         for message in messages:
-            state, _, error, reached = await send_one(
-                smtp, settings.mail.from_address, message, signer
+            data = to_bytes(message, signer)
+            state, error, reached = await send_one(
+                smtp, settings.mail.from_address, str(message["To"]), data
             )
             if not reached:
                 raise DeliveryError(

@@ -151,7 +151,8 @@ def preview(
 
 def print_send_report(report: SendReport) -> None:
     console.print(
-        f"Edition {report.edition_id}: {report.sent} sent, {report.failed_temporary} to retry, "
+        f"Edition {report.edition_id}: {report.sent} sent, "
+        f"{report.failed_temporary} failed temporarily (4xx, retried with back-off), "
         f"{report.failed_permanent} bounced, {report.unknown} unknown (check by hand), "
         f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
     )

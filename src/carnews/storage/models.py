@@ -279,6 +279,8 @@ class Delivery(Base):
     queued_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # A temporary failure is tried again from here, later after each attempt.
+    retry_at: Mapped[datetime | None]
 
     subscriber: Mapped[Subscriber] = relationship()
 
