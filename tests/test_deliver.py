@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from carnews.clock import Clock, ManualClock
 from carnews.curate import load_lexicon
-from carnews.deliver import send_edition
+from carnews.deliver import SendProgress, send_edition
 from carnews.demo.servers import MaildirHandler
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
@@ -231,9 +231,10 @@ async def test_progress_is_reported_after_each_batch(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
     edition_id = await approved_edition(db, clock)
-    for number in range(3):
-        await subscribe(db, clock, f"reader{number}@example.org")
-    seen: list[tuple[int, int]] = []
+    for address in ("reader0@example.org", "reader1@example.org", "reader2@example.org",
+                    "bounce@example.org"):  # fmt: skip
+        await subscribe(db, clock, address)
+    seen: list[SendProgress] = []
     with smtp_server(tmp_path / "mail") as port:
         await send_edition(
             db,
@@ -241,9 +242,9 @@ async def test_progress_is_reported_after_each_batch(
             clock,
             edition_id,
             actor="t",
-            on_progress=lambda done, total: seen.append((done, total)),
+            on_progress=seen.append,
         )
-    assert seen == [(3, 3)]
+    assert seen == [SendProgress(settled=4, total=4, sent=3, failed=1)]
 
 
 async def test_too_many_failures_in_a_row_pause_the_send_until_resumed(

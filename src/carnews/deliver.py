@@ -292,8 +292,17 @@ async def _release_unsent(db: Database, batch: Sequence[_Claim]) -> None:
         )  # fmt: skip
 
 
-# Called after each batch with (messages settled so far in this run, to settle in all).
-Progress = Callable[[int, int], None]
+@dataclass(frozen=True)
+class SendProgress:
+    """Where a run stands after a batch; ``settled`` counts rows with no retry to come."""
+
+    settled: int
+    total: int
+    sent: int
+    failed: int
+
+
+Progress = Callable[[SendProgress], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -325,7 +334,7 @@ async def send_edition(
         to_settle = counts[DeliveryState.QUEUED] + await _retryable(session, edition_id)
     limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
     sender = _Sender(settings, Composer(view, settings), limiter)
-    settled = streak = 0
+    settled = streak = sent = 0
     try:
         while True:
             batch = await _claim_batch(db, edition_id, clock(), sender_domain(settings))
@@ -343,9 +352,11 @@ async def send_edition(
                 )
             now = clock()
             await _record(db, outcomes, now, settings.smtp)
-            settled += sum(1 for o in outcomes if _retry_at(o, now, settings.smtp) is None)
+            final = [o for o in outcomes if _retry_at(o, now, settings.smtp) is None]
+            settled += len(final)
+            sent += sum(1 for o in final if o.state == DeliveryState.SENT)
             if on_progress is not None:
-                on_progress(settled, to_settle)
+                on_progress(SendProgress(settled, to_settle, sent, settled - sent))
             for outcome in outcomes:
                 streak = 0 if outcome.state == DeliveryState.SENT else streak + 1
             if streak >= settings.smtp.pause_after_errors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.deliver import SendReport, finish_if_done, send_edition
+from carnews.deliver import SendProgress, SendReport, finish_if_done, send_edition
 from carnews.edition import approve, list_editions, load_edition
 from carnews.errors import DeliveryError
 from carnews.publish import publish
@@ -179,15 +180,30 @@ def message_ids_in(path: Path) -> set[str]:
 async def _send_with_progress(
     db: Database, settings: Settings, edition_id: int, resume: bool
 ) -> SendReport:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[sent]:,} sent, {task.fields[failed]:,} failed"),
+        TextColumn("{task.fields[rate]:,.0f} msg/s"), TimeRemainingColumn(),
+    )  # fmt: skip
+    started = time.monotonic()
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("Sending", total=None)
-        return await send_edition(
-            db, settings, now, edition_id, actor="cli", resume=resume,
-            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )  # fmt: skip
+        task = bar.add_task("Sending", total=None, sent=0, failed=0, rate=0.0)
+
+        def show(progress: SendProgress) -> None:
+            rate = progress.settled / max(time.monotonic() - started, 1e-6)
+            bar.update(task, completed=progress.settled, total=progress.total,
+                       sent=progress.sent, failed=progress.failed, rate=rate)  # fmt: skip
+
+        return await send_edition(db, settings, now, edition_id, actor="cli", resume=resume,
+                                  on_progress=show)  # fmt: skip
 
 
 async def _test_send(
