@@ -120,6 +120,8 @@ def test_operator_walks_an_edition_from_fetch_to_feed(
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
     status = json.loads(carnews(tmp_path, "send", "1", "--status", "--json").stdout)
     assert (status["sent"], status["unknown"], status["finished"]) == (1, 0, True)
+    summary = carnews(tmp_path, "send", "1", "--status").stdout
+    assert "Edition 1: 1 sent, 0 failed temporarily" in summary and "0 bounced" in summary
     listed = json.loads(carnews(tmp_path, "edition", "list", "--json").stdout)
     assert listed[0]["state"] == "sent" and listed[0]["approved_by"] == "Dr Jo"
     assert (tmp_path / "public" / "feed.xml").exists(), "send publishes the feed"
