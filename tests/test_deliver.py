@@ -382,3 +382,29 @@ async def test_faulty_relay_every_good_address_gets_exactly_one_copy(
         failed = select(Delivery).where(Delivery.state == DeliveryState.FAILED_PERMANENT)
         bounced = (await session.scalars(failed)).all()
     assert all(row.attempts == 1 for row in bounced), "a 550 is never retried"
+
+
+class SenderRefusingRelay(MaildirHandler):
+    """A relay that will not take mail from carnews's address (say, a wrong From domain)."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return "553 5.7.1 Sender address rejected: not owned by user"
+
+
+async def test_a_refused_sender_address_stops_the_run_and_bounces_nobody(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    for number in range(3):
+        await subscribe(db, clock, f"reader{number}@example.org")
+    relay = SenderRefusingRelay(tmp_path / "mail")
+    refused = pytest.raises(DeliveryError, match=r"refuses the sender .*553")
+    with smtp_server(tmp_path / "mail", relay) as port, refused:
+        await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    async with db.session() as session:
+        rows = (await session.scalars(select(Delivery))).all()
+        readers = (await session.scalars(select(Subscriber))).all()
+    assert {(row.state, row.attempts) for row in rows} == {(DeliveryState.QUEUED, 0)}
+    assert {reader.status for reader in readers} == {Status.ACTIVE}, "a 5xx to MAIL is ours"

@@ -51,6 +51,11 @@ async def send_one(smtp: aiosmtplib.SMTP, sender: str, recipient: str, data: byt
                 return state_for(answer.code), f"{answer.code} {answer.message}", True
         else:  # an internationalised address needs SMTPUTF8, which sendmail negotiates
             await smtp.sendmail(sender, [recipient], data)
+    except aiosmtplib.SMTPSenderRefused as exc:
+        # About carnews's own address (or login), not the reader's: never a bounce. Not
+        # "reached" either, so a batch the relay refuses whole stops the run unharmed.
+        error = f"the relay refuses the sender {sender}: {exc.code} {exc.message}"
+        return DeliveryState.FAILED_TEMPORARY, error, False
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [error.code for error in exc.recipients]
         return state_for(codes[0] if codes else 450), str(exc), True
@@ -72,13 +77,17 @@ async def _transaction(
     builds every message with CRLF line ends already, so only the dot-stuffing is left,
     and a plain byte replace does that.
     """
-    envelope = ((b"MAIL", b"FROM:<" + sender.encode() + b">"),
-                (b"RCPT", b"TO:<" + recipient.encode() + b">"), (b"DATA",))  # fmt: skip
-    for command in envelope:
+    # Each command with the answers that let the transaction go on.
+    envelope = (((b"MAIL", b"FROM:<" + sender.encode() + b">"), (250,)),
+                ((b"RCPT", b"TO:<" + recipient.encode() + b">"), (250, 251)),
+                ((b"DATA",), (354,)))  # fmt: skip
+    for command, go_on in envelope:
         answer = await smtp.execute_command(*command)
-        if answer.code not in (250, 251, 354):
+        if answer.code not in go_on:
             if smtp.is_connected:
                 await smtp.execute_command(b"RSET")
+            if command[0] == b"MAIL":
+                raise aiosmtplib.SMTPSenderRefused(answer.code, answer.message, sender)
             return answer
     protocol = smtp.protocol
     if protocol is None:
