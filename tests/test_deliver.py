@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from carnews.clock import Clock, ManualClock
 from carnews.curate import load_lexicon
-from carnews.deliver import SendProgress, send_edition
+from carnews.deliver import SendProgress, finish_if_done, send_edition
 from carnews.demo.servers import MaildirHandler
 from carnews.edition import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
@@ -20,7 +21,7 @@ from carnews.settings import Secret, Settings, SiteSettings, SmtpSettings, repla
 from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState, Edition, EditionState, Subscriber
 from carnews.storage.models import SubscriberStatus as Status
-from carnews.subscriptions import add_subscriber
+from carnews.subscriptions import add_subscriber, import_csv
 from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 pytestmark = pytest.mark.both_databases
@@ -408,3 +409,20 @@ async def test_a_refused_sender_address_stops_the_run_and_bounces_nobody(
         readers = (await session.scalars(select(Subscriber))).all()
     assert {(row.state, row.attempts) for row in rows} == {(DeliveryState.QUEUED, 0)}
     assert {reader.status for reader in readers} == {Status.ACTIVE}, "a 5xx to MAIL is ours"
+
+
+async def test_two_senders_started_together_send_each_message_once(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    good = [f"reader{n}@example.org" for n in range(450)]  # more than two batches
+    await import_csv(db, clock, load_lexicon(), "email\n" + "\n".join(good), confirmed=True,
+                     actor="t")  # fmt: skip
+    with smtp_server(tmp_path / "mail") as port:
+        configured = with_smtp(settings, port)
+        await asyncio.gather(
+            *(send_edition(db, configured, clock, edition_id, actor=f"w{n}") for n in range(2))
+        )
+    assert sorted(str(m["To"]) for m in inbox(tmp_path / "mail")) == sorted(good)
+    report = await finish_if_done(db, clock, edition_id, "t")
+    assert (report.queued, report.sent, report.finished) == (len(good), len(good), True)

@@ -79,6 +79,9 @@ async def start_sending(
     """Pass the review gate and write the ledger; return how many rows were added."""
     now = clock()
     async with db.session() as session:
+        # Senders starting side by side write the ledger one after another (PostgreSQL:
+        # the row lock; SQLite: one writer), so the second finds the rows and adds none.
+        await session.execute(select(Edition.id).where(Edition.id == edition_id).with_for_update())
         edition = await load_edition(session, edition_id)
         if edition.state == EditionState.SENT:  # sending again only reports the ledger
             return 0
