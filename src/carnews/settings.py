@@ -161,8 +161,9 @@ class SmtpSettings:
         "none", "none, starttls (port 587) or tls (port 465)."
     )
     ca_file: str = setting(
-        "", "PEM file of the CA certificates the relay's certificate is checked against; "
-        "empty: the system's."
+        "",
+        "PEM file of the CA certificates the relay's certificate is checked against; "
+        "empty: the system's.",
     )
     username: str = setting("", "SMTP login name; empty means no AUTH.")
     password: Secret = setting(Secret(""), "SMTP password (environment only).")
@@ -176,11 +177,13 @@ class SmtpSettings:
         minimum=1,
     )
     max_attempts: int = setting(
-        5, "Tries per message before a temporary failure (4xx, lost connection) is final.",
+        5,
+        "Tries per message before a temporary failure (4xx, lost connection) is final.",
         minimum=1,
     )
     retry_base_seconds: float = setting(
-        30.0, "Wait before the first retry of a temporary failure; doubled after each try.",
+        30.0,
+        "Wait before the first retry of a temporary failure; doubled after each try.",
         minimum=0,
     )
     pause_after_errors: int = setting(
