@@ -10,44 +10,44 @@ title weighs more than the body. A title about a treatment that is not a cell th
 point is explained in ``Verdict.reasons`` so an editor can see why a story was kept or
 dropped; docs/relevance.md describes the rules and how they were measured.
 
-The vocabulary is data (``carnews/data/lexicon.toml``), extended by an editor's file.
-This module is pure: text in, verdict out; the clock is passed to ``rank_score``.
+The vocabulary is data (``carnews/data/lexicon.toml``), extended by an editor's file
+and compiled by ``carnews.lexicon``; each text is looked through once for all of it
+(``carnews.textmatch``). This module is pure: text in, verdict out; the clock is
+passed to ``rank_score``.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from itertools import chain
-from pathlib import Path
-from typing import Any
 
-from carnews.errors import ConfigError
-from carnews.textmatch import matches, search
+# The vocabulary is loaded and compiled in carnews.lexicon; its names are part of
+# this module's interface, as they were before it moved.
+from carnews.lexicon import (
+    BUILTIN_LABEL,
+    CANCER_PLACEHOLDER,
+    LIST_TABLES,
+    NUMBER_SETTINGS,
+    PATTERN_HINT,
+    WEIGHTS,
+    Lexicon,
+    Term,
+    load_lexicon,
+)
+from carnews.textmatch import Scan
 
-BUILTIN_LABEL = "carnews/data/lexicon.toml"
-LIST_TABLES = (
-    *("diseases", "therapies", "other_treatments", "targets", "oncology", "oncology_products"),
-    *("oncology_context", "evidence"),
-)
-# Written in [oncology_context] patterns where a cancer or cancer product name goes.
-CANCER_PLACEHOLDER = "<cancer>"
-# Weights are named "<kind>_<place>", the way _points looks them up.
-WEIGHTS = tuple(
-    f"{k}_{p}" for k in ("disease", "therapy", "oncology", "product") for p in ("title", "text")
-)
-NUMBER_SETTINGS = (*WEIGHTS, "text_mentions_cap", "broad_factor", "oncology_dominance")
+__all__ = [
+    "BUILTIN_LABEL", "CANCER_PLACEHOLDER", "DEFAULT_EVIDENCE", "EVIDENCE_RANK", "LIST_TABLES",
+    "NUMBER_SETTINGS", "PATTERN_HINT", "RECENCY_HALF_LIFE_DAYS", "RECENCY_WEIGHT", "WEIGHTS",
+    "Lexicon", "Term", "Verdict", "classify", "disease_names", "load_lexicon",
+    "normalise_disease", "rank_score",
+]  # fmt: skip
+
 DEFAULT_EVIDENCE = "news"
-PATTERN_HINT = (
-    "Patterns are Python regular expressions, matched case-insensitively with word "
-    "boundaries added; fix or remove the one named."
-)
-
 # Ranking lives here rather than in the lexicon because rank_score is given only a
 # verdict: it must rank stories from the database without reloading vocabulary.
 EVIDENCE_RANK: Mapping[str, float] = {
@@ -89,32 +89,6 @@ _N_EQUALS = re.compile(r"\b(?:n\s*=\s*|enrol(?:l)?ment:?\s*)(\d+)\b", re.IGNOREC
 
 
 @dataclass(frozen=True)
-class Term:
-    """One named thing (a disease, a therapy kind, an evidence level) and its patterns."""
-
-    name: str
-    patterns: tuple[re.Pattern[str], ...]
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """Compiled vocabulary and weights; build it with ``load_lexicon``."""
-
-    diseases: tuple[Term, ...]
-    therapies: tuple[Term, ...]
-    other_treatments: tuple[Term, ...]
-    targets: tuple[Term, ...]
-    oncology: tuple[Term, ...]
-    oncology_products: tuple[Term, ...]
-    oncology_context: tuple[Term, ...]
-    evidence: tuple[Term, ...]
-    weights: Mapping[str, float]
-    broad_terms: frozenset[str]
-    fallback_therapy: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Verdict:
     relevant: bool
     score: float
@@ -135,156 +109,6 @@ class _Hit:
     text: int
 
 
-# --- loading -------------------------------------------------------------------------
-
-
-def load_lexicon(extra: Path | None = None) -> Lexicon:
-    """The built-in lexicon, with an editor's file (if given) extending its lists."""
-    builtin = resources.files("carnews.data").joinpath("lexicon.toml").read_text("utf-8")
-    layers = [(_parse(builtin, BUILTIN_LABEL), BUILTIN_LABEL)]
-    if extra is not None:
-        try:
-            text = extra.read_text(encoding="utf-8")
-        except OSError as exc:
-            reason = f"cannot be read: {exc.strerror or exc}"
-            raise _error(str(extra), reason, "Check the editor lexicon file's path.") from exc
-        layers.append((_parse(text, str(extra)), str(extra)))
-    tables: dict[str, dict[str, list[_Raw]]] = {t: {} for t in LIST_TABLES}
-    scoring: dict[str, Any] = {}
-    for data, label in layers:
-        for table in LIST_TABLES:
-            for key, raw in _read_table(data.get(table, {}), table, label).items():
-                tables[table].setdefault(key, []).extend(raw)
-        scoring.update(_check_scoring(data.get("scoring", {}), label))
-    return _assemble(tables, scoring, tuple(label for _, label in layers))
-
-
-def _error(label: str, message: str, hint: str | None = None, **context: str) -> ConfigError:
-    return ConfigError(f"{label}: {message}", hint=hint, context={"file": label, **context})
-
-
-def _parse(text: str, label: str) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(label, f"not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {*LIST_TABLES, "scoring"})
-    if unknown:
-        tables = ", ".join((*LIST_TABLES, "scoring"))
-        raise _error(label, f"unknown table(s) {', '.join(unknown)}", f"The tables are {tables}.")
-    return data
-
-
-@dataclass(frozen=True)
-class _Raw:
-    """One pattern as written, with the file it came from (for error messages)."""
-
-    pattern: str
-    label: str
-
-
-def _read_table(raw: Any, table: str, label: str) -> dict[str, list[_Raw]]:
-    if not isinstance(raw, dict):
-        raise _error(label, f"[{table}] must be a table of name = [patterns]")
-    read: dict[str, list[_Raw]] = {}
-    for key, patterns in raw.items():
-        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            hint = f"Write it as {key!r} = ['pattern one', 'pattern two']."
-            raise _error(label, f"[{table}] {key!r} must be a list of pattern strings", hint)
-        read[key] = [_Raw(p, label) for p in patterns]
-    return read
-
-
-def _compile_terms(
-    raw: Mapping[str, list[_Raw]], table: str, cancer: str | None = None
-) -> tuple[Term, ...]:
-    """Compile one table; ``cancer`` replaces CANCER_PLACEHOLDER in its patterns."""
-    terms = []
-    for key, patterns in raw.items():
-        compiled = []
-        for p in patterns:
-            expanded = p.pattern.replace(CANCER_PLACEHOLDER, cancer) if cancer else None
-            compiled.append(_compile(p.pattern, p.label, table, key, expanded))
-        terms.append(Term(key, tuple(compiled)))
-    return tuple(terms)
-
-
-def _compile(
-    pattern: str, label: str, table: str, key: str, expanded: str | None = None
-) -> re.Pattern[str]:
-    """Compile ``pattern`` (or its ``expanded`` form); errors name what the editor wrote."""
-    where = f"[{table}] {key!r}: pattern {pattern!r}"
-    source = pattern if expanded is None else expanded
-    # Word boundaries are added here so editors cannot forget them: "ms" must never
-    # match inside "items".
-    try:
-        compiled = re.compile(rf"(?<!\w)(?:{source})(?!\w)", re.IGNORECASE)
-    except re.error as exc:
-        message = f"{where} is not a valid regular expression ({exc})"
-        raise _error(label, message, PATTERN_HINT, key=f"{table}.{key}", pattern=pattern) from exc
-    # A pattern matching nothing at all would count every position in the text.
-    if re.fullmatch(rf"(?:{source})", "", re.IGNORECASE) is not None:
-        message = f"{where} matches empty text"
-        raise _error(label, message, PATTERN_HINT, key=f"{table}.{key}", pattern=pattern)
-    return compiled
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_names(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-_SCORING_CHECKS: Mapping[str, tuple[Callable[[object], bool], str]] = {
-    **{key: (_is_number, "a number") for key in NUMBER_SETTINGS},
-    "broad_terms": (_is_names, "a list of names"),
-    "fallback_therapy": (lambda v: isinstance(v, str), "a therapy name"),
-}
-
-
-def _check_scoring(raw: Any, label: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise _error(label, "[scoring] must be a table")
-    for key, value in raw.items():
-        if key not in _SCORING_CHECKS:
-            known = ", ".join(_SCORING_CHECKS)
-            raise _error(label, f"[scoring] {key}: unknown setting", f"Known: {known}.", key=key)
-        check, expected = _SCORING_CHECKS[key]
-        if not check(value):
-            raise _error(label, f"[scoring] {key} = {value!r}: expected {expected}", key=key)
-    return dict(raw)
-
-
-def _assemble(
-    tables: Mapping[str, Mapping[str, list[_Raw]]],
-    scoring: Mapping[str, Any],
-    sources: tuple[str, ...],
-) -> Lexicon:
-    missing = [key for key in _SCORING_CHECKS if key not in scoring]
-    if missing:
-        raise _error(sources[0], f"[scoring] lacks {', '.join(missing)}")
-    terms = {t: _compile_terms(tables[t], t) for t in LIST_TABLES if t != "oncology_context"}
-    # Any cancer or cancer product, as one alternation, for the context patterns.
-    named = [p for term in (*terms["oncology"], *terms["oncology_products"]) for p in term.patterns]
-    cancer = "(?:" + "|".join(p.pattern for p in named) + ")"
-    return Lexicon(
-        diseases=terms["diseases"],
-        therapies=terms["therapies"],
-        other_treatments=terms["other_treatments"],
-        targets=terms["targets"],
-        oncology=terms["oncology"],
-        oncology_products=terms["oncology_products"],
-        oncology_context=_compile_terms(tables["oncology_context"], "oncology_context", cancer),
-        evidence=terms["evidence"],
-        weights={k: float(scoring[k]) for k in NUMBER_SETTINGS},
-        broad_terms=frozenset(scoring["broad_terms"]),
-        fallback_therapy=str(scoring["fallback_therapy"]),
-        sources=sources,
-    )
-
-
 # --- matching ------------------------------------------------------------------------
 
 
@@ -297,42 +121,55 @@ def _claim(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return kept
 
 
-def _claimed(terms: Iterable[Term], text: str, *, shared: bool) -> list[tuple[int, int, str]]:
+def _mentions(lexicon: Lexicon, scan: Scan, table: str) -> list[list[tuple[int, int, str]]]:
+    """Each term's mentions as (start, end, term), in lexicon order; terms not
+    mentioned are left out."""
+    index = lexicon.index
+    by_term: dict[int, list[tuple[int, int, str]]] = {}
+    for number, found in scan.finditer(index.tables[table]).items():
+        name = index.names[number]
+        mentions = by_term.setdefault(index.terms[number], [])
+        mentions.extend((m.start(), m.end(), name) for m in found)
+    return list(by_term.values())
+
+
+def _claimed(
+    lexicon: Lexicon, scan: Scan, table: str, *, shared: bool
+) -> list[tuple[int, int, str]]:
     """Every mention as (start, end, term); with ``shared`` the terms compete for
     overlapping text, otherwise each term only with itself."""
-    lowered = text.lower()
-    groups = [[(m.start(), m.end(), t.name) for m in matches(t.patterns, text, lowered)]
-              for t in terms]  # fmt: skip
+    groups = _mentions(lexicon, scan, table)
     return _claim(chain(*groups)) if shared else list(chain(*map(_claim, groups)))
 
 
-def _count(terms: Iterable[Term], text: str, *, shared: bool) -> Counter[str]:
+def _count(lexicon: Lexicon, scan: Scan, table: str, *, shared: bool) -> Counter[str]:
     """Mentions per term."""
-    return Counter(name for _, _, name in _claimed(terms, text, shared=shared))
+    return Counter(name for _, _, name in _claimed(lexicon, scan, table, shared=shared))
 
 
 def _as_hits(terms: tuple[Term, ...], in_title: Counter[str], in_text: Counter[str]) -> list[_Hit]:
-    hits = (_Hit(t.name, in_title[t.name], in_text[t.name]) for t in terms)
-    return [hit for hit in hits if hit.title or hit.text]
+    # The counters hold only names found, so a term in neither has no hit.
+    found = [t.name for t in terms if t.name in in_title or t.name in in_text]
+    return [_Hit(name, in_title[name], in_text[name]) for name in found]
 
 
-def _hits(terms: tuple[Term, ...], title: str, text: str, *, shared: bool) -> list[_Hit]:
-    in_title, in_text = _count(terms, title, shared=shared), _count(terms, text, shared=shared)
-    return _as_hits(terms, in_title, in_text)
+def _hits(lexicon: Lexicon, table: str, title: Scan, text: Scan, *, shared: bool) -> list[_Hit]:
+    in_title = _count(lexicon, title, table, shared=shared)
+    in_text = _count(lexicon, text, table, shared=shared)
+    return _as_hits(getattr(lexicon, table), in_title, in_text)
 
 
-def _outside_context(lexicon: Lexicon, body: str) -> tuple[Counter[str], Counter[str], int]:
+def _outside_context(lexicon: Lexicon, body: Scan) -> tuple[Counter[str], Counter[str], int]:
     """Cancer and cancer-product mentions that are not mere context, and how many were.
 
     Context is a product's approval, a comparison, a side effect ("secondary T-cell
     malignancy") or an absence ("without tumour"): see [oncology_context]."""
-    cancers = _claimed(lexicon.oncology, body, shared=True)
-    products = _claimed(lexicon.oncology_products, body, shared=False)
+    cancers = _claimed(lexicon, body, "oncology", shared=True)
+    products = _claimed(lexicon, body, "oncology_products", shared=False)
     # The context patterns are slow (every cancer name in one alternation), so they
     # only run where a cancer is named.
-    patterns = [p for term in lexicon.oncology_context for p in term.patterns]
-    lowered = body.lower()
-    spans = [m.span() for m in matches(patterns, body, lowered)] if cancers or products else []
+    context = body.finditer(lexicon.index.tables["oncology_context"]) if cancers or products else {}
+    spans = [m.span() for found in context.values() for m in found]
 
     def kept(found: list[tuple[int, int, str]]) -> Counter[str]:
         return Counter(n for at, _, n in found if not any(s <= at < e for s, e in spans))
@@ -355,20 +192,20 @@ class _Found:
     repurposed: tuple[str, ...]
 
 
-def _find(lexicon: Lexicon, title: str, text: str) -> _Found:
+def _find(lexicon: Lexicon, title: Scan, text: Scan) -> _Found:
     title_cancers, title_products, title_context = _outside_context(lexicon, title)
     text_cancers, text_products, text_context = _outside_context(lexicon, text)
     cancers = _as_hits(lexicon.oncology, title_cancers, text_cancers)
     products = _as_hits(lexicon.oncology_products, title_products, text_products)
-    diseases = _hits(lexicon.diseases, title, text, shared=True)
+    diseases = _hits(lexicon, "diseases", title, text, shared=True)
     # A cancer product in a story whose title names an autoimmune disease and no cancer
     # is being tried in that disease (obe-cel in lupus): it says nothing against it.
     specific = any(h.title and h.name not in lexicon.broad_terms for h in diseases)
     repurposed = specific and not any(h.title for h in cancers)
     return _Found(
         diseases=diseases,
-        therapies=_hits(lexicon.therapies, title, text, shared=False),
-        treatments=_hits(lexicon.other_treatments, title, text, shared=False),
+        therapies=_hits(lexicon, "therapies", title, text, shared=False),
+        treatments=_hits(lexicon, "other_treatments", title, text, shared=False),
         cancers=cancers,
         products=[] if repurposed else products,
         in_context=title_context + text_context,
@@ -416,13 +253,13 @@ def _therapy_points(hits: list[_Hit], kind: str | None, lexicon: Lexicon) -> tup
     return p, f"therapy '{kind}' in {where} ({p:+.1f})"
 
 
-def _grade(lexicon: Lexicon, title: str, text: str) -> tuple[str, str]:
+def _grade(lexicon: Lexicon, title: Scan, text: Scan) -> tuple[str, str]:
     """Evidence level and where it was seen: title first, then body, in lexicon order."""
+    index = lexicon.index
     for where, body in (("title", title), ("text", text)):
-        lowered = body.lower()
-        for term in lexicon.evidence:
-            if any(search(p, body, lowered) for p in term.patterns):
-                return term.name, where
+        found = body.finditer(index.tables["evidence"])
+        if found:  # patterns are in lexicon order, so the first found is the level
+            return index.names[min(found)], where
     return DEFAULT_EVIDENCE, ""
 
 
@@ -445,10 +282,12 @@ def _count_patients(text: str) -> int | None:
 
 def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0) -> Verdict:
     """Decide whether an entry belongs in the newsletter, and say why."""
-    found = _find(lexicon, title, text)
-    evidence, seen_in = _grade(lexicon, title, text)
+    # Each text is looked through once for every pattern in the lexicon.
+    in_title, in_text = lexicon.index.patterns.scan(title), lexicon.index.patterns.scan(text)
+    found = _find(lexicon, in_title, in_text)
+    evidence, seen_in = _grade(lexicon, in_title, in_text)
     therapy = _pick_therapy(found.therapies, lexicon.fallback_therapy)
-    target = _most(_hits(lexicon.targets, title, text, shared=False))
+    target = _most(_hits(lexicon, "targets", in_title, in_text, shared=False))
     score, reasons = _score(found, therapy, lexicon)
     if target:
         reasons.append(f"target '{target}' (no points: shared with cancer)")
@@ -572,7 +411,8 @@ def normalise_disease(name: str, lexicon: Lexicon) -> str | None:
     # Short names like "RA" are only matched in context in running text, so a bare
     # name is also tried as a phrase.
     for phrase in (wanted, f"patients with {wanted}"):
-        found = _count(lexicon.diseases, phrase, shared=True).most_common(1)
+        scan = lexicon.index.patterns.scan(phrase)
+        found = _count(lexicon, scan, "diseases", shared=True).most_common(1)
         if found:
             return found[0][0]
     return None

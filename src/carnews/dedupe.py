@@ -68,6 +68,12 @@ class StoryIndex:
     by_markers: dict[frozenset[str], dict[int, str]] = field(default_factory=dict)
     by_lead: dict[str, dict[int, str]] = field(default_factory=dict)
     published: dict[int, datetime | None] = field(default_factory=dict)
+    # The same long titles by first words and then whole title, with their lengths in
+    # words and the order they came in: a text is checked for the few titles it can
+    # quote, not for every title that starts the way one of its phrases does.
+    by_title: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
+    lengths: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    order: dict[int, int] = field(default_factory=dict, repr=False)
 
     def add(self, story_id: int, entry: Candidate) -> None:
         for value, table in ((entry.doi, self.by_doi), (entry.pmid, self.by_pmid),
@@ -80,7 +86,11 @@ class StoryIndex:
             self.published[story_id] = entry.published_at
             self.by_markers.setdefault(markers(entry.title), {})[story_id] = normalised
             if len(words) >= MIN_QUOTED_WORDS:
-                self.by_lead.setdefault(_lead(words), {})[story_id] = normalised
+                lead = _lead(words)
+                self.by_lead.setdefault(lead, {})[story_id] = normalised
+                self.by_title.setdefault(lead, {}).setdefault(normalised, []).append(story_id)
+                self.lengths.setdefault(lead, set()).add(len(words))
+                self.order[story_id] = len(self.order)
 
     def find(self, entry: Candidate) -> int | None:
         for value, table in ((entry.doi, self.by_doi), (entry.pmid, self.by_pmid),
@@ -108,11 +118,25 @@ class StoryIndex:
         return self._quoted(entry)
 
     def _quoted(self, entry: Candidate) -> int | None:
-        """A story whose whole title the entry's text quotes."""
+        """A story whose whole title the entry's text quotes: of the phrases in the text
+        that start a title, the first, and of the stories it starts, the first added."""
+        if not self.by_title:
+            return None
         words = normalise(entry.text).split()
-        text = " " + " ".join(words) + " "
-        for start in range(max(0, len(words) - LEAD_WORDS + 1)):
-            for story_id, title in self.by_lead.get(_lead(words[start:]), {}).items():
-                if f" {title} " in text and self._near(story_id, entry):
+        starts: dict[str, list[int]] = {}  # phrases that start titles, in text order
+        leads = map(" ".join, zip(*(words[n:] for n in range(LEAD_WORDS)), strict=False))
+        for start, lead in enumerate(leads):
+            if lead in self.by_title:
+                starts.setdefault(lead, []).append(start)
+        for lead, found_at in starts.items():
+            titles = self.by_title[lead]
+            quoted = {
+                story_id
+                for start in found_at
+                for length in self.lengths[lead]
+                for story_id in titles.get(" ".join(words[start : start + length]), ())
+            }
+            for story_id in sorted(quoted, key=self.order.__getitem__):
+                if self._near(story_id, entry):
                     return story_id
         return None

@@ -12,26 +12,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from carnews.clock import Clock
 from carnews.curate import Lexicon, Verdict, classify, rank_score
 from carnews.dedupe import WINDOW, Candidate, StoryIndex
-from carnews.explain import (
-    Explanation,
-    GlossaryTerm,
-    explain,
-    fk_grade,
-    smog_grade,
-    split_sentences,
-)
+from carnews.explain import Explanation, GlossaryTerm, explain
+from carnews.readability import fk_grade, smog_grade, split_sentences
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
 
 MIN_SENTENCES_TO_EXPLAIN = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,33 +68,75 @@ async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -
     async with db.session() as session:
         pending = await _pending_entries(session)
         index = await _index_for(session, pending)
-        touched: set[int] = set()
-        created = 0
-        for entry in pending:
-            candidate = _candidate(entry)
-            story_id = index.find(candidate)
-            if story_id is None:
-                story = Story(canonical_key=entry.canonical_key, title=entry.title, created_at=now)
-                session.add(story)
-                await session.flush()
-                story_id, created = story.id, created + 1
-            entry.story_id = story_id
-            index.add(story_id, candidate)
-            touched.add(story_id)
-        await session.flush()
-        stories = await _with_entries(session, sorted(touched))
+        placed, created = _attach(pending, index)
+        ids = await _insert_stories(session, created, now)
+        for entry, story_id in placed:
+            entry.story_id = ids.get(story_id, story_id)
+        touched = sorted({ids.get(story_id, story_id) for _, story_id in placed})
+        stories: list[Story] = []
         warnings: list[str] = []
-        for story in stories:
-            primary = _judge(story, knowledge, now)
-            if primary is not None:
-                explanation = await knowledge.explainer(
-                    primary.title, primary.text, story.evidence, story.patients
-                )
-                _apply_explanation(story, explanation)
-                warnings += [f"{story.title}: {w}" for w in explanation.warnings]
+        # Copies of one study (a DOI's PubMed and journal records) share title and text.
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        for chunk in _chunks(touched):
+            for story in await _with_entries(session, chunk):
+                stories.append(story)
+                primary = _judge(story, knowledge, now, verdicts)
+                if primary is not None:
+                    explanation = await knowledge.explainer(
+                        primary.title, primary.text, story.evidence, story.patients
+                    )
+                    _apply_explanation(story, explanation)
+                    warnings += [f"{story.title}: {w}" for w in explanation.warnings]
     kept = tuple((s.id, s.title) for s in stories if s.relevant)
     dropped = tuple((s.id, s.title, _main_reason(s)) for s in stories if not s.relevant)
-    return CurationReport(kept, dropped, len(pending) - created, tuple(warnings))
+    return CurationReport(kept, dropped, len(pending) - len(created), tuple(warnings))
+
+
+def _attach(
+    pending: list[Entry], index: StoryIndex
+) -> tuple[list[tuple[Entry, int]], list[tuple[str, str]]]:
+    """The story each entry belongs in, and the stories to make (key and title).
+
+    Stories to make are numbered -1, -2, … in the order they are needed: they get an
+    id only when inserted, all at once.
+    """
+    placed: list[tuple[Entry, int]] = []
+    created: list[tuple[str, str]] = []
+    for entry in pending:
+        candidate = _candidate(entry)
+        story_id = index.find(candidate)
+        if story_id is None:
+            created.append((entry.canonical_key, entry.title))
+            story_id = -len(created)
+        placed.append((entry, story_id))
+        index.add(story_id, candidate)
+    return placed, created
+
+
+async def _insert_stories(
+    session: AsyncSession, created: list[tuple[str, str]], now: datetime
+) -> dict[int, int]:
+    """Insert new stories in one statement; their ids by the numbers ``_attach`` gave.
+
+    One row after another in creation order, so ids come out as they did when each
+    story was inserted on its own; keys are unique, so they find the ids again.
+    """
+    if not created:
+        return {}
+    rows = [{"canonical_key": key, "title": title, "created_at": now} for key, title in created]
+    await session.execute(insert(Story), rows)
+    by_key: dict[str, int] = {}
+    for chunk in _chunks([key for key, _ in created]):
+        query = select(Story.canonical_key, Story.id).where(Story.canonical_key.in_(chunk))
+        by_key.update((key, story_id) for key, story_id in await session.execute(query))
+    return {-1 - number: by_key[key] for number, (key, _) in enumerate(created)}
+
+
+CHUNK = 2000  # ids per IN (...) query: well within every database's limit on parameters
+
+
+def _chunks(values: list[T]) -> list[list[T]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 async def _pending_entries(session: AsyncSession) -> list[Entry]:
@@ -161,12 +200,26 @@ async def _with_entries(session: AsyncSession, story_ids: list[int]) -> list[Sto
     return list((await session.scalars(query)).all())
 
 
-def _judge(story: Story, knowledge: Knowledge, now: datetime) -> Entry | None:
-    """Classify, tag and rank a story; return the entry to explain it from, if it is kept."""
-    verdicts = [
-        (classify(e.title, e.text, lexicon=knowledge.lexicon, threshold=knowledge.threshold), e)
-        for e in story.entries
-    ]
+# What judging and explaining a story may change. All of it is marked changed before a
+# story is judged, so that every story is written with the same columns and the
+# database gets one executemany UPDATE, not one UPDATE per set of columns that changed.
+_JUDGED = (
+    *("title", "link", "published_at", "relevant", "score", "reasons", "diseases", "therapy"),
+    *("target", "evidence", "patients", "rank_score", "updated_at", "summary", "what_it_means"),
+    *("terms_explained", "unexplained_terms", "fk_grade", "smog_grade"),
+)
+
+
+def _judge(
+    story: Story, knowledge: Knowledge, now: datetime, known: dict[tuple[str, str], Verdict]
+) -> Entry | None:
+    """Classify, tag and rank a story; return the entry to explain it from, if it is kept.
+
+    ``known`` holds verdicts already reached in this run, by title and text.
+    """
+    for column in _JUDGED:
+        flag_modified(story, column)
+    verdicts = [(_classify(e, knowledge, known), e) for e in story.entries]
     verdict, best = max(verdicts, key=lambda pair: (pair[0].relevant, pair[0].score))
     relevant = [e for v, e in verdicts if v.relevant]
     primary = _plainest(relevant) or best
@@ -186,6 +239,15 @@ def _judge(story: Story, knowledge: Knowledge, now: datetime) -> Entry | None:
     return primary
 
 
+def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], Verdict]) -> Verdict:
+    key = (entry.title, entry.text)
+    if key not in known:
+        known[key] = classify(
+            entry.title, entry.text, lexicon=knowledge.lexicon, threshold=knowledge.threshold
+        )
+    return known[key]
+
+
 def _apply_explanation(story: Story, explanation: Explanation) -> None:
     story.summary = explanation.summary
     story.what_it_means = explanation.what_it_means
@@ -202,8 +264,8 @@ def _plainest(entries: list[Entry]) -> Entry | None:
     on; a one-line teaser says too little, so entries of a few sentences come first,
     and among those the lowest reading grade wins.
     """
-    if not entries:
-        return None
+    if len(entries) <= 1:  # nothing to choose between: no need to grade it
+        return entries[0] if entries else None
     full = [e for e in entries if len(split_sentences(e.text)) >= MIN_SENTENCES_TO_EXPLAIN]
     if not full:
         return max(entries, key=lambda e: len(e.text))
