@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from carnews.explain import Explanation, explain, fk_grade, load_glossary, what_it_means
+from carnews.explain import Explanation, explain, load_glossary, what_it_means
 from carnews.explain_llm import LlmConfig, explain_with_llm
+from carnews.readability import fk_grade
 from carnews.settings import ExplainSettings, Secret
 
 TITLE = "CD19 CAR T cells put lupus into remission in five patients"

@@ -17,15 +17,10 @@ from typing import Any
 
 import httpx
 
-from carnews.explain import (
-    _NUMBER,  # the same notion of "a number" the extractive ranker uses
-    Explanation,
-    GlossaryTerm,
-    explain,
-    explain_summary,
-    split_sentences,
-)
+from carnews.explain import Explanation, GlossaryTerm, explain, explain_summary
+from carnews.readability import split_sentences
 from carnews.settings import ExplainSettings
+from carnews.summary import NUMBER  # the same notion of "a number" as the extractive summary
 
 __all__ = ["LlmConfig", "explain_with_llm"]
 
@@ -148,8 +143,8 @@ def _check(summary: str, *, source: str) -> None:
     if not summary:
         raise _Rejected("LLM summary rejected: it is empty")
     # "50" may stand for the source's "50%", but "42%" may not stand for its "42".
-    known = {n for m in _NUMBER.findall(source) for n in (m, m.rstrip("%"))}
-    for number in _NUMBER.findall(summary):
+    known = {n for m in NUMBER.findall(source) for n in (m, m.rstrip("%"))}
+    for number in NUMBER.findall(summary):
         if number not in known:
             raise _Rejected(f"LLM summary rejected: number {number!r} is not in the source")
     count = len(split_sentences(summary))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carnews.explain import fk_grade, smog_grade
+from carnews.readability import fk_grade, smog_grade
 from carnews.render import EditionView, StoryView, TermView, build_view
 from carnews.storage.models import Edition
 from carnews.stories import sources_of

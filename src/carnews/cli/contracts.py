@@ -16,8 +16,8 @@ import typer
 
 from carnews.curate import classify
 from carnews.explain import explain as explain_text
-from carnews.explain import smog_grade
 from carnews.pipeline import knowledge_for
+from carnews.readability import smog_grade
 from carnews.settings import Settings
 from carnews.stories import Knowledge
 
