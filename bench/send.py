@@ -35,7 +35,8 @@ from sqlalchemy import insert
 
 from carnews.clock import fixed_clock
 from carnews.deliver import send_edition
-from carnews.edition import approve, draft_edition
+from carnews.edition import approve, draft_edition, load_edition
+from carnews.message import Composer
 from carnews.settings import (
     DatabaseSettings,
     Secret,
@@ -46,6 +47,7 @@ from carnews.settings import (
 )  # fmt: skip
 from carnews.storage import open_database
 from carnews.storage.models import Story, Subscriber, SubscriberStatus
+from carnews.views import edition_view
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PARAGRAPH = (
@@ -101,7 +103,7 @@ async def prepare(url: str, count: int) -> int:
                     link=f"https://doi.org/10.1000/send.{number}",
                     published_at=NOW - timedelta(days=1), relevant=True, score=5.0,
                     diseases=["lupus"], therapy="CAR-T", evidence="case series", patients=12,
-                    summary=PARAGRAPH * 4, what_it_means="A report on 12 people.",
+                    summary=PARAGRAPH * 2, what_it_means="A report on 12 people.",
                     terms_explained=[{"term": "CAR-T", "plain": "Your own immune cells."}],
                     rank_score=1.0, created_at=NOW,
                 ))  # fmt: skip
@@ -154,6 +156,22 @@ def child(url: str, edition_id: int, port: int, connections: int) -> None:
     print(json.dumps({"seconds": seconds, "sent": sent, "peak_mb": peak_mb}))
 
 
+async def message_size(settings: Settings, edition_id: int) -> int:
+    """Bytes of one reader's message, so smtp-source sends messages of the same size."""
+    db = await open_database(settings.database.url)
+    try:
+        async with db.session() as session:
+            edition = await load_edition(session, edition_id)
+            view = await edition_view(session, edition, base_url=settings.site.base_url,
+                                      site_title=settings.site.title)  # fmt: skip
+    finally:
+        await db.close()
+    composer = Composer(view, settings)
+    data = composer.compose(subscriber_id=1, to="reader0@example.org", diseases=[],
+                            message_id="<1@bench>", date="x")  # fmt: skip
+    return len(data)
+
+
 def smtp_source(port: int, messages: int, connections: int, size: int) -> float | None:
     binary = shutil.which("smtp-source") or shutil.which("smtp-source", path="/usr/sbin")
     if not binary:
@@ -181,10 +199,12 @@ def main() -> None:
         port = free_port()
         with sink(port) as sink_name:
             result = send_in_child(url, edition_id, port, args.connections)
-            ceiling = smtp_source(port, args.messages, args.connections, 25_000)
+            size = asyncio.run(message_size(settings_for(url, port, 1), edition_id))
+            ceiling = smtp_source(port, args.messages, args.connections, size)
     seconds, sent, peak_mb = result["seconds"], int(result["sent"]), result["peak_mb"]
     rate = sent / seconds
-    print(f"sink: {sink_name}; {args.messages} subscribers, {args.connections} connections")
+    print(f"sink: {sink_name}; {args.messages} subscribers, {args.connections} connections, "
+          f"{size:,} bytes a message")  # fmt: skip
     print(f"carnews: {sent} personalised messages in {seconds:.1f} s = {rate:,.0f} messages/s; "
           f"peak RSS {peak_mb:.0f} MB")  # fmt: skip
     if ceiling is None:
