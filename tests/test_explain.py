@@ -26,7 +26,7 @@ from carnews.explain import (
     what_it_means,
 )
 from carnews.readability import fk_grade, smog_grade, split_sentences, syllables
-from carnews.summary import trace, trim
+from carnews.trimming import trace, trim
 
 MACKENSEN_TITLE = "Anti-CD19 CAR T cell therapy for refractory systemic lupus erythematosus"
 MACKENSEN = """\

@@ -17,7 +17,7 @@ import pytest
 from carnews.curate import classify, load_lexicon
 from carnews.explain import explain, load_glossary, summarise
 from carnews.readability import fk_grade, split_sentences
-from carnews.summary import trace
+from carnews.trimming import trace
 
 DEV_SET = Path(__file__).parent / "data" / "relevance_dev.jsonl"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?%?")

@@ -20,7 +20,7 @@ import httpx
 from carnews.explain import Explanation, GlossaryTerm, explain, explain_summary
 from carnews.readability import split_sentences
 from carnews.settings import ExplainSettings
-from carnews.summary import NUMBER  # the same notion of "a number" as the extractive summary
+from carnews.trimming import NUMBER  # the same notion of "a number" as the extractive summary
 
 __all__ = ["LlmConfig", "explain_with_llm"]
 
