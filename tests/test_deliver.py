@@ -22,7 +22,7 @@ from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState, Edition, EditionState, Subscriber
 from carnews.storage.models import SubscriberStatus as Status
 from carnews.subscriptions import add_subscriber, import_csv
-from tests.helpers import add_stories, inbox, smtp_server, subscribe
+from tests.helpers import RefusingHandler, add_stories, inbox, smtp_server, subscribe
 
 pytestmark = pytest.mark.both_databases
 
@@ -426,3 +426,30 @@ async def test_two_senders_started_together_send_each_message_once(
     assert sorted(str(m["To"]) for m in inbox(tmp_path / "mail")) == sorted(good)
     report = await finish_if_done(db, clock, edition_id, "t")
     assert (report.queued, report.sent, report.finished) == (len(good), len(good), True)
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+async def test_international_addresses(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path, smtputf8: bool
+) -> None:
+    edition_id = await approved_edition(db, clock)
+    for address in ("jörg@exämple.org", "ann@exämple.org", "ascii@example.org"):
+        await subscribe(db, clock, address)
+    handler = RefusingHandler(tmp_path / "mail")
+    with smtp_server(tmp_path / "mail", handler, enable_SMTPUTF8=smtputf8) as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
+    received = sorted(str(m["To"]) for m in inbox(tmp_path / "mail"))
+    # A domain alone goes in its ASCII form, which every relay takes.
+    plain = ["ann@xn--exmple-cua.org", "ascii@example.org"]
+    if smtputf8:
+        assert (report.sent, report.finished) == (3, True) and received == [
+            *plain,
+            "jörg@exämple.org",
+        ]
+        return
+    assert (report.sent, report.failed_permanent, received) == (2, 1, plain)
+    async with db.session() as session:
+        failed = await session.scalar(
+            select(Delivery).where(Delivery.state == DeliveryState.FAILED_PERMANENT)
+        )
+    assert failed is not None and "SMTPUTF8" in (failed.last_error or "")

@@ -29,7 +29,7 @@ from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.message import Composer, sender_domain
 from carnews.ratelimit import RateLimiter
 from carnews.recovery import mark_abandoned
-from carnews.relay import send_one, smtp_client
+from carnews.relay import send_one, smtp_client, wire_address
 from carnews.render import EditionView
 from carnews.settings import Settings, SmtpSettings
 from carnews.storage import Database
@@ -227,12 +227,13 @@ class _Sender:
 
         async def work(smtp: aiosmtplib.SMTP) -> None:
             for claim in queue:
+                address = wire_address(claim.email)
                 data = self._composer.compose(
-                    subscriber_id=claim.subscriber_id, to=claim.email,
+                    subscriber_id=claim.subscriber_id, to=address,
                     diseases=claim.diseases, message_id=claim.message_id, date=date,
                 )  # fmt: skip
                 await self._limiter.acquire()
-                answer = await send_one(smtp, self._settings.mail.from_address, claim.email, data)
+                answer = await send_one(smtp, self._settings.mail.from_address, address, data)
                 outcomes.append(_Outcome(claim, *answer))
 
         await asyncio.gather(*(work(smtp) for smtp in self._connections[: len(batch)]))

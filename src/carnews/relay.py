@@ -8,6 +8,7 @@ a lost connection failed for now (tried again later).
 from __future__ import annotations
 
 import aiosmtplib
+import idna
 
 from carnews.settings import Settings
 from carnews.storage.models import DeliveryState
@@ -25,6 +26,21 @@ def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
         username=smtp.username or None,
         password=smtp.password.reveal() or None,
     )
+
+
+def wire_address(address: str) -> str:
+    """The address as it goes on the wire: an international domain in its ASCII form.
+
+    Only a non-ASCII local part ("jörg@...") still needs the relay's SMTPUTF8; "ann@
+    exämple.org" is sent as "ann@xn--exmple-cua.org", which every relay takes.
+    """
+    local, _, domain = address.rpartition("@")
+    if address.isascii() or not local.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address  # the relay's answer will say what is wrong with it
 
 
 # (state, error, whether the relay was reached at all)
@@ -49,8 +65,11 @@ async def send_one(smtp: aiosmtplib.SMTP, sender: str, recipient: str, data: byt
             answer = await _transaction(smtp, sender, recipient, data)
             if answer is not None:
                 return state_for(answer.code), f"{answer.code} {answer.message}", True
-        else:  # an internationalised address needs SMTPUTF8, which sendmail negotiates
-            await smtp.sendmail(sender, [recipient], data)
+        elif not smtp.supports_extension("smtputf8"):
+            error = f"the relay does not offer SMTPUTF8, which {recipient} needs"
+            return DeliveryState.FAILED_PERMANENT, error, True
+        else:  # a non-ASCII local part: the envelope and headers go as UTF-8
+            await smtp.sendmail(sender, [recipient], data, mail_options=["SMTPUTF8"])
     except aiosmtplib.SMTPSenderRefused as exc:
         # About carnews's own address (or login), not the reader's: never a bounce. Not
         # "reached" either, so a batch the relay refuses whole stops the run unharmed.
