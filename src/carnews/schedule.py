@@ -2,13 +2,15 @@
 
 APScheduler 3 in the web server's event loop. Each job is idempotent and
 guarded so a run that takes longer than its interval is not started twice.
-Leader election across several instances is left to a later change; run the
-scheduler in one process only (``carnews serve --scheduler``).
+Several instances may run ``carnews serve --scheduler``: a lease in the database
+(:mod:`carnews.leases`) lets one of them run the jobs, and another takes over
+within ``LEASE_SECONDS`` when it stops.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -17,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from carnews.clock import Clock
 from carnews.deliver import send_edition
 from carnews.errors import CarnewsError
+from carnews.leases import hold, holder_name
 from carnews.pipeline import approved_edition_ids, draft, gather
 from carnews.publish import publish
 from carnews.settings import Settings
@@ -24,6 +27,24 @@ from carnews.storage import Database
 
 log = logging.getLogger("carnews.schedule")
 ACTOR = "scheduler"
+LEASE = "scheduler"
+LEASE_SECONDS = 90.0  # renewed every HEARTBEAT_SECONDS, so a live leader never loses it
+HEARTBEAT_SECONDS = 30.0
+
+Job = Callable[[], Awaitable[None]]
+
+
+def led(db: Database, clock: Clock, holder: str, job: Job) -> Job:
+    """``job`` runs only in the process that holds the scheduler lease."""
+
+    async def run() -> None:
+        if await hold(db, clock, LEASE, holder, LEASE_SECONDS):
+            await job()
+        else:
+            log.debug("%s skipped: another scheduler holds the lease", job.__name__)
+
+    run.__name__ = job.__name__
+    return run
 
 
 def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOScheduler:
@@ -46,9 +67,16 @@ def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOSc
             if report.finished:
                 await publish(db, settings)
 
+    async def heartbeat() -> None:
+        """Keeps the lease while the leader's jobs are far apart."""
+
+    holder = holder_name()
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"max_instances": 1,
                                                                "coalesce": True})  # fmt: skip
-    scheduler.add_job(gather_job, IntervalTrigger(minutes=15), id="gather")
-    scheduler.add_job(draft_job, CronTrigger(day_of_week="mon", hour=6), id="draft")
-    scheduler.add_job(send_job, IntervalTrigger(minutes=5), id="send")
+    scheduler.add_job(led(db, clock, holder, heartbeat),
+                      IntervalTrigger(seconds=HEARTBEAT_SECONDS), id="lease")  # fmt: skip
+    scheduler.add_job(led(db, clock, holder, gather_job), IntervalTrigger(minutes=15), id="gather")
+    scheduler.add_job(led(db, clock, holder, draft_job), CronTrigger(day_of_week="mon", hour=6),
+                      id="draft")  # fmt: skip
+    scheduler.add_job(led(db, clock, holder, send_job), IntervalTrigger(minutes=5), id="send")
     return scheduler

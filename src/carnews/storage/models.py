@@ -323,3 +323,13 @@ class BounceEvent(Base):
     reference: Mapped[str | None] = mapped_column(String(300))
     diagnostic: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Lease(Base):
+    """Who runs something that only one process may run, until when (the scheduler)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

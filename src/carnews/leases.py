@@ -1,0 +1,49 @@
+"""Leases: one process at a time runs what must not run twice, such as the scheduler.
+
+A lease is a row naming its holder and when its hold ends. A holder renews it
+before it ends; anyone may take it once it has ended, so when the leader dies
+another process takes over within one lease. Taking and renewing are a single
+conditional UPDATE, which PostgreSQL's row locks (and SQLite's one writer) keep
+to one winner.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from carnews.clock import Clock
+from carnews.storage import Database
+from carnews.storage.models import Lease
+
+
+def holder_name() -> str:
+    """This process, readable in the table: host, pid and a random part for pid reuse."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def hold(db: Database, clock: Clock, name: str, holder: str, seconds: float) -> bool:
+    """Take or renew the lease ``name`` for ``seconds``; False while another holds it."""
+    now = clock()
+    until = now + timedelta(seconds=seconds)
+    async with db.session() as session:
+        taken = await session.execute(
+            update(Lease)
+            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
+            .values(holder=holder, expires_at=until)
+        )
+        if getattr(taken, "rowcount", 0) == 1:
+            return True
+        if await session.scalar(select(Lease.name).where(Lease.name == name)) is not None:
+            return False
+    try:
+        async with db.session() as session:
+            session.add(Lease(name=name, holder=holder, expires_at=until))
+    except IntegrityError:  # another process created it first, and holds it
+        return False
+    return True
