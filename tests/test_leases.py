@@ -30,9 +30,7 @@ async def test_one_holder_at_a_time_until_the_lease_runs_out(db: Database, clock
     assert await hold(db, manual, "other", "a", 90), "leases are per name"
 
 
-async def test_processes_racing_for_a_new_lease_get_one_winner(
-    db: Database, clock: Clock
-) -> None:
+async def test_processes_racing_for_a_new_lease_get_one_winner(db: Database, clock: Clock) -> None:
     won = await asyncio.gather(*(hold(db, clock, "scheduler", f"p{n}", 90) for n in range(6)))
     assert sum(won) == 1
 

@@ -269,7 +269,7 @@ def _glossary_patterns(glossary: tuple[GlossaryTerm, ...]) -> tuple[PatternSet, 
 
 # Capitals that are not jargon: roman numerals, countries, abstract headings.
 _NOT_JARGON = {
-    "I", "A", "OK", "US", "USA", "UK", "EU", "II", "III", "IV", "VI", "VII", "VIII", "IX",
+    "I", "A", "OK", "US", "USA", "UK", "EU", "CEO", "II", "III", "IV", "VI", "VII", "VIII", "IX",
     "BACKGROUND", "METHODS", "RESULTS", "FINDINGS", "CONCLUSION", "CONCLUSIONS", "INTRODUCTION",
 }  # fmt: skip
 # Long words every reader knows; other words of 13 letters or more count as jargon.
@@ -278,6 +278,7 @@ _COMMON_LONG = {
     "relationships", "responsibility", "administration", "comprehensive", "communication",
     "organisation", "organization", "participants", "participation", "researchers",
     "information", "particularly", "additionally", "consistently", "nevertheless",
+    "investigators",
 }  # fmt: skip
 _MEDICAL_SUFFIX = re.compile(
     r"(?:itis|osis|a?emia|opathy|ectomy|ocytes?|uria|penia|plasia|genic|ology|otoxicity)$"
