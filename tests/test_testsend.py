@@ -139,3 +139,14 @@ def test_half_a_dkim_setup_is_a_config_error(tmp_path: Path) -> None:
                 dkim_domain="d", dkim_selector="s", dkim_key_file=str(tmp_path / "missing.pem")
             )
         )
+
+
+async def test_a_test_send_to_international_addresses(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    edition_id = await drafted(db, clock)
+    with smtp_server(tmp_path / "mail", enable_SMTPUTF8=True) as port:
+        report = await send_test(db, with_mail(settings, port), clock, edition_id,
+                                 ["ann@exämple.org", "jörg@exämple.org"], actor="ed")  # fmt: skip
+    assert report.sent == ("ann@xn--exmple-cua.org", "jörg@exämple.org"), report.refused
+    assert sorted(str(m["To"]) for m in inbox(tmp_path / "mail")) == list(report.sent)

@@ -17,7 +17,7 @@ from carnews.deliver import wants
 from carnews.edition import audit, ensure_sendable, load_edition
 from carnews.errors import DeliveryError
 from carnews.message import build_message, signer_for, to_bytes, unsubscribe_url
-from carnews.relay import send_one, smtp_client
+from carnews.relay import send_one, smtp_client, wire_address
 from carnews.render import render_email
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -60,7 +60,7 @@ async def send_test(
     url = f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
     rendered = render_email(view, settings.templates.dir).personalise(url)
     messages = [
-        build_message(rendered, to=normalise_address(address), settings=settings,
+        build_message(rendered, to=wire_address(normalise_address(address)), settings=settings,
                       unsubscribe_url=url, now=clock(), subject_prefix=TEST_PREFIX)
         for address in addresses
     ]  # fmt: skip
@@ -76,7 +76,7 @@ async def send_test_mode(
     MAX_TEST_MODE_VARIANTS), each naming an example subscriber in X-Carnews-Original-To.
     No ledger is written and the edition's state does not change.
     """
-    target = normalise_address(settings.mail.test_mode_address)
+    target = wire_address(normalise_address(settings.mail.test_mode_address))
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
         ensure_sendable(edition)
