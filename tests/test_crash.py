@@ -46,6 +46,14 @@ async def prepare(url: str) -> None:
         await db.close()
 
 
+def write_config(folder: Path, url: str, port: int) -> None:
+    """Claims outlive a dead worker after 1 s, so the next one can mark them unknown."""
+    (folder / "carnews.toml").write_text(
+        f"[database]\nurl = '{url}'\n[smtp]\nhost = '127.0.0.1'\nport = {port}\n"
+        f"claim_lease_seconds = 1\nmax_per_second = {RATE}\n"
+    )
+
+
 def carnews(folder: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
     env["CARNEWS_SITE_SECRET_KEY"] = "crash-test"
@@ -66,11 +74,7 @@ def test_sigkill_at_random_moments_sends_each_subscriber_exactly_one(tmp_path: P
     asyncio.run(prepare(f"sqlite+aiosqlite:///{tmp_path / 'carnews.db'}"))
     rng = random.Random(20261122)
     with smtp_server(tmp_path / "mail") as port:
-        (tmp_path / "carnews.toml").write_text(
-            f"[database]\nurl = 'sqlite+aiosqlite:///{tmp_path / 'carnews.db'}'\n"
-            f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
-            f"max_per_second = {RATE}\n"
-        )
+        write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'carnews.db'}", port)
         kills = 0
         while kills < KILLS:
             worker = carnews(tmp_path, "worker", "--once")
@@ -125,11 +129,7 @@ def test_two_workers_on_postgresql_killed_and_restarted_send_each_once(
     asyncio.run(prepare(url))
     rng = random.Random(7)
     with smtp_server(tmp_path / "mail") as port:
-        (tmp_path / "carnews.toml").write_text(
-            f"[database]\nurl = '{url}'\n"
-            f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nclaim_lease_seconds = 1\n"
-            f"max_per_second = {RATE}\n"
-        )
+        write_config(tmp_path, url, port)
         for _ in range(2):
             pair = [carnews(tmp_path, "worker", "--once") for _ in range(2)]
             time.sleep(rng.uniform(1.5, 3.0))

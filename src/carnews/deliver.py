@@ -69,8 +69,13 @@ def _require_secret(settings: Settings) -> None:
         )
 
 
-def wants(subscriber: Subscriber, view: EditionView) -> bool:
-    return bool(view.for_diseases(subscriber.diseases).stories)
+def wants(diseases: Sequence[str], view: EditionView) -> bool:
+    """Whether a reader who chose ``diseases`` (none: every disease) gets any story.
+
+    The same answer as ``view.for_diseases(diseases).stories``, without building a
+    view per subscriber: the ledger asks it once for each of them.
+    """
+    return bool(view.stories) and (not diseases or not view.diseases.isdisjoint(diseases))
 
 
 async def start_sending(
@@ -117,7 +122,6 @@ async def _write_ledger(
     Subscribers are read a chunk at a time as (id, diseases) pairs, never as objects,
     so a list of a million costs a chunk of memory, not the list.
     """
-    covered = {disease for story in view.stories for disease in story.diseases}
     has_row = select(Delivery.id).where(
         Delivery.edition_id == edition_id, Delivery.subscriber_id == Subscriber.id
     )
@@ -139,7 +143,7 @@ async def _write_ledger(
             {"edition_id": edition_id, "subscriber_id": subscriber_id, "queued_at": now,
              "state": DeliveryState.QUEUED, "attempts": 0}
             for subscriber_id, diseases in chunk
-            if not diseases or covered & set(diseases)  # empty choice: every story
+            if wants(diseases, view)
         ]  # fmt: skip
         if rows:
             await session.execute(insert(Delivery), rows)
@@ -187,21 +191,22 @@ async def _claim_batch(
         message_ids = {row_id: make_msgid(domain=sender_domain) for row_id, _ in picked}
         await session.execute(
             update(Delivery),
-            [{"id": row_id, "state": DeliveryState.SENDING, "attempts": attempts + 1,
+            [{"id": row_id, "state": DeliveryState.SENDING, "attempts": tried + 1,
               "claimed_at": now, "retry_at": None, "message_id": message_ids[row_id]}
-             for row_id, attempts in picked],
+             for row_id, tried in picked],
         )  # fmt: skip
+        attempts = {row_id: tried + 1 for row_id, tried in picked}
         readers = await session.execute(
-            select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email,
-                   Subscriber.diseases)
+            select(Delivery.id, Subscriber.id, Subscriber.email, Subscriber.diseases)
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(Delivery.id.in_(list(message_ids)))
             .order_by(Delivery.id)
-        )  # fmt: skip
+        )
         return [
-            _Claim(row_id, subscriber_id, email, list(diseases), message_ids[row_id], attempts)
-            for row_id, attempts, subscriber_id, email, diseases in readers.all()
-        ]
+            _Claim(row_id, subscriber_id, email, list(diseases), message_ids[row_id],
+                   attempts[row_id])
+            for row_id, subscriber_id, email, diseases in readers.all()
+        ]  # fmt: skip
 
 
 @dataclass
@@ -247,10 +252,14 @@ class _Sender:
 
 async def _record(
     db: Database, outcomes: Sequence[_Outcome], now: datetime, smtp: SmtpSettings
-) -> None:
-    """Write a batch's answers in a few statements; a 5xx also bounces the address."""
+) -> int:
+    """Write a batch's answers in a few statements; a 5xx also bounces the address.
+
+    Returns how many rows are settled: sent, or failed with no retry to come.
+    """
     sent = [o.claim.delivery_id for o in outcomes if o.state == DeliveryState.SENT]
     failed = [o for o in outcomes if o.state != DeliveryState.SENT]
+    retry_at = {o.claim.delivery_id: _retry_at(o, now, smtp) for o in failed}
     async with db.session() as session:
         if sent:
             await session.execute(
@@ -262,7 +271,7 @@ async def _record(
             await session.execute(
                 update(Delivery),
                 [{"id": o.claim.delivery_id, "state": o.state, "last_error": o.error,
-                  "retry_at": _retry_at(o, now, smtp)} for o in failed],
+                  "retry_at": retry_at[o.claim.delivery_id]} for o in failed],
             )  # fmt: skip
         bounced = [o.claim.subscriber_id for o in failed
                    if o.state == DeliveryState.FAILED_PERMANENT]  # fmt: skip
@@ -272,6 +281,7 @@ async def _record(
                 .where(Subscriber.id.in_(bounced))
                 .values(status=SubscriberStatus.BOUNCED)
             )
+    return len(outcomes) - sum(1 for when in retry_at.values() if when is not None)
 
 
 def _retry_at(outcome: _Outcome, now: datetime, smtp: SmtpSettings) -> datetime | None:
@@ -354,11 +364,8 @@ async def send_edition(
                     f"{outcomes[0].error}",
                     context={"edition": edition_id},
                 )
-            now = clock()
-            await _record(db, outcomes, now, settings.smtp)
-            final = [o for o in outcomes if _retry_at(o, now, settings.smtp) is None]
-            settled += len(final)
-            sent += sum(1 for o in final if o.state == DeliveryState.SENT)
+            settled += await _record(db, outcomes, clock(), settings.smtp)
+            sent += sum(1 for o in outcomes if o.state == DeliveryState.SENT)
             if on_progress is not None:
                 on_progress(SendProgress(settled, to_settle, sent, settled - sent))
             for outcome in outcomes:

@@ -13,8 +13,9 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from carnews.clock import Clock
@@ -37,7 +38,7 @@ async def hold(db: Database, clock: Clock, name: str, holder: str, seconds: floa
             .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
             .values(holder=holder, expires_at=until)
         )
-        if getattr(taken, "rowcount", 0) == 1:
+        if cast("CursorResult[Any]", taken).rowcount == 1:  # an UPDATE's result has one
             return True
         if await session.scalar(select(Lease.name).where(Lease.name == name)) is not None:
             return False

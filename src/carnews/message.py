@@ -134,7 +134,8 @@ class MessageTemplate:
             _header("To", to),
             _header("Date", date),
             _header("Message-ID", message_id),
-            _header("List-Unsubscribe", list_unsubscribe(self.settings, unsubscribe_url)),
+            _header("List-Unsubscribe", list_unsubscribe(self.settings, unsubscribe_url),
+                    fold_at_commas=True),
             self.head,
             link.join(self.body),
         ))  # fmt: skip
@@ -182,13 +183,17 @@ def _boundary(body: bytes) -> str:
             return boundary
 
 
-def _header(name: str, value: str) -> bytes:
-    """One header line; an internationalised address takes the email package's slow path."""
+def _header(name: str, value: str, *, fold_at_commas: bool = False) -> bytes:
+    """One header line; an internationalised address takes the email package's slow path.
+
+    ``fold_at_commas`` continues a list of addresses (List-Unsubscribe) on new lines,
+    so lines stay near 78 characters; 998 is the hard limit.
+    """
     value = one_line(value)
     if not value.isascii():
         return policy.SMTPUTF8.fold_binary(name, value)
-    # Fold at ", " (List-Unsubscribe) so lines stay near 78; 998 is the hard limit.
-    return f"{name}: {value}".replace(", ", ",\r\n ").encode("ascii") + b"\r\n"
+    line = f"{name}: {value}"
+    return (line.replace(", ", ",\r\n ") if fold_at_commas else line).encode("ascii") + b"\r\n"
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ class EditionView:
     def url(self) -> str:
         return f"{self.base_url.rstrip('/')}/editions/{self.edition_id}.html"
 
+    @functools.cached_property
+    def diseases(self) -> frozenset[str]:
+        """Every disease some story of the edition is about."""
+        return frozenset(disease for story in self.stories for disease in story.diseases)
+
     def for_diseases(self, diseases: Sequence[str]) -> EditionView:
         """The edition as a subscriber who chose ``diseases`` sees it (empty: everything)."""
         if not diseases:

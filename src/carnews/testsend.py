@@ -87,7 +87,7 @@ async def send_test_mode(
         audit(session, clock(), actor, "test_mode_send", ("edition", edition_id), to=target)
     examples: dict[tuple[str, ...], Subscriber] = {}
     for reader in readers:
-        if wants(reader, view):
+        if wants(reader.diseases, view):
             examples.setdefault(tuple(sorted(reader.diseases)), reader)
     messages = []
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
