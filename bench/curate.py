@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from carnews.clock import fixed_clock
-from carnews.pipeline import knowledge
+from carnews.curate.stories import curate_new_entries
+from carnews.jobs import knowledge
 from carnews.storage import open_database
 from carnews.storage.models import Entry, Source
-from carnews.stories import curate_new_entries
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 DISEASES = [

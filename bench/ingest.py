@@ -29,7 +29,7 @@ import feedparser
 
 from carnews.clock import fixed_clock
 from carnews.demo.servers import free_port
-from carnews.ingest import ingest
+from carnews.gather.ingest import ingest
 from carnews.settings import DatabaseSettings, FetchSettings, Settings, SourceSettings, replace
 from carnews.storage import open_database
 

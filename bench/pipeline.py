@@ -22,7 +22,7 @@ from pathlib import Path
 import feedparser
 
 from carnews.demo.run import run_pipeline
-from carnews.fetch import parse_feed
+from carnews.gather.fetch import parse_feed
 
 
 def time_pipeline(runs: int) -> list[float]:

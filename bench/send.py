@@ -34,9 +34,10 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from carnews.clock import fixed_clock
-from carnews.deliver import send_edition
-from carnews.edition import approve, draft_edition, load_edition
-from carnews.message import Composer
+from carnews.editions.review import approve, draft_edition, load_edition
+from carnews.editions.views import edition_view
+from carnews.mail.deliver import send_edition
+from carnews.mail.message import Composer
 from carnews.settings import (
     DatabaseSettings,
     Secret,
@@ -47,7 +48,6 @@ from carnews.settings import (
 )  # fmt: skip
 from carnews.storage import open_database
 from carnews.storage.models import Story, Subscriber, SubscriberStatus
-from carnews.views import edition_view
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PARAGRAPH = (

@@ -19,7 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from carnews.bounces import (
+from carnews.audience.subscriptions import add_subscriber
+from carnews.clock import Clock, fixed_clock
+from carnews.curate.classify import load_lexicon
+from carnews.errors import NotFoundError, SubscriberError
+from carnews.mail.bounces import (
     BounceNotice,
     parse_dsn,
     parse_webhook,
@@ -27,9 +31,6 @@ from carnews.bounces import (
     record_bounces,
     webhook_token,
 )
-from carnews.clock import Clock, fixed_clock
-from carnews.curate import load_lexicon
-from carnews.errors import NotFoundError, SubscriberError
 from carnews.settings import Secret, Settings, SiteSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import (
@@ -40,8 +41,7 @@ from carnews.storage.models import (
     Subscriber,
     SubscriberStatus,
 )
-from carnews.subscriptions import add_subscriber
-from carnews.web import create_app
+from carnews.web.app import create_app
 from tests.conftest import NOW
 
 HARD = b"""\

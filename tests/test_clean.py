@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from carnews.clean import clean, html_to_text, plain_title, sanitize, strip_tracking
-from carnews.fetch import parse_feed
+from carnews.gather.clean import clean, html_to_text, plain_title, sanitize, strip_tracking
+from carnews.gather.fetch import parse_feed
 
 SANITIZE_CORPUS = Path("/work/shared/corpora/feeds/feedparser/wellformed/sanitize")
 BASE = "https://journal.example/articles/42/"

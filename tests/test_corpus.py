@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from carnews.clock import Clock
 from carnews.demo.servers import feed_server
-from carnews.ingest import SourceReport, ingest
+from carnews.gather.ingest import SourceReport, ingest
 from carnews.settings import FetchSettings, Settings, SourceSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source

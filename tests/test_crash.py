@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from carnews.audience.subscriptions import import_csv
 from carnews.clock import utc_now
-from carnews.curate import load_lexicon
-from carnews.edition import approve, draft_edition
+from carnews.curate.classify import load_lexicon
+from carnews.editions.review import approve, draft_edition
 from carnews.storage import open_database
-from carnews.subscriptions import import_csv
 from tests.helpers import add_stories, smtp_server
 
 SUBSCRIBERS = 2000

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate import (
+from carnews.curate.classify import (
     Lexicon,
     Verdict,
     classify,

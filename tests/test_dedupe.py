@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.dedupe import Candidate, StoryIndex, markers
-from carnews.pipeline import knowledge
+from carnews.curate.dedupe import Candidate, StoryIndex, markers
+from carnews.curate.stories import curate_new_entries
+from carnews.jobs import knowledge
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
-from carnews.stories import curate_new_entries
 
 DAY = datetime(2026, 11, 10, tzinfo=UTC)
 PAPER = "CD19 CAR T cells in refractory systemic sclerosis: an open-label phase 1 trial"

@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from carnews.audience.subscriptions import add_subscriber, import_csv
 from carnews.clock import Clock, ManualClock
-from carnews.curate import load_lexicon
-from carnews.deliver import SendProgress, finish_if_done, send_edition
+from carnews.curate.classify import load_lexicon
 from carnews.demo.servers import MaildirHandler
-from carnews.edition import approve, draft_edition
+from carnews.editions.render import RenderedEmail
+from carnews.editions.review import approve, draft_edition
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
-from carnews.message import build_message
-from carnews.render import RenderedEmail
+from carnews.mail.deliver import SendProgress, finish_if_done, send_edition
+from carnews.mail.message import build_message
 from carnews.settings import Secret, Settings, SiteSettings, SmtpSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState, Edition, EditionState, Subscriber
 from carnews.storage.models import SubscriberStatus as Status
-from carnews.subscriptions import add_subscriber, import_csv
 from tests.helpers import RefusingHandler, add_stories, inbox, smtp_server, subscribe
 
 pytestmark = pytest.mark.both_databases
@@ -297,8 +297,8 @@ async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
     from datetime import timedelta
 
     from carnews.clock import fixed_clock
-    from carnews.deliver import _claim_batch, start_sending
-    from carnews.recovery import resolve_unknown, unknown_rows
+    from carnews.mail.deliver import _claim_batch, start_sending
+    from carnews.mail.recovery import resolve_unknown, unknown_rows
 
     edition_id = await approved_edition(db, clock)
     for number in range(3):
@@ -323,7 +323,7 @@ async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
 async def test_a_live_claim_is_not_taken_for_a_dead_one(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
-    from carnews.deliver import _claim_batch, start_sending
+    from carnews.mail.deliver import _claim_batch, start_sending
 
     edition_id = await approved_edition(db, clock)
     await subscribe(db, clock, "reader@example.org")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.edition import (
+from carnews.editions.review import (
     approve,
     draft_edition,
     edit,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from carnews.errors import ConfigError
-from carnews.explain import (
+from carnews.explain.extractive import (
     Explanation,
     GlossaryTerm,
     explain,
@@ -25,8 +25,8 @@ from carnews.explain import (
     summarise,
     what_it_means,
 )
-from carnews.readability import fk_grade, smog_grade, split_sentences, syllables
-from carnews.trimming import trace, trim
+from carnews.explain.trimming import trace, trim
+from carnews.text.readability import fk_grade, smog_grade, split_sentences, syllables
 
 MACKENSEN_TITLE = "Anti-CD19 CAR T cell therapy for refractory systemic lupus erythematosus"
 MACKENSEN = """\
@@ -518,7 +518,7 @@ def test_a_fresh_interpreter_imports_and_explains_without_network() -> None:
         "def refuse(*a, **k): raise OSError('network')\n"
         "socket.socket = refuse\n"
         "socket.create_connection = refuse\n"
-        "from carnews.explain import explain, load_glossary\n"
+        "from carnews.explain.extractive import explain, load_glossary\n"
         "r = explain('CAR-T in lupus', 'CAR-T cells put lupus into remission in five patients. "
         "All five stopped their medicines. None had severe side effects. ', "
         "evidence='case series', patients=5, glossary=load_glossary())\n"

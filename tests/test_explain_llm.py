@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from carnews.explain import Explanation, explain, load_glossary, what_it_means
-from carnews.explain_llm import LlmConfig, explain_with_llm
-from carnews.readability import fk_grade
+from carnews.explain.extractive import Explanation, explain, load_glossary, what_it_means
+from carnews.explain.llm import LlmConfig, explain_with_llm
 from carnews.settings import ExplainSettings, Secret
+from carnews.text.readability import fk_grade
 
 TITLE = "CD19 CAR T cells put lupus into remission in five patients"
 TEXT = (

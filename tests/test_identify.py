@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.identify import (
+from carnews.gather.identify import (
     Identifiers,
     canonical_key,
     entry_guid,

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.ingest import ingest
-from carnews.pipeline import knowledge
+from carnews.curate.stories import curate_new_entries
+from carnews.gather.ingest import ingest
+from carnews.gather.sources import enable_source
+from carnews.jobs import knowledge
 from carnews.settings import FetchSettings, Settings, SourceSettings, replace
-from carnews.sources import enable_source
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, SourceHealth
-from carnews.stories import curate_new_entries
 from tests.scripted_http import Reply, Server, scripted_server
 
 

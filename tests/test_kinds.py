@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from carnews.fetch import FetchRequest, FetchResult, make_client
-from carnews.kinds import KINDS, fetch_kind
+from carnews.gather.fetch import FetchRequest, FetchResult, make_client
+from carnews.gather.kinds import KINDS, fetch_kind
 from carnews.settings import SourceKind
 
 DATA = Path(__file__).parent / "data" / "kinds"

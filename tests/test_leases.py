@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from carnews.clock import Clock, ManualClock
-from carnews.leases import hold
 from carnews.schedule import LEASE_SECONDS, Job, build_scheduler, led
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.storage.leases import hold
 
 pytestmark = pytest.mark.both_databases
 

@@ -9,9 +9,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from carnews.message import MessageTemplate, build_message
-from carnews.render import UNSUBSCRIBE_PLACEHOLDER as LINK
-from carnews.render import RenderedEmail
+from carnews.editions.render import UNSUBSCRIBE_PLACEHOLDER as LINK
+from carnews.editions.render import RenderedEmail
+from carnews.mail.message import MessageTemplate, build_message
 from carnews.settings import MailSettings, Settings, replace
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carnews.ratelimit import RateLimiter
+from carnews.mail.ratelimit import RateLimiter
 
 
 class FakeTime:

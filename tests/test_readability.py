@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate import classify, load_lexicon
-from carnews.explain import explain, load_glossary, summarise
-from carnews.readability import fk_grade, split_sentences
-from carnews.trimming import trace
+from carnews.curate.classify import classify, load_lexicon
+from carnews.explain.extractive import explain, load_glossary, summarise
+from carnews.explain.trimming import trace
+from carnews.text.readability import fk_grade, split_sentences
 
 DEV_SET = Path(__file__).parent / "data" / "relevance_dev.jsonl"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?%?")

@@ -16,9 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.deliver import send_edition
-from carnews.edition import approve, draft_edition
+from carnews.editions.review import approve, draft_edition
 from carnews.errors import DeliveryError
+from carnews.mail.deliver import send_edition
 from carnews.settings import Secret, Settings, SmtpSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState

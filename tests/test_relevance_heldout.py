@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carnews.curate import classify, load_lexicon
+from carnews.curate.classify import classify, load_lexicon
 
 HELDOUT = Path(__file__).parent / "data" / "relevance_heldout.jsonl"
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.clock import Clock
-from carnews.curate import load_lexicon
-from carnews.errors import NotFoundError, SubscriberError
-from carnews.storage import Database
-from carnews.storage.models import SubscriberStatus
-from carnews.subscriptions import (
+from carnews.audience.subscriptions import (
     add_subscriber,
     export_csv,
     import_csv,
@@ -19,6 +14,11 @@ from carnews.subscriptions import (
     unsubscribe,
     unsubscribe_token,
 )
+from carnews.clock import Clock
+from carnews.curate.classify import load_lexicon
+from carnews.errors import NotFoundError, SubscriberError
+from carnews.storage import Database
+from carnews.storage.models import SubscriberStatus
 
 LEXICON = load_lexicon()
 

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from carnews.clock import Clock
-from carnews.deliver import send_edition
-from carnews.edition import approve, draft_edition
+from carnews.editions.review import approve, draft_edition
 from carnews.errors import ConfigError
-from carnews.message import signer_for
+from carnews.mail.deliver import send_edition
+from carnews.mail.message import signer_for
+from carnews.mail.testsend import send_test, send_test_mode
 from carnews.settings import MailSettings, Settings, SmtpSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Delivery, Edition, EditionState
-from carnews.testsend import send_test, send_test_mode
 from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 

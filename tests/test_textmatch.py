@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate import load_lexicon
-from carnews.explain import load_glossary
-from carnews.textmatch import (
+from carnews.curate.classify import load_lexicon
+from carnews.explain.extractive import load_glossary
+from carnews.text.textmatch import (
     ANYWHERE,
     WORD_BEFORE,
     WORD_START,

@@ -8,13 +8,13 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
+from carnews.audience.subscriptions import add_subscriber, unsubscribe_token
 from carnews.clock import Clock
-from carnews.curate import load_lexicon
+from carnews.curate.classify import load_lexicon
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import Subscriber, SubscriberStatus
-from carnews.subscriptions import add_subscriber, unsubscribe_token
-from carnews.web import create_app
+from carnews.web.app import create_app
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 APScheduler 3 in the web server's event loop. Each job is idempotent and
 guarded so a run that takes longer than its interval is not started twice.
 Several instances may run ``carnews serve --scheduler``: a lease in the database
-(:mod:`carnews.leases`) lets one of them run the jobs, and another takes over
+(:mod:`carnews.storage.leases`) lets one of them run the jobs, and another takes over
 within ``LEASE_SECONDS`` when it stops.
 """
 
@@ -17,13 +17,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carnews.clock import Clock
-from carnews.deliver import send_edition
+from carnews.editions.publish import publish
 from carnews.errors import CarnewsError
-from carnews.leases import hold, holder_name
-from carnews.pipeline import approved_edition_ids, draft, gather
-from carnews.publish import publish
+from carnews.jobs import approved_edition_ids, draft, gather
+from carnews.mail.deliver import send_edition
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.storage.leases import hold, holder_name
 
 log = logging.getLogger("carnews.schedule")
 ACTOR = "scheduler"

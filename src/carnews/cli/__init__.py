@@ -24,9 +24,9 @@ from carnews.cli.common import (
     with_database,
 )
 from carnews.cli.starter import settings_markdown, starter_config
+from carnews.editions.publish import publish
 from carnews.errors import CarnewsError, ConfigError
-from carnews.pipeline import draft, gather
-from carnews.publish import publish
+from carnews.jobs import draft, gather
 from carnews.settings import Settings, effective_values
 from carnews.storage import Database
 

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from carnews.bounces import (
+from carnews.cli.common import console, now, options, print_json, with_database
+from carnews.mail.bounces import (
     BounceNotice,
     BounceReport,
     read_maildir,
     record_bounces,
     webhook_token,
 )
-from carnews.cli.common import console, now, options, print_json, with_database
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import BounceSource

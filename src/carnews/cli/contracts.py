@@ -14,12 +14,12 @@ from typing import Any
 
 import typer
 
-from carnews.curate import classify
-from carnews.explain import explain as explain_text
-from carnews.pipeline import knowledge_for
-from carnews.readability import smog_grade
+from carnews.curate.classify import classify
+from carnews.curate.stories import Knowledge
+from carnews.explain.extractive import explain as explain_text
+from carnews.jobs import knowledge_for
 from carnews.settings import Settings
-from carnews.stories import Knowledge
+from carnews.text.readability import smog_grade
 
 
 def _records(lines: Iterable[str], required: dict[str, bool]) -> Iterable[dict[str, Any] | str]:

@@ -12,17 +12,17 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.deliver import SendProgress, SendReport, finish_if_done, send_edition
-from carnews.edition import approve, list_editions, load_edition
+from carnews.editions.publish import publish
+from carnews.editions.render import render_email
+from carnews.editions.review import approve, list_editions, load_edition
+from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
-from carnews.publish import publish
-from carnews.recovery import resolve_unknown as resolve_unknown_rows
-from carnews.recovery import unknown_rows
-from carnews.render import render_email
+from carnews.mail.deliver import SendProgress, SendReport, finish_if_done, send_edition
+from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
+from carnews.mail.recovery import unknown_rows
+from carnews.mail.testsend import send_test, send_test_mode
 from carnews.settings import Settings
 from carnews.storage import Database
-from carnews.testsend import send_test, send_test_mode
-from carnews.views import edition_view, reading_grades
 
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
 

@@ -10,7 +10,7 @@ from carnews.clock import utc_now
 from carnews.schedule import build_scheduler
 from carnews.settings import Settings
 from carnews.storage import open_database
-from carnews.web import create_app
+from carnews.web.app import create_app
 
 
 def serve_forever(settings: Settings, host: str, port: int, with_scheduler: bool) -> None:

@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, options, print_json, with_database
-from carnews.fetch import FetchedEntry, FetchRequest, make_client, parse_feed
-from carnews.identify import entry_guid
-from carnews.kinds import fetch_kind
+from carnews.gather.fetch import FetchedEntry, FetchRequest, make_client, parse_feed
+from carnews.gather.identify import entry_guid
+from carnews.gather.kinds import fetch_kind
+from carnews.gather.sources import enable_source, source_statuses
 from carnews.settings import Settings
-from carnews.sources import enable_source, source_statuses
 from carnews.storage import Database
 
 app = typer.Typer(help="Show each source's health; re-enable a failing one.")

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from carnews.audience.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.curate import load_lexicon
+from carnews.curate.classify import load_lexicon
 from carnews.errors import SubscriberError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus
-from carnews.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
 
 app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]

@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 
 from carnews.cli.common import console, errors, now, with_database
-from carnews.deliver import SendReport, send_edition
+from carnews.editions.publish import publish
 from carnews.errors import CarnewsError
-from carnews.pipeline import approved_edition_ids
-from carnews.publish import publish
+from carnews.jobs import approved_edition_ids
+from carnews.mail.deliver import SendReport, send_edition
 from carnews.settings import Settings
 from carnews.storage import Database
 

@@ -24,14 +24,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from carnews.audience.subscriptions import import_csv
 from carnews.clock import fixed_clock
-from carnews.curate import load_lexicon
-from carnews.deliver import SendReport, send_edition
+from carnews.curate.classify import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
-from carnews.edition import approve, edit, submit_for_review
+from carnews.editions.publish import PublishReport, publish
+from carnews.editions.review import approve, edit, submit_for_review
 from carnews.errors import CarnewsError
-from carnews.pipeline import GatherReport, draft, gather
-from carnews.publish import PublishReport, publish
+from carnews.jobs import GatherReport, draft, gather
+from carnews.mail.deliver import SendReport, send_edition
 from carnews.settings import (
     DatabaseSettings,
     EditionSettings,
@@ -45,7 +46,6 @@ from carnews.settings import (
     replace,
 )
 from carnews.storage import open_database
-from carnews.subscriptions import import_csv
 
 DEMO_NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 DEMO_EDITOR = "demo editor"

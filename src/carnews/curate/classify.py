@@ -1,0 +1,418 @@
+"""Curate: is an entry about a cell therapy *in* an autoimmune disease, and how good is it?
+
+The rule is "a cell therapy or T-cell-redirecting therapy given for an autoimmune or
+immune-mediated disease". Most CAR-T news is about cancer and shares its vocabulary
+(CD19, BCMA, CRS, lymphodepletion, B cells), so that vocabulary scores nothing: disease
+names decide, cancer names and cancer products count against (unless they only say where
+a product comes from, what it is compared with, or what side effect it causes), and the
+title weighs more than the body. A title about a treatment that is not a cell therapy
+(rituximab, a stem-cell transplant) is dropped even when the body mentions CAR-T. Every
+point is explained in ``Verdict.reasons`` so an editor can see why a story was kept or
+dropped; docs/relevance.md describes the rules and how they were measured.
+
+The vocabulary is data (``carnews/data/lexicon.toml``), extended by an editor's file
+and compiled by ``carnews.curate.lexicon``; each text is looked through once for all of it
+(``carnews.text.textmatch``). This module is pure: text in, verdict out; the clock is
+passed to ``rank_score``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
+
+# The vocabulary is loaded and compiled in carnews.curate.lexicon; its names are part of
+# this module's interface, as they were before it moved.
+from carnews.curate.lexicon import (
+    BUILTIN_LABEL,
+    CANCER_PLACEHOLDER,
+    LIST_TABLES,
+    NUMBER_SETTINGS,
+    PATTERN_HINT,
+    WEIGHTS,
+    Lexicon,
+    Term,
+    load_lexicon,
+)
+from carnews.text.textmatch import Scan
+
+__all__ = [
+    "BUILTIN_LABEL", "CANCER_PLACEHOLDER", "DEFAULT_EVIDENCE", "EVIDENCE_RANK", "LIST_TABLES",
+    "NUMBER_SETTINGS", "PATTERN_HINT", "RECENCY_HALF_LIFE_DAYS", "RECENCY_WEIGHT", "WEIGHTS",
+    "Lexicon", "Term", "Verdict", "classify", "disease_names", "load_lexicon",
+    "normalise_disease", "rank_score",
+]  # fmt: skip
+
+DEFAULT_EVIDENCE = "news"
+# Ranking lives here rather than in the lexicon because rank_score is given only a
+# verdict: it must rank stories from the database without reloading vocabulary.
+EVIDENCE_RANK: Mapping[str, float] = {
+    "phase 3": 5.0,
+    "phase 2": 4.0,
+    "phase 1/2": 3.5,
+    "regulatory": 3.5,
+    "phase 1": 3.0,
+    "case series": 2.5,
+    "conference abstract": 2.5,
+    "review": 2.0,
+    "case report": 2.0,
+    "trial registration": 1.5,
+    "patient story": 1.5,
+    "news": 1.0,
+    "lab study": 1.0,
+}
+RECENCY_WEIGHT = 3.0  # what a story published right now gains over an undated one
+RECENCY_HALF_LIFE_DAYS = 14.0  # a newsletter goes out every week or two
+
+_NUMBER_WORDS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen", "twenty"),
+)
+_NUMBER = r"\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS)
+# "15 patients", "five refractory SLE participants", "18 relapsed/refractory patients";
+# the words in between may not be numbers or the small words that join two phrases,
+# so "29 months in 15 patients" yields 15, not 29.
+_PATIENTS = re.compile(
+    rf"(?<![\w.,])({_NUMBER})\s+"
+    r"(?:(?!(?:in|of|at|for|from|after|with|and|or|to|by|per|months?|years?|weeks?|days?)\b)"
+    r"[a-z][a-z/'’-]*\s+){0,3}"
+    r"(?:patients?|participants?|people|persons|individuals|subjects|children|adolescents"
+    r"|adults|women|men|cases)\b",
+    re.IGNORECASE,
+)
+_N_EQUALS = re.compile(r"\b(?:n\s*=\s*|enrol(?:l)?ment:?\s*)(\d+)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    relevant: bool
+    score: float
+    diseases: tuple[str, ...]
+    therapy: str | None
+    target: str | None
+    evidence: str
+    patients: int | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """How often one term was found in the title and in the body."""
+
+    name: str
+    title: int
+    text: int
+
+
+# --- matching ------------------------------------------------------------------------
+
+
+def _claim(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Keep the longest of overlapping matches, so one phrase is counted once."""
+    kept: list[tuple[int, int, str]] = []
+    for start, end, name in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+        if all(end <= s or start >= e for s, e, _ in kept):
+            kept.append((start, end, name))
+    return kept
+
+
+def _mentions(lexicon: Lexicon, scan: Scan, table: str) -> list[list[tuple[int, int, str]]]:
+    """Each term's mentions as (start, end, term), in lexicon order; terms not
+    mentioned are left out."""
+    index = lexicon.index
+    by_term: dict[int, list[tuple[int, int, str]]] = {}
+    for number, found in scan.finditer(index.tables[table]).items():
+        name = index.names[number]
+        mentions = by_term.setdefault(index.terms[number], [])
+        mentions.extend((m.start(), m.end(), name) for m in found)
+    return list(by_term.values())
+
+
+def _claimed(
+    lexicon: Lexicon, scan: Scan, table: str, *, shared: bool
+) -> list[tuple[int, int, str]]:
+    """Every mention as (start, end, term); with ``shared`` the terms compete for
+    overlapping text, otherwise each term only with itself."""
+    groups = _mentions(lexicon, scan, table)
+    return _claim(chain(*groups)) if shared else list(chain(*map(_claim, groups)))
+
+
+def _count(lexicon: Lexicon, scan: Scan, table: str, *, shared: bool) -> Counter[str]:
+    """Mentions per term."""
+    return Counter(name for _, _, name in _claimed(lexicon, scan, table, shared=shared))
+
+
+def _as_hits(terms: tuple[Term, ...], in_title: Counter[str], in_text: Counter[str]) -> list[_Hit]:
+    # The counters hold only names found, so a term in neither has no hit.
+    found = [t.name for t in terms if t.name in in_title or t.name in in_text]
+    return [_Hit(name, in_title[name], in_text[name]) for name in found]
+
+
+def _hits(lexicon: Lexicon, table: str, title: Scan, text: Scan, *, shared: bool) -> list[_Hit]:
+    in_title = _count(lexicon, title, table, shared=shared)
+    in_text = _count(lexicon, text, table, shared=shared)
+    return _as_hits(getattr(lexicon, table), in_title, in_text)
+
+
+def _outside_context(lexicon: Lexicon, body: Scan) -> tuple[Counter[str], Counter[str], int]:
+    """Cancer and cancer-product mentions that are not mere context, and how many were.
+
+    Context is a product's approval, a comparison, a side effect ("secondary T-cell
+    malignancy") or an absence ("without tumour"): see [oncology_context]."""
+    cancers = _claimed(lexicon, body, "oncology", shared=True)
+    products = _claimed(lexicon, body, "oncology_products", shared=False)
+    # The context patterns are slow (every cancer name in one alternation), so they
+    # only run where a cancer is named.
+    context = body.finditer(lexicon.index.tables["oncology_context"]) if cancers or products else {}
+    spans = [m.span() for found in context.values() for m in found]
+
+    def kept(found: list[tuple[int, int, str]]) -> Counter[str]:
+        return Counter(n for at, _, n in found if not any(s <= at < e for s, e in spans))
+
+    kept_cancers, kept_products = kept(cancers), kept(products)
+    skipped = len(cancers) + len(products) - kept_cancers.total() - kept_products.total()
+    return kept_cancers, kept_products, skipped
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Everything the lexicon found in one entry."""
+
+    diseases: list[_Hit]
+    therapies: list[_Hit]
+    treatments: list[_Hit]
+    cancers: list[_Hit]
+    products: list[_Hit]
+    in_context: int
+    repurposed: tuple[str, ...]
+
+
+def _find(lexicon: Lexicon, title: Scan, text: Scan) -> _Found:
+    title_cancers, title_products, title_context = _outside_context(lexicon, title)
+    text_cancers, text_products, text_context = _outside_context(lexicon, text)
+    cancers = _as_hits(lexicon.oncology, title_cancers, text_cancers)
+    products = _as_hits(lexicon.oncology_products, title_products, text_products)
+    diseases = _hits(lexicon, "diseases", title, text, shared=True)
+    # A cancer product in a story whose title names an autoimmune disease and no cancer
+    # is being tried in that disease (obe-cel in lupus): it says nothing against it.
+    specific = any(h.title and h.name not in lexicon.broad_terms for h in diseases)
+    repurposed = specific and not any(h.title for h in cancers)
+    return _Found(
+        diseases=diseases,
+        therapies=_hits(lexicon, "therapies", title, text, shared=False),
+        treatments=_hits(lexicon, "other_treatments", title, text, shared=False),
+        cancers=cancers,
+        products=[] if repurposed else products,
+        in_context=title_context + text_context,
+        repurposed=tuple(h.name for h in products) if repurposed else (),
+    )
+
+
+def _points(hits: list[_Hit], kind: str, lexicon: Lexicon) -> tuple[float, list[str]]:
+    """Points and reasons for one category; ``kind`` (disease, …) picks the weights."""
+    w = lexicon.weights
+    cap = int(w["text_mentions_cap"])
+    total, reasons = 0.0, []
+    for hit in hits:
+        factor = w["broad_factor"] if hit.name in lexicon.broad_terms else 1.0
+        if hit.title:
+            p = w[f"{kind}_title"] * factor
+            total += p
+            reasons.append(f"{kind} '{hit.name}' in title ({p:+.1f})")
+        if hit.text:
+            p = w[f"{kind}_text"] * factor * min(hit.text, cap)
+            total += p
+            times = f" ×{hit.text}" if hit.text > 1 else ""
+            reasons.append(f"{kind} '{hit.name}' in text{times} ({p:+.1f})")
+    return total, reasons
+
+
+def _pick_therapy(hits: list[_Hit], fallback: str) -> str | None:
+    """The kind named most (title counts triple); the general fallback only if alone."""
+    return _most([h for h in hits if h.name != fallback] or hits)
+
+
+def _most(hits: list[_Hit]) -> str | None:
+    """The term named most, a title mention counting triple. max() keeps the first of
+    equals and hits are in lexicon order, so ties go to the term listed first."""
+    return max(hits, key=lambda h: 3 * h.title + h.text).name if hits else None
+
+
+def _therapy_points(hits: list[_Hit], kind: str | None, lexicon: Lexicon) -> tuple[float, str]:
+    # Counted once, not per mention: a therapy is a precondition, not a measure of
+    # how autoimmune a story is.
+    if any(h.title for h in hits):
+        p, where = lexicon.weights["therapy_title"], "title"
+    else:
+        p, where = lexicon.weights["therapy_text"], "text"
+    return p, f"therapy '{kind}' in {where} ({p:+.1f})"
+
+
+def _grade(lexicon: Lexicon, title: Scan, text: Scan) -> tuple[str, str]:
+    """Evidence level and where it was seen: title first, then body, in lexicon order."""
+    index = lexicon.index
+    for where, body in (("title", title), ("text", text)):
+        found = body.finditer(index.tables["evidence"])
+        if found:  # patterns are in lexicon order, so the first found is the level
+            return index.names[min(found)], where
+    return DEFAULT_EVIDENCE, ""
+
+
+def _count_patients(text: str) -> int | None:
+    """The number treated or enrolled, when stated; the largest such number wins,
+    because a study's total is at least as large as any subgroup it reports."""
+    found: list[int] = []
+    for match in _PATIENTS.finditer(text):
+        word = match.group(1).lower()
+        found.append(
+            _NUMBER_WORDS.index(word) if word in _NUMBER_WORDS else int(word.replace(",", ""))
+        )
+    found.extend(int(m.group(1)) for m in _N_EQUALS.finditer(text))
+    plausible = [n for n in found if 0 < n < 100_000]
+    return max(plausible) if plausible else None
+
+
+# --- the verdict -----------------------------------------------------------------------
+
+
+def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0) -> Verdict:
+    """Decide whether an entry belongs in the newsletter, and say why."""
+    # Each text is looked through once for every pattern in the lexicon.
+    in_title, in_text = lexicon.index.patterns.scan(title), lexicon.index.patterns.scan(text)
+    found = _find(lexicon, in_title, in_text)
+    evidence, seen_in = _grade(lexicon, in_title, in_text)
+    therapy = _pick_therapy(found.therapies, lexicon.fallback_therapy)
+    target = _most(_hits(lexicon, "targets", in_title, in_text, shared=False))
+    score, reasons = _score(found, therapy, lexicon)
+    if target:
+        reasons.append(f"target '{target}' (no points: shared with cancer)")
+    reasons.append(f"evidence '{evidence}'" + (f" from {seen_in}" if seen_in else ""))
+    blockers = _blockers(found, evidence != "review", lexicon.weights["oncology_dominance"])
+    reasons += blockers
+    relevant = not blockers and score >= threshold
+    if not blockers:
+        verb = "≥" if relevant else "below"
+        reasons.append(f"score {score:.1f} {verb} threshold {threshold:.1f}")
+    ranked = sorted(
+        found.diseases, key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text)
+    )
+    return Verdict(
+        relevant=relevant,
+        score=round(score, 2),
+        diseases=tuple(h.name for h in ranked),
+        therapy=therapy,
+        target=target,
+        evidence=evidence,
+        patients=_count_patients(f"{title}\n{text}"),
+        reasons=tuple(reasons),
+    )
+
+
+def _score(found: _Found, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
+    """Points for diseases, cancers and cancer products, and for the therapy named."""
+    score, reasons = 0.0, []
+    kinds = ((found.diseases, "disease"), (found.cancers, "oncology"), (found.products, "product"))
+    for hits, kind in kinds:
+        points, why = _points(hits, kind, lexicon)
+        score += points
+        reasons += why
+    if found.in_context:
+        reasons.append(
+            f"{found.in_context} cancer mention(s) only as context "
+            "(a product's approval, a comparison, a side effect, an absence): no points"
+        )
+    if found.repurposed:
+        names = ", ".join(found.repurposed)
+        reasons.append(f"cancer product(s) {names} tried in the autoimmune disease: no points")
+    if found.therapies:
+        points, why_therapy = _therapy_points(found.therapies, therapy, lexicon)
+        score += points
+        reasons.append(why_therapy)
+    return score, reasons
+
+
+def _blockers(found: _Found, primary: bool, dominance: float) -> list[str]:
+    """Reasons that drop a story whatever its score."""
+    blockers = []
+    if not found.diseases:
+        blockers.append("no autoimmune disease named")
+    if not found.therapies:
+        blockers.append("no cell therapy or T-cell engager named")
+    # "Rituximab plus belimumab in lupus nephritis" that mentions CAR-T as a comparison,
+    # or a stem-cell transplant guideline that calls CAR-T out of scope.
+    elif not any(h.title for h in found.therapies):
+        other = [h.name for h in found.treatments if h.title]
+        if other:
+            blockers.append(
+                f"no cell therapy in the title, which is about {', '.join(other)} "
+                "(the cell therapy is only mentioned in the text)"
+            )
+    # "CAR-T in lymphoma patients with inflammatory bowel disease": a cancer in the
+    # title (not as context) is what the therapy was given for, unless a review
+    # surveys both.
+    title_cancers = [h.name for h in found.cancers if h.title]
+    if found.diseases and primary and title_cancers:
+        blockers.append(
+            f"no autoimmune indication: the title names {', '.join(title_cancers)}, "
+            "so the therapy was given for cancer"
+        )
+    cancer_mentions = sum(h.text for h in found.cancers + found.products)
+    disease_mentions = sum(h.text for h in found.diseases)
+    # A review may survey cancer at length and still be about autoimmunity; a primary
+    # report (anything but a review) that talks mostly about cancer treated a cancer.
+    dominated = cancer_mentions >= 2 and cancer_mentions >= dominance * disease_mentions
+    if found.diseases and primary and dominated:
+        blockers.append(
+            f"oncology dominates the text ({cancer_mentions} cancer vs "
+            f"{disease_mentions} disease mentions): the therapy was given for cancer"
+        )
+    return blockers
+
+
+def rank_score(
+    verdict: Verdict, *, published_at: datetime | None, now: datetime, source_weight: float
+) -> float:
+    """Evidence level + recency + source weight; higher goes first in the edition.
+
+    Recency halves every RECENCY_HALF_LIFE_DAYS; an undated story gets no recency
+    bonus, so it never outranks a dated one of the same evidence by accident.
+    """
+    score = EVIDENCE_RANK.get(verdict.evidence, EVIDENCE_RANK[DEFAULT_EVIDENCE]) + source_weight
+    if published_at is not None:
+        age_days = max(0.0, (_aware(now) - _aware(published_at)).total_seconds() / 86_400)
+        score += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+    return score
+
+
+def _aware(moment: datetime) -> datetime:
+    # Feeds sometimes give naive times; carnews stores UTC, so read them as UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- disease names for subscribers -------------------------------------------------------
+
+
+def disease_names(lexicon: Lexicon) -> list[str]:
+    """The normalised disease names, in lexicon order, for subscribers to choose from."""
+    return [term.name for term in lexicon.diseases]
+
+
+def normalise_disease(name: str, lexicon: Lexicon) -> str | None:
+    """Map what a subscriber typed ("SLE", "Lupus", "scleroderma") to a disease name."""
+    wanted = name.strip()
+    for term in lexicon.diseases:
+        if term.name.casefold() == wanted.casefold():
+            return term.name
+    # Short names like "RA" are only matched in context in running text, so a bare
+    # name is also tried as a phrase.
+    for phrase in (wanted, f"patients with {wanted}"):
+        scan = lexicon.index.patterns.scan(phrase)
+        found = _count(lexicon, scan, "diseases", shared=True).most_common(1)
+        if found:
+            return found[0][0]
+    return None

@@ -1,0 +1,303 @@
+"""Stories: run curate and explain over stored entries and save the results.
+
+The database side of the curate and explain stages. Entries about the same
+thing become one Story (``dedupe`` decides: shared DOI, PMID, NCT number or URL,
+or the same title in other words); each story is
+judged on its strongest entry, and the kept ones get a plain-language summary.
+Dropped stories are kept too, with their reasons, so an editor can see why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from carnews.clock import Clock
+from carnews.curate.classify import Lexicon, Verdict, classify, rank_score
+from carnews.curate.dedupe import WINDOW, Candidate, StoryIndex
+from carnews.explain.extractive import Explanation, GlossaryTerm, explain
+from carnews.storage import Database
+from carnews.storage.models import Entry, Source, Story
+from carnews.text.readability import fk_grade, smog_grade, split_sentences
+
+MIN_SENTENCES_TO_EXPLAIN = 4
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CurationReport:
+    kept: tuple[tuple[int, str], ...]
+    dropped: tuple[tuple[int, str, str], ...]  # id, title, main reason
+    merged_entries: int
+    warnings: tuple[str, ...] = ()  # e.g. an LLM summary refused and replaced
+
+
+# (title, text, evidence, patients) -> explanation: offline by default, an LLM if configured.
+Explainer = Callable[[str, str, str, int | None], Awaitable[Explanation]]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The editor-extendable data the stages read: lexicon, glossary, threshold."""
+
+    lexicon: Lexicon
+    glossary: tuple[GlossaryTerm, ...]
+    threshold: float
+    explainer: Explainer
+
+
+def extractive_explainer(glossary: tuple[GlossaryTerm, ...]) -> Explainer:
+    """The offline default: sentences from the source, framed, graded and glossed."""
+
+    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+        return explain(title, text, evidence=evidence, patients=patients, glossary=glossary)
+
+    return explainer
+
+
+async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -> CurationReport:
+    """Attach every new or changed entry to its story and (re)judge those stories."""
+    now = clock()
+    async with db.session() as session:
+        pending = await _pending_entries(session)
+        index = await _index_for(session, pending)
+        placed, created = _attach(pending, index)
+        ids = await _insert_stories(session, created, now)
+        for entry, story_id in placed:
+            entry.story_id = ids.get(story_id, story_id)
+        touched = sorted({ids.get(story_id, story_id) for _, story_id in placed})
+        stories: list[Story] = []
+        warnings: list[str] = []
+        # Copies of one study (a DOI's PubMed and journal records) share title and text.
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        for chunk in _chunks(touched):
+            for story in await _with_entries(session, chunk):
+                stories.append(story)
+                primary = _judge(story, knowledge, now, verdicts)
+                if primary is not None:
+                    explanation = await knowledge.explainer(
+                        primary.title, primary.text, story.evidence, story.patients
+                    )
+                    _apply_explanation(story, explanation)
+                    warnings += [f"{story.title}: {w}" for w in explanation.warnings]
+    kept = tuple((s.id, s.title) for s in stories if s.relevant)
+    dropped = tuple((s.id, s.title, _main_reason(s)) for s in stories if not s.relevant)
+    return CurationReport(kept, dropped, len(pending) - len(created), tuple(warnings))
+
+
+def _attach(
+    pending: list[Entry], index: StoryIndex
+) -> tuple[list[tuple[Entry, int]], list[tuple[str, str]]]:
+    """The story each entry belongs in, and the stories to make (key and title).
+
+    Stories to make are numbered -1, -2, … in the order they are needed: they get an
+    id only when inserted, all at once.
+    """
+    placed: list[tuple[Entry, int]] = []
+    created: list[tuple[str, str]] = []
+    for entry in pending:
+        candidate = _candidate(entry)
+        story_id = index.find(candidate)
+        if story_id is None:
+            created.append((entry.canonical_key, entry.title))
+            story_id = -len(created)
+        placed.append((entry, story_id))
+        index.add(story_id, candidate)
+    return placed, created
+
+
+async def _insert_stories(
+    session: AsyncSession, created: list[tuple[str, str]], now: datetime
+) -> dict[int, int]:
+    """Insert new stories in one statement; their ids by the numbers ``_attach`` gave.
+
+    One row after another in creation order, so ids come out as they did when each
+    story was inserted on its own; keys are unique, so they find the ids again.
+    """
+    if not created:
+        return {}
+    rows = [{"canonical_key": key, "title": title, "created_at": now} for key, title in created]
+    await session.execute(insert(Story), rows)
+    by_key: dict[str, int] = {}
+    for chunk in _chunks([key for key, _ in created]):
+        query = select(Story.canonical_key, Story.id).where(Story.canonical_key.in_(chunk))
+        by_key.update((key, story_id) for key, story_id in await session.execute(query))
+    return {-1 - number: by_key[key] for number, (key, _) in enumerate(created)}
+
+
+CHUNK = 2000  # ids per IN (...) query: well within every database's limit on parameters
+
+
+def _chunks(values: list[T]) -> list[list[T]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+
+async def _pending_entries(session: AsyncSession) -> list[Entry]:
+    # New entries, and updated ones (ingest detaches those from their story).
+    query = (
+        select(Entry)
+        .where(Entry.historic.is_(False), Entry.story_id.is_(None))
+        .order_by(Entry.published_at, Entry.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def _candidate(entry: Entry) -> Candidate:
+    return Candidate(entry.doi, entry.pmid, entry.nct, entry.canonical_key, entry.title,
+                     entry.text, entry.published_at)  # fmt: skip
+
+
+async def _index_for(session: AsyncSession, pending: list[Entry]) -> StoryIndex:
+    """Only the stories the pending entries could join: same identifiers, or near in time."""
+    index = StoryIndex()
+    keys = {e.canonical_key for e in pending}
+    # A story keeps its key even while its only entry is detached for an update.
+    for known_id, known_key in await session.execute(
+        select(Story.id, Story.canonical_key).where(Story.canonical_key.in_(keys))
+    ):
+        index.by_key[known_key] = known_id
+    conditions: list[ColumnElement[bool]] = [
+        column.in_(values)
+        for column, values in (
+            (Entry.doi, {e.doi for e in pending if e.doi}),
+            (Entry.pmid, {e.pmid for e in pending if e.pmid}),
+            (Entry.nct, {e.nct for e in pending if e.nct}),
+            (Entry.canonical_key, keys),
+        )
+        if values
+    ]
+    dates = [e.published_at for e in pending if e.published_at is not None]
+    if dates:
+        conditions.append(Entry.published_at >= min(dates) - WINDOW)
+    if not conditions:
+        return index
+    columns = (Entry.story_id, Entry.doi, Entry.pmid, Entry.nct, Entry.canonical_key,
+               Entry.title, Entry.published_at)  # fmt: skip
+    query = select(*columns).where(Entry.story_id.is_not(None), or_(*conditions))
+    for story_id, doi, pmid, nct, key, title, published in await session.execute(
+        query.order_by(Entry.id)
+    ):
+        if story_id is not None:
+            index.add(story_id, Candidate(doi, pmid, nct, key, title, "", published))
+    return index
+
+
+async def _with_entries(session: AsyncSession, story_ids: list[int]) -> list[Story]:
+    query = (
+        select(Story)
+        .where(Story.id.in_(story_ids))
+        .options(selectinload(Story.entries).selectinload(Entry.source))
+        .order_by(Story.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(query)).all())
+
+
+# What judging and explaining a story may change. All of it is marked changed before a
+# story is judged, so that every story is written with the same columns and the
+# database gets one executemany UPDATE, not one UPDATE per set of columns that changed.
+_JUDGED = (
+    *("title", "link", "published_at", "relevant", "score", "reasons", "diseases", "therapy"),
+    *("target", "evidence", "patients", "rank_score", "updated_at", "summary", "what_it_means"),
+    *("terms_explained", "unexplained_terms", "fk_grade", "smog_grade"),
+)
+
+
+def _judge(
+    story: Story, knowledge: Knowledge, now: datetime, known: dict[tuple[str, str], Verdict]
+) -> Entry | None:
+    """Classify, tag and rank a story; return the entry to explain it from, if it is kept.
+
+    ``known`` holds verdicts already reached in this run, by title and text.
+    """
+    for column in _JUDGED:
+        flag_modified(story, column)
+    verdicts = [(_classify(e, knowledge, known), e) for e in story.entries]
+    verdict, best = max(verdicts, key=lambda pair: (pair[0].relevant, pair[0].score))
+    relevant = [e for v, e in verdicts if v.relevant]
+    primary = _plainest(relevant) or best
+    story.title = primary.title
+    story.link = primary.link
+    published = [e.published_at for e in story.entries if e.published_at is not None]
+    story.published_at = min(published) if published else primary.fetched_at
+    _apply_verdict(story, verdict)
+    weight = max(e.source.weight for e in story.entries)
+    story.rank_score = rank_score(
+        verdict, published_at=story.published_at, now=now, source_weight=weight
+    )
+    story.updated_at = now
+    if not verdict.relevant:
+        story.summary, story.what_it_means, story.terms_explained = "", "", []
+        return None
+    return primary
+
+
+def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], Verdict]) -> Verdict:
+    key = (entry.title, entry.text)
+    if key not in known:
+        known[key] = classify(
+            entry.title, entry.text, lexicon=knowledge.lexicon, threshold=knowledge.threshold
+        )
+    return known[key]
+
+
+def _apply_explanation(story: Story, explanation: Explanation) -> None:
+    story.summary = explanation.summary
+    story.what_it_means = explanation.what_it_means
+    story.fk_grade = explanation.fk_grade
+    story.smog_grade = smog_grade(explanation.summary)
+    story.terms_explained = [{"term": t.term, "plain": t.plain} for t in explanation.terms]
+    story.unexplained_terms = list(explanation.unexplained_terms)
+
+
+def _plainest(entries: list[Entry]) -> Entry | None:
+    """The entry to explain a story from: the easiest to read of those that say enough.
+
+    A news item written for the public reads more easily than the abstract it reports
+    on; a one-line teaser says too little, so entries of a few sentences come first,
+    and among those the lowest reading grade wins.
+    """
+    if len(entries) <= 1:  # nothing to choose between: no need to grade it
+        return entries[0] if entries else None
+    full = [e for e in entries if len(split_sentences(e.text)) >= MIN_SENTENCES_TO_EXPLAIN]
+    if not full:
+        return max(entries, key=lambda e: len(e.text))
+    return min(full, key=lambda e: (fk_grade(e.text), -len(e.text)))
+
+
+def _apply_verdict(story: Story, verdict: Verdict) -> None:
+    story.relevant = verdict.relevant
+    story.score = verdict.score
+    story.reasons = list(verdict.reasons)
+    story.diseases = list(verdict.diseases)
+    story.therapy = verdict.therapy
+    story.target = verdict.target
+    story.evidence = verdict.evidence
+    story.patients = verdict.patients
+
+
+def _main_reason(story: Story) -> str:
+    negatives = [r for r in story.reasons if "(-" in r or r.startswith("no ")]
+    return negatives[0] if negatives else (story.reasons[0] if story.reasons else "score too low")
+
+
+async def sources_of(session: AsyncSession, story_ids: list[int]) -> dict[int, list[str]]:
+    """Source names per story, for 'seen on' lines in the newsletter."""
+    rows = await session.execute(
+        select(Entry.story_id, Source.name)
+        .join(Source, Entry.source_id == Source.id)
+        .where(Entry.story_id.in_(story_ids))
+        .order_by(Entry.id)
+    )
+    found: dict[int, list[str]] = {}
+    for story_id, name in rows:
+        if story_id is not None and name not in found.setdefault(story_id, []):
+            found[story_id].append(name)
+    return found

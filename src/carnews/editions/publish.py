@@ -1,0 +1,115 @@
+"""Publish: RSS 2.0 and Atom feeds of sent editions, and a static web archive.
+
+Every file is written to a temporary name and renamed into place, so a reader
+(or nginx) never sees half a feed, and a crash leaves the previous files whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from carnews.editions.render import EditionView, render
+from carnews.editions.views import edition_view
+from carnews.settings import Settings
+from carnews.storage import Database
+from carnews.storage.models import Edition, EditionState, EditionStory
+
+FEED_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    directory: Path
+    editions: int
+    files: tuple[Path, ...]
+
+
+def write_atomically(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerator:
+    base = settings.site.base_url.rstrip("/")
+    feed = FeedGenerator()
+    feed.id(f"{base}/")
+    feed.title(settings.site.title)
+    feed.description("Plain-language news on CAR-T and cell therapies in autoimmune disease.")
+    feed.link(href=f"{base}/", rel="alternate")
+    feed.link(href=f"{base}/atom.xml", rel="self")
+    feed.language("en")
+    feed.author({"name": settings.mail.from_name})
+    for view in views[-FEED_LIMIT:]:
+        entry = feed.add_entry(order="prepend")
+        entry.id(view.url)
+        entry.guid(view.url, permalink=True)
+        entry.title(view.title)
+        entry.link(href=view.url)
+        entry.published(view.date)
+        entry.updated(view.date)
+        entry.description(", ".join(story.headline for story in view.stories))
+        item_html = render("publish/feed_item.html", settings.templates.dir, edition=view)
+        entry.content(item_html, type="html")
+    return feed
+
+
+async def sent_edition_views(db: Database, settings: Settings) -> list[EditionView]:
+    async with db.session() as session:
+        editions = (
+            await session.scalars(
+                select(Edition)
+                .where(Edition.state == EditionState.SENT)
+                .options(selectinload(Edition.items).selectinload(EditionStory.story))
+                .order_by(Edition.sent_at, Edition.id)
+            )
+        ).all()
+        return [
+            await edition_view(
+                session, e, base_url=settings.site.base_url, site_title=settings.site.title
+            )
+            for e in editions
+        ]
+
+
+async def publish(db: Database, settings: Settings, directory: Path | None = None) -> PublishReport:
+    """Write feed.xml, atom.xml, index.html and one page per sent edition."""
+    out = directory or settings.publish.dir
+    views = await sent_edition_views(db, settings)
+    feed = build_feed(views, settings)
+    templates = settings.templates.dir
+    files = [
+        write_atomically(out / "feed.xml", feed.rss_str(pretty=True)),
+        write_atomically(out / "atom.xml", feed.atom_str(pretty=True)),
+        write_atomically(
+            out / "index.html",
+            render(
+                "publish/index.html",
+                templates,
+                editions=list(reversed(views)),
+                site_title=settings.site.title,
+                base_url=settings.site.base_url,
+            ),
+        ),
+    ]
+    for view in views:
+        page = render("publish/edition.html", templates, edition=view)
+        files.append(write_atomically(out / "editions" / f"{view.edition_id}.html", page))
+    return PublishReport(out, len(views), tuple(files))

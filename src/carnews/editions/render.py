@@ -1,0 +1,184 @@
+"""Render: one context object → HTML email, text email, archive page, feed item.
+
+Templates live in the top-level ``templates/`` folder (a deployer restyles
+them there, or points ``templates.dir`` at a copy); autoescape is on and
+undefined names are errors. An email is rendered once per set of stories and
+then personalised by replacing a placeholder with each subscriber's links, so a
+large list costs one render per disease mix, not one per subscriber.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import css_inline
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2 import TemplateError as JinjaTemplateError
+
+from carnews.errors import ConfigError
+
+UNSUBSCRIBE_PLACEHOLDER = "__CARNEWS_UNSUBSCRIBE_URL__"
+
+EVIDENCE_LABELS = {
+    "lab study": "Laboratory study",
+    "case report": "Case report (one person)",
+    "case series": "Case series (a few people)",
+    "phase 1": "Early trial (phase 1)",
+    "phase 1/2": "Early trial (phase 1/2)",
+    "phase 2": "Trial (phase 2)",
+    "phase 3": "Large trial (phase 3)",
+    "review": "Review",
+    "regulatory": "Regulator news",
+    "trial registration": "New trial",
+    "conference abstract": "Conference report",
+    "patient story": "Patient story",
+    "news": "News",
+}
+
+
+@dataclass(frozen=True)
+class TermView:
+    term: str
+    plain: str
+
+
+@dataclass(frozen=True)
+class StoryView:
+    story_id: int
+    headline: str
+    summary: str
+    what_it_means: str
+    link: str | None
+    published_at: datetime | None
+    diseases: tuple[str, ...]
+    evidence: str
+    sources: tuple[str, ...]
+    terms: tuple[TermView, ...] = ()
+    unexplained: tuple[str, ...] = ()  # jargon with no glossary entry, for the editor
+
+
+@dataclass(frozen=True)
+class EditionView:
+    """Everything any artefact of one edition shows."""
+
+    edition_id: int
+    title: str
+    intro: str
+    date: datetime
+    site_title: str
+    base_url: str
+    stories: tuple[StoryView, ...]
+    glossary: tuple[TermView, ...] = field(default=())
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/editions/{self.edition_id}.html"
+
+    @functools.cached_property
+    def diseases(self) -> frozenset[str]:
+        """Every disease some story of the edition is about."""
+        return frozenset(disease for story in self.stories for disease in story.diseases)
+
+    def for_diseases(self, diseases: Sequence[str]) -> EditionView:
+        """The edition as a subscriber who chose ``diseases`` sees it (empty: everything)."""
+        if not diseases:
+            return self
+        wanted = set(diseases)
+        kept = tuple(s for s in self.stories if wanted & set(s.diseases))
+        return dataclasses.replace(self, stories=kept, glossary=_glossary(kept))
+
+
+def _glossary(stories: Sequence[StoryView]) -> tuple[TermView, ...]:
+    """Each explained term once, in order of first use across the edition."""
+    seen: dict[str, TermView] = {}
+    for story in stories:
+        for term in story.terms:
+            seen.setdefault(term.term.lower(), term)
+    return tuple(seen.values())
+
+
+def build_view(
+    *, edition_id: int, title: str, intro: str, date: datetime, site_title: str,
+    base_url: str, stories: Sequence[StoryView],
+) -> EditionView:  # fmt: skip
+    return EditionView(
+        edition_id, title, intro, date, site_title, base_url, tuple(stories), _glossary(stories)
+    )
+
+
+def builtin_templates() -> Path:
+    """The built-in templates, as package data (in a checkout, a link to the top-level folder)."""
+    return Path(str(resources.files("carnews") / "templates"))
+
+
+def format_date(value: datetime | None) -> str:
+    return f"{value:%-d %B %Y}" if value else ""
+
+
+def evidence_label(value: str) -> str:
+    return EVIDENCE_LABELS.get(value, value.capitalize())
+
+
+def paragraphs(value: str) -> list[str]:
+    return [block.strip() for block in value.split("\n\n") if block.strip()]
+
+
+@functools.lru_cache(maxsize=8)
+def environment(override_dir: str = "") -> Environment:
+    loaders = [FileSystemLoader(override_dir)] if override_dir else []
+    loaders.append(FileSystemLoader(builtin_templates()))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date=format_date, evidence=evidence_label, paragraphs=paragraphs)
+    return env
+
+
+def render(template: str, override_dir: str = "", **context: object) -> str:
+    try:
+        return environment(override_dir).get_template(template).render(**context)
+    except JinjaTemplateError as exc:
+        raise ConfigError(
+            f"template {template} failed: {exc}",
+            hint="Fix the template (or remove your override in templates.dir).",
+            context={"template": template},
+        ) from exc
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+    def personalise(self, unsubscribe_url: str) -> RenderedEmail:
+        return RenderedEmail(
+            self.subject,
+            self.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
+            self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
+        )
+
+
+def render_email(view: EditionView, override_dir: str = "") -> RenderedEmail:
+    """Both parts from the same context; CSS inlined because mail clients drop <style>."""
+    context = {"edition": view, "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER}
+    html = render("email/newsletter.html", override_dir, **context)
+    text = render("email/newsletter.txt", override_dir, **context)
+    return RenderedEmail(view.title, css_inline.inline(html), text)

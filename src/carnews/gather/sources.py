@@ -1,0 +1,141 @@
+"""Sources: the configured sources in the database, their health and when to poll next.
+
+The polling policy is the one the best feed readers learnt the hard way:
+- the next poll is the latest of our schedule, the feed's ``<ttl>``, the
+  server's ``Cache-Control: max-age`` / ``Expires`` and any ``Retry-After``;
+- errors back off geometrically, and after ``fetch.max_consecutive_errors``
+  failures in a row the source is marked *failing* and left alone until an
+  operator enables it again (``carnews sources enable NAME``);
+- 301/308 move the stored URL, 302/307 do not, 410 marks the source *gone*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from carnews.errors import NotFoundError
+from carnews.gather.fetch import FetchResult
+from carnews.gather.http import fresh_until, retry_after
+from carnews.settings import SourceSettings
+from carnews.storage import Database
+from carnews.storage.models import Source, SourceHealth
+
+MAX_BACKOFF_DOUBLINGS = 6
+THROTTLED = {429, 503}
+MAX_SERVER_DELAY = timedelta(days=7)  # a server cannot push a source out for longer
+
+
+async def sync_sources(db: Database, configured: Sequence[SourceSettings], now: datetime) -> None:
+    """Make the sources table match the config: add new ones, update changed fields."""
+    async with db.session() as session:
+        existing = {s.name: s for s in (await session.scalars(select(Source))).all()}
+        for config in configured:
+            source = existing.get(config.name)
+            if source is None:
+                source = Source(name=config.name, url=config.url, config_url=config.url,
+                                created_at=now)  # fmt: skip
+                session.add(source)
+            elif source.config_url != config.url:  # the operator changed it: start afresh
+                source.url = source.config_url = config.url
+                source.etag = source.last_modified = None
+                source.health, source.consecutive_errors = SourceHealth.OK, 0
+            source.kind = config.kind
+            source.query = config.query
+            source.interval_minutes = config.interval_minutes
+            source.weight = config.weight
+            source.enabled = config.enabled
+        configured_names = {config.name for config in configured}
+        for name, source in existing.items():
+            if name not in configured_names:
+                source.enabled = False
+
+
+def is_due(source: Source, now: datetime) -> bool:
+    return source.health == SourceHealth.OK and (
+        source.next_check_at is None or source.next_check_at <= now
+    )
+
+
+def _capped(moment: datetime | None, now: datetime) -> datetime | None:
+    return None if moment is None else min(moment, now + MAX_SERVER_DELAY)
+
+
+def next_poll(source: Source, result: FetchResult, now: datetime) -> datetime:
+    """The latest of: our interval, the feed's <ttl>, the server's freshness and Retry-After."""
+    candidates = [now + timedelta(minutes=source.interval_minutes)]
+    if result.ttl_minutes:
+        candidates.append(now + timedelta(minutes=result.ttl_minutes))
+    fresh = _capped(fresh_until(result.cache_control, result.expires, now), now)
+    if fresh is not None:
+        candidates.append(fresh)
+    return max(candidates)
+
+
+def record_failure(source: Source, result: FetchResult, now: datetime, max_errors: int) -> None:
+    source.last_error = result.error
+    if result.http_status == 410:
+        source.health = SourceHealth.GONE
+        return
+    source.consecutive_errors += 1
+    doublings = min(source.consecutive_errors, MAX_BACKOFF_DOUBLINGS)
+    backoff = now + timedelta(minutes=source.interval_minutes * 2**doublings)
+    waits = [backoff]
+    if result.http_status in THROTTLED:
+        asked = _capped(retry_after(result.retry_after, now), now)
+        if asked is not None:
+            waits.append(asked)
+    source.next_check_at = max(waits)
+    if source.consecutive_errors >= max_errors:
+        source.health = SourceHealth.FAILING
+
+
+def record_success(source: Source, result: FetchResult, now: datetime) -> None:
+    source.consecutive_errors = 0
+    source.last_error = None
+    source.last_success_at = now
+    source.etag, source.last_modified = result.etag, result.last_modified
+    if result.moved_to and result.moved_to != source.url:
+        source.url = result.moved_to  # permanent redirects only; config_url stays as written
+    source.next_check_at = next_poll(source, result, now)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    url: str
+    kind: str
+    enabled: bool
+    health: str
+    last_status: int | None
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_errors: int
+    next_check_at: datetime | None
+    entries_seen: int
+
+
+async def source_statuses(db: Database) -> list[SourceStatus]:
+    async with db.session() as session:
+        rows = (await session.scalars(select(Source).order_by(Source.name))).all()
+        return [
+            SourceStatus(s.name, s.url, s.kind, s.enabled, s.health.value, s.last_status,
+                         s.last_success_at, s.last_error, s.consecutive_errors,
+                         s.next_check_at, s.entries_seen)
+            for s in rows
+        ]  # fmt: skip
+
+
+async def enable_source(db: Database, name: str, now: datetime) -> None:
+    """An operator's word that a failing or gone source deserves another try, now."""
+    async with db.session() as session:
+        source = await session.scalar(select(Source).where(Source.name == name))
+        if source is None:
+            raise NotFoundError(f"there is no source named {name!r}",
+                                hint="'carnews sources' lists them.")  # fmt: skip
+        source.health = SourceHealth.OK
+        source.consecutive_errors = 0
+        source.next_check_at = now
