@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import MaildirHandler, free_port
 from carnews.storage import Database
 from carnews.storage.models import Story

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock, fixed_clock
-from carnews.curate.classify import load_lexicon
-from carnews.errors import NotFoundError, SubscriberError
+from carnews.curate.lexicon import load_lexicon
+from carnews.errors import NotFoundError, SubscriberError, WebhookError
 from carnews.mail.bounces import (
     BounceNotice,
     parse_dsn,
@@ -436,7 +436,7 @@ async def test_unknown_and_unusable_addresses(db: Database, clock: Clock) -> Non
 
 @pytest.fixture
 def client(settings: Settings, clock: Clock, db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, clock)) as test_client:
+    with TestClient(create_app(settings, clock=clock)) as test_client:
         yield test_client
 
 
@@ -477,7 +477,7 @@ def test_webhook_explains_a_bad_body(
 
 def test_webhook_is_off_without_a_secret_key(settings: Settings, clock: Clock) -> None:
     keyless = replace(settings, site=SiteSettings(secret_key=Secret("")))
-    with TestClient(create_app(keyless, clock)) as test_client:
+    with TestClient(create_app(keyless, clock=clock)) as test_client:
         answer = test_client.post("/webhooks/bounces", json={}, headers=bearer(settings))
     assert answer.status_code == 503 and "secret_key" in answer.json()["error"]
 
@@ -510,8 +510,15 @@ def test_parse_webhook_accepts_one_or_a_list() -> None:
         BounceNotice("a@example.org", BounceKind.HARD)
     ]
     assert len(parse_webhook(b"[]")) == 0
-    with pytest.raises(SubscriberError, match="more than 1000"):
+    with pytest.raises(WebhookError, match="more than 1000"):
         parse_webhook(json.dumps([{"address": "a@example.org", "type": "hard"}] * 1001).encode())
+
+
+def test_a_bad_webhook_body_is_a_webhook_error_not_a_subscriber_error() -> None:
+    """The request is at fault, not a subscriber row: the error class says which failed."""
+    with pytest.raises(WebhookError, match="bounce 1") as raised:
+        parse_webhook(b'{"address": "not an address", "type": "hard"}')
+    assert not isinstance(raised.value, SubscriberError)
 
 
 # --- the command line ----------------------------------------------------------------------

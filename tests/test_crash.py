@@ -20,7 +20,7 @@ from pathlib import Path
 
 from carnews.audience.subscriptions import import_csv
 from carnews.clock import utc_now
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.editions.review import approve, draft_edition
 from carnews.storage import open_database
 from tests.helpers import add_stories, smtp_server

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate.classify import (
-    Lexicon,
-    Verdict,
-    classify,
-    disease_names,
-    load_lexicon,
-    normalise_disease,
-    rank_score,
-)
+from carnews.audience.diseases import disease_names, normalise_disease
+from carnews.curate.classify import Verdict, classify, rank_score
+from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.errors import ConfigError
 
 LEXICON = load_lexicon()

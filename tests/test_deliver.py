@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from carnews.audience.subscriptions import add_subscriber, import_csv
 from carnews.clock import Clock, ManualClock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import MaildirHandler
 from carnews.editions.render import RenderedEmail
 from carnews.editions.review import approve, draft_edition

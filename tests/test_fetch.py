@@ -13,7 +13,8 @@ import pytest
 
 import carnews.demo
 from carnews.demo.servers import feed_server, free_port
-from carnews.gather.fetch import FetchRequest, FetchResult, fetch, make_client
+from carnews.gather.fetch import FetchRequest, FetchResult, fetch
+from carnews.gather.http import make_client
 from tests.scripted_http import Reply, Server, scripted_server
 
 CONTACT = "https://carnews.example/about"

@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from carnews.gather.fetch import FetchRequest, FetchResult, make_client
+from carnews.gather.fetch import FetchRequest, FetchResult, Poll
+from carnews.gather.http import make_client
 from carnews.gather.kinds import KINDS, fetch_kind
 from carnews.settings import SourceKind
 
@@ -146,16 +147,7 @@ async def poll(
     last_modified: str | None = None,
 ) -> FetchResult:
     request = FetchRequest(url, etag, last_modified)
-    return await fetch_kind(
-        kind,
-        client,
-        request,
-        query=query,
-        max_bytes=1_000_000,
-        total_timeout=5.0,
-        now=NOW,
-        window_days=30,
-    )
+    return await fetch_kind(kind, client, Poll(request, 1_000_000, 5.0, NOW, 30, query))
 
 
 def day(year: int, month: int, date: int) -> datetime:

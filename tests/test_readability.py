@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate.classify import classify, load_lexicon
+from carnews.curate.classify import classify
+from carnews.curate.lexicon import load_lexicon
 from carnews.explain.extractive import explain, load_glossary, summarise
 from carnews.explain.trimming import trace
 from carnews.text.readability import fk_grade, split_sentences

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from carnews.curate.classify import classify, load_lexicon
+from carnews.curate.classify import classify
+from carnews.curate.lexicon import load_lexicon
 
 DEV_SET = Path(__file__).parent / "data" / "relevance_dev.jsonl"
 THRESHOLD = 2.0

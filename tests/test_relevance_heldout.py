@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carnews.curate.classify import classify, load_lexicon
+from carnews.curate.classify import classify
+from carnews.curate.lexicon import load_lexicon
 
 HELDOUT = Path(__file__).parent / "data" / "relevance_heldout.jsonl"
 

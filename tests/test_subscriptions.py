@@ -15,7 +15,7 @@ from carnews.audience.subscriptions import (
     unsubscribe_token,
 )
 from carnews.clock import Clock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.errors import NotFoundError, SubscriberError
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus

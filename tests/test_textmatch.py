@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.explain.extractive import load_glossary
 from carnews.text.textmatch import (
     ANYWHERE,

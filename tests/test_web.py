@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -10,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from carnews.audience.subscriptions import add_subscriber, unsubscribe_token
 from carnews.clock import Clock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
+from carnews.editions.render import render
+from carnews.errors import ConfigError, TemplateError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import Subscriber, SubscriberStatus
@@ -19,7 +22,7 @@ from carnews.web.app import create_app
 
 @pytest.fixture
 def client(settings: Settings, clock: Clock, db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, clock)) as test_client:
+    with TestClient(create_app(settings, clock=clock)) as test_client:
         yield test_client
 
 
@@ -70,3 +73,12 @@ def test_empty_archive_and_feeds(client: TestClient) -> None:
         assert feedparser.parse(answer.content).bozo == 0
     assert client.get("/editions/7.html").status_code == 404
     assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_a_broken_template_is_a_template_error(tmp_path: Path) -> None:
+    """A template that fails to render is named as such, not as a bad setting."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "message.html").write_text("{{ missing_variable }}")
+    with pytest.raises(TemplateError, match=r"web/message\.html") as raised:
+        render("web/message.html", str(tmp_path))
+    assert not isinstance(raised.value, ConfigError)

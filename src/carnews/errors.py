@@ -13,6 +13,8 @@ is *not* a ``CarnewsError`` is a bug and keeps its traceback.
     ├── NotFoundError        no such edition / subscriber / source
     ├── EditionStateError    the review gate said no (e.g. send before approval)
     ├── SubscriberError      an address or import row that cannot be accepted
+    ├── WebhookError         a webhook request whose body cannot be read
+    ├── TemplateError        a template that fails to load or render
     └── DeliveryError        the SMTP relay refused or could not be reached
 """
 
@@ -59,6 +61,17 @@ class EditionStateError(CarnewsError):
 
 class SubscriberError(CarnewsError):
     default_hint = "Addresses look like name@example.org; diseases are listed in 'carnews --help'."
+
+
+class WebhookError(CarnewsError):
+    default_hint = (
+        'Send {"address": "a@example.org", "type": "hard"|"soft"|"complaint", '
+        '"diagnostic"?: "...", "id"?: "..."} or a list of those.'
+    )
+
+
+class TemplateError(CarnewsError):
+    default_hint = "Fix the template (or remove your override in templates.dir)."
 
 
 class DeliveryError(CarnewsError):

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.curate.stories import (
     CurationReport,
     Explainer,

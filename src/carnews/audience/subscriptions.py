@@ -19,11 +19,12 @@ from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from carnews.audience.diseases import disease_names, normalise_disease
 from carnews.clock import Clock
-from carnews.curate.classify import Lexicon, disease_names, normalise_disease
-from carnews.editions.review import audit
+from carnews.curate.lexicon import Lexicon
 from carnews.errors import NotFoundError, SubscriberError
 from carnews.storage import Database
+from carnews.storage.audit import audit
 from carnews.storage.models import Subscriber, SubscriberStatus
 
 CSV_COLUMNS = ("email", "name", "diseases", "status", "consent_source", "created_at")

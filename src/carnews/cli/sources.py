@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, options, print_json, with_database
-from carnews.gather.fetch import FetchedEntry, FetchRequest, make_client, parse_feed
+from carnews.gather.fetch import FetchedEntry, FetchRequest, Poll, parse_feed
+from carnews.gather.http import make_client
 from carnews.gather.identify import entry_guid
 from carnews.gather.kinds import fetch_kind
 from carnews.gather.sources import enable_source, source_statuses
@@ -102,11 +103,9 @@ async def read_url(url: str, settings: Settings) -> dict[str, Any]:
         timeout=options.timeout_seconds,
         connect_timeout=options.connect_timeout_seconds,
     ) as client:
-        result = await fetch_kind(
-            "feed", client, FetchRequest(url), query="", max_bytes=options.max_bytes,
-            total_timeout=options.timeout_seconds, now=now(),
-            window_days=options.first_fetch_window_days,
-        )  # fmt: skip
+        poll = Poll(FetchRequest(url), options.max_bytes, options.timeout_seconds, now(),
+                    options.first_fetch_window_days)  # fmt: skip
+        result = await fetch_kind("feed", client, poll)
     return _report(result.error, result.entries)
 
 

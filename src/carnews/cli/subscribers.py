@@ -11,7 +11,7 @@ from rich.table import Table
 
 from carnews.audience.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.errors import SubscriberError
 from carnews.settings import Settings
 from carnews.storage import Database

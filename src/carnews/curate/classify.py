@@ -28,24 +28,10 @@ from itertools import chain
 # The vocabulary is loaded and compiled in carnews.curate.lexicon; its names are part of
 # this module's interface, as they were before it moved.
 from carnews.curate.lexicon import (
-    BUILTIN_LABEL,
-    CANCER_PLACEHOLDER,
-    LIST_TABLES,
-    NUMBER_SETTINGS,
-    PATTERN_HINT,
-    WEIGHTS,
     Lexicon,
     Term,
-    load_lexicon,
 )
 from carnews.text.textmatch import Scan
-
-__all__ = [
-    "BUILTIN_LABEL", "CANCER_PLACEHOLDER", "DEFAULT_EVIDENCE", "EVIDENCE_RANK", "LIST_TABLES",
-    "NUMBER_SETTINGS", "PATTERN_HINT", "RECENCY_HALF_LIFE_DAYS", "RECENCY_WEIGHT", "WEIGHTS",
-    "Lexicon", "Term", "Verdict", "classify", "disease_names", "load_lexicon",
-    "normalise_disease", "rank_score",
-]  # fmt: skip
 
 DEFAULT_EVIDENCE = "news"
 # Ranking lives here rather than in the lexicon because rank_score is given only a
@@ -394,25 +380,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-# --- disease names for subscribers -------------------------------------------------------
-
-
-def disease_names(lexicon: Lexicon) -> list[str]:
-    """The normalised disease names, in lexicon order, for subscribers to choose from."""
-    return [term.name for term in lexicon.diseases]
-
-
-def normalise_disease(name: str, lexicon: Lexicon) -> str | None:
-    """Map what a subscriber typed ("SLE", "Lupus", "scleroderma") to a disease name."""
-    wanted = name.strip()
-    for term in lexicon.diseases:
-        if term.name.casefold() == wanted.casefold():
-            return term.name
-    # Short names like "RA" are only matched in context in running text, so a bare
-    # name is also tried as a phrase.
-    for phrase in (wanted, f"patients with {wanted}"):
-        scan = lexicon.index.patterns.scan(phrase)
-        found = _count(lexicon, scan, "diseases", shared=True).most_common(1)
-        if found:
-            return found[0][0]
-    return None
+def diseases_named(lexicon: Lexicon, text: str) -> Counter[str]:
+    """How often each disease is named in ``text``, by the same rules as ``classify``."""
+    return _count(lexicon, lexicon.index.patterns.scan(text), "diseases", shared=True)

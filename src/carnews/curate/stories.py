@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from carnews.clock import Clock
-from carnews.curate.classify import Lexicon, Verdict, classify, rank_score
+from carnews.curate.classify import Verdict, classify, rank_score
 from carnews.curate.dedupe import WINDOW, Candidate, StoryIndex
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.extractive import Explanation, GlossaryTerm, explain
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from carnews.audience.subscriptions import import_csv
 from carnews.clock import fixed_clock
-from carnews.curate.classify import load_lexicon
+from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
 from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import approve, edit, submit_for_review

@@ -27,7 +27,7 @@ from jinja2 import (
 )
 from jinja2 import TemplateError as JinjaTemplateError
 
-from carnews.errors import ConfigError
+from carnews.errors import TemplateError
 
 UNSUBSCRIBE_PLACEHOLDER = "__CARNEWS_UNSUBSCRIBE_URL__"
 
@@ -155,10 +155,8 @@ def render(template: str, override_dir: str = "", **context: object) -> str:
     try:
         return environment(override_dir).get_template(template).render(**context)
     except JinjaTemplateError as exc:
-        raise ConfigError(
-            f"template {template} failed: {exc}",
-            hint="Fix the template (or remove your override in templates.dir).",
-            context={"template": template},
+        raise TemplateError(
+            f"template {template} failed: {exc}", context={"template": template}
         ) from exc
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,30 +21,10 @@ from sqlalchemy.orm import selectinload
 from carnews.clock import Clock
 from carnews.errors import EditionStateError, NotFoundError
 from carnews.storage import Database
-from carnews.storage.models import AuditEvent, Edition, EditionState, EditionStory, Story
+from carnews.storage.audit import audit
+from carnews.storage.models import Edition, EditionState, EditionStory, Story
 
 EDITABLE = (EditionState.DRAFT, EditionState.IN_REVIEW, EditionState.APPROVED)
-
-
-def audit(
-    session: AsyncSession,
-    now: datetime,
-    actor: str,
-    action: str,
-    obj: tuple[str, object],
-    **detail: Any,
-) -> None:
-    """Write one audit event in the caller's transaction."""
-    session.add(
-        AuditEvent(
-            at=now,
-            actor=actor,
-            action=action,
-            object_type=obj[0],
-            object_id=str(obj[1]),
-            detail=detail,
-        )
-    )
 
 
 async def load_edition(session: AsyncSession, edition_id: int) -> Edition:

@@ -20,13 +20,10 @@ import feedparser
 import httpx
 
 from carnews.gather.clean import clean, plain_title, strip_tracking
-from carnews.gather.http import HttpAnswer, get, make_client, user_agent
+from carnews.gather.http import HttpAnswer, get
 from carnews.gather.identify import Identifiers, find_identifiers
 
 THREAD_PARSE_BYTES = 512 * 1024
-
-__all__ = ["FetchRequest", "FetchResult", "FetchedEntry", "build_entry", "fetch", "make_client",
-           "parse_feed", "user_agent"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,22 @@ class FetchRequest:
     url: str
     etag: str | None = None
     last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One poll of one source, whatever its kind: what to ask for and within which limits.
+
+    ``query``, ``now`` and ``window_days`` matter to the search kinds (PubMed, Europe PMC);
+    a feed is its URL alone.
+    """
+
+    request: FetchRequest
+    max_bytes: int
+    total_timeout: float
+    now: datetime
+    window_days: int
+    query: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
-from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, make_client
+from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, Poll
+from carnews.gather.http import make_client
 from carnews.gather.identify import canonical_key, content_hash, entry_guid
 from carnews.gather.kinds import fetch_kind
 from carnews.gather.sources import is_due, record_failure, record_success, sync_sources
@@ -88,16 +89,10 @@ async def ingest(
     async def one(client: httpx.AsyncClient, source: Source) -> None:
         async with limit, per_host[_host(source.url)]:
             started = time.perf_counter()  # waiting for a free slot is not the source's cost
-            result = await fetch_kind(
-                source.kind,
-                client,
-                FetchRequest(source.url, source.etag, source.last_modified),
-                query=source.query,
-                max_bytes=options.max_bytes,
-                total_timeout=options.timeout_seconds,
-                now=now,
-                window_days=options.first_fetch_window_days,
-            )
+            request = FetchRequest(source.url, source.etag, source.last_modified)
+            poll = Poll(request, options.max_bytes, options.timeout_seconds, now,
+                        options.first_fetch_window_days, source.query)  # fmt: skip
+            result = await fetch_kind(source.kind, client, poll)
         await fetched.put(Fetched(source.id, result, time.perf_counter() - started))
 
     writer = asyncio.create_task(_write(db, fetched, clock, options, on_source_done))

@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
-from carnews.editions.review import audit
-from carnews.errors import ConfigError, NotFoundError, SubscriberError
+from carnews.errors import ConfigError, NotFoundError, SubscriberError, WebhookError
 from carnews.storage import Database
+from carnews.storage.audit import audit
 from carnews.storage.models import (
     BounceEvent,
     BounceKind,
@@ -290,17 +290,16 @@ def _webhook_notice(number: int, item: object) -> BounceNotice:
         raise _bad_body(f'{where} has "type" {kind!r}; expected hard, soft or complaint')
     if not isinstance(diagnostic, str) or not isinstance(event_id, str | None):
         raise _bad_body(f'{where}: "diagnostic" and "id" must be strings')
-    normalise_address(address)  # a SubscriberError says what is wrong with it
+    try:
+        normalise_address(address)
+    except SubscriberError as exc:  # the sender's request is at fault, not a subscriber row
+        raise _bad_body(f"{where}: {exc.message}") from None
     reference = f"webhook:{event_id}"[:300] if event_id else None
     return BounceNotice(address, BounceKind(kind), diagnostic, reference)
 
 
-def _bad_body(message: str) -> SubscriberError:
-    return SubscriberError(
-        message,
-        hint='Send {"address": "a@example.org", "type": "hard"|"soft"|"complaint", '
-        '"diagnostic"?: "...", "id"?: "..."} or a list of those.',
-    )
+def _bad_body(message: str) -> WebhookError:
+    return WebhookError(message)
 
 
 async def record_bounces(

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
 from carnews.editions.render import EditionView
-from carnews.editions.review import audit, ensure_sendable, load_edition
+from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
 from carnews.errors import ConfigError, DeliveryError, EditionStateError
 from carnews.mail.message import Composer, sender_domain
@@ -34,6 +34,7 @@ from carnews.mail.recovery import mark_abandoned
 from carnews.mail.relay import send_one, smtp_client, wire_address
 from carnews.settings import Settings, SmtpSettings
 from carnews.storage import Database
+from carnews.storage.audit import audit
 from carnews.storage.models import (
     Delivery,
     DeliveryState,

@@ -13,8 +13,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from carnews.clock import Clock
-from carnews.editions.review import audit
 from carnews.storage import Database
+from carnews.storage.audit import audit
 from carnews.storage.models import Delivery, DeliveryState, Subscriber
 
 

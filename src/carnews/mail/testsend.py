@@ -15,7 +15,7 @@ from sqlalchemy import select
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
 from carnews.editions.render import render_email
-from carnews.editions.review import audit, ensure_sendable, load_edition
+from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
 from carnews.errors import DeliveryError
 from carnews.mail.deliver import wants
@@ -23,6 +23,7 @@ from carnews.mail.message import build_message, signer_for, to_bytes, unsubscrib
 from carnews.mail.relay import send_one, smtp_client, wire_address
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.storage.audit import audit
 from carnews.storage.models import DeliveryState, Subscriber, SubscriberStatus
 
 

@@ -10,34 +10,28 @@ reports the same ``FetchResult``, so ingest stores them all alike. Like
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from typing import Protocol
 
 import httpx
 
-from carnews.gather.fetch import FetchRequest, FetchResult, fetch
+from carnews.gather.fetch import FetchResult, Poll, fetch
 from carnews.gather.kinds.clinicaltrials import fetch_studies
 from carnews.gather.kinds.europepmc import fetch_europepmc
 from carnews.gather.kinds.pubmed import fetch_pubmed
 
 __all__ = ["KINDS", "Fetcher", "fetch_kind"]
 
-# Every kind takes the keywords of ``fetch_kind``; each uses the ones it needs.
-Fetcher = Callable[..., Awaitable[FetchResult]]
+
+class Fetcher(Protocol):
+    """One way to poll a source; each kind reads the parts of the ``Poll`` it needs."""
+
+    async def __call__(self, client: httpx.AsyncClient, poll: Poll) -> FetchResult: ...
 
 
-async def _fetch_feed(
-    client: httpx.AsyncClient,
-    request: FetchRequest,
-    *,
-    query: str,
-    max_bytes: int,
-    total_timeout: float,
-    now: datetime,
-    window_days: int,
-) -> FetchResult:
+async def _fetch_feed(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     """A feed is its URL: the query and the window do not apply."""
-    return await fetch(client, request, max_bytes=max_bytes, total_timeout=total_timeout)
+    return await fetch(client, poll.request, max_bytes=poll.max_bytes,
+                       total_timeout=poll.total_timeout)  # fmt: skip
 
 
 # The keys are settings.SourceKind; a test keeps the two in step.
@@ -49,32 +43,14 @@ KINDS: dict[str, Fetcher] = {
 }
 
 
-async def fetch_kind(
-    kind: str,
-    client: httpx.AsyncClient,
-    request: FetchRequest,
-    *,
-    query: str,
-    max_bytes: int,
-    total_timeout: float,
-    now: datetime,
-    window_days: int,
-) -> FetchResult:
-    """Poll one source of any kind; ``now`` and ``window_days`` bound the search kinds."""
+async def fetch_kind(kind: str, client: httpx.AsyncClient, poll: Poll) -> FetchResult:
+    """Poll one source of any kind; ``poll.now`` and ``poll.window_days`` bound the searches."""
     fetcher = KINDS.get(kind)
     if fetcher is None:
         known = ", ".join(KINDS)
         return FetchResult(
-            url=request.url,
+            url=poll.request.url,
             outcome="error",
             error=f"unknown source kind {kind!r}: set kind to one of {known} in carnews.toml",
         )
-    return await fetcher(
-        client,
-        request,
-        query=query,
-        max_bytes=max_bytes,
-        total_timeout=total_timeout,
-        now=now,
-        window_days=window_days,
-    )
+    return await fetcher(client, poll)

@@ -19,7 +19,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry, result_from
+from carnews.gather.fetch import (
+    FetchedEntry,
+    FetchRequest,
+    FetchResult,
+    Poll,
+    build_entry,
+    result_from,
+)
 from carnews.gather.http import HttpAnswer
 from carnews.gather.kinds.common import dig, get_within
 
@@ -35,22 +42,14 @@ STATUS_WORDS = {
 DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
-async def fetch_studies(
-    client: httpx.AsyncClient,
-    request: FetchRequest,
-    *,
-    query: str,
-    max_bytes: int,
-    total_timeout: float,
-    now: datetime,
-    window_days: int,
-) -> FetchResult:
+async def fetch_studies(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     """Follow ``nextPageToken`` for up to 5 pages; any failing page fails the poll.
 
-    ``query``, ``now`` and ``window_days`` go unused: the URL is the whole search.
+    ``poll.query``, ``poll.now`` and ``poll.window_days`` go unused: the URL is the whole search.
     """
+    request, max_bytes = poll.request, poll.max_bytes
     started = time.perf_counter()
-    deadline = started + total_timeout
+    deadline = started + poll.total_timeout
     url = search_url(request.url)
     answers: list[HttpAnswer] = []
     entries: list[FetchedEntry] = []

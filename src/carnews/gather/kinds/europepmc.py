@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry
+from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry
 from carnews.gather.http import HttpAnswer
 from carnews.gather.kinds.common import dig, generated_result, get_within
 
@@ -31,24 +31,16 @@ PREPRINT = "<p><b>Preprint</b> (not yet peer reviewed).</p>"
 DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
-async def fetch_europepmc(
-    client: httpx.AsyncClient,
-    request: FetchRequest,
-    *,
-    query: str,
-    max_bytes: int,
-    total_timeout: float,
-    now: datetime,
-    window_days: int,
-) -> FetchResult:
+async def fetch_europepmc(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     """Search page by page (at most 3); any failing page fails the poll."""
+    request, query, max_bytes = poll.request, poll.query, poll.max_bytes
     started = time.perf_counter()
-    deadline = started + total_timeout
+    deadline = started + poll.total_timeout
     answers: list[HttpAnswer] = []
     entries: list[FetchedEntry] = []
     cursor = "*"
     for _ in range(MAX_PAGES):
-        url = search_url(request.url, query, now, window_days, cursor)
+        url = search_url(request.url, query, poll.now, poll.window_days, cursor)
         answer = await get_within(client, url, max_bytes=max_bytes, deadline=deadline)
         answers.append(answer)
         if not answer.ok:

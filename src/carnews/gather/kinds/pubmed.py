@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, build_entry
+from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry
 from carnews.gather.kinds.common import generated_result, get_within
 
 TOOL = "carnews"  # NCBI asks every client to name itself, so it can write before it blocks
@@ -34,23 +34,15 @@ INLINE_TAGS = {"i", "b", "u", "sup", "sub"}  # PubMed's inline markup; other tag
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
-async def fetch_pubmed(
-    client: httpx.AsyncClient,
-    request: FetchRequest,
-    *,
-    query: str,
-    max_bytes: int,
-    total_timeout: float,
-    now: datetime,
-    window_days: int,
-) -> FetchResult:
+async def fetch_pubmed(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     """Search, then fetch the records; every failure comes back as an ``error`` result.
 
-    ``now`` goes unused: ``reldate`` counts back from NCBI's own today.
+    ``poll.now`` goes unused: ``reldate`` counts back from NCBI's own today.
     """
+    request, query, max_bytes = poll.request, poll.query, poll.max_bytes
     started = time.perf_counter()
-    deadline = started + total_timeout
-    search_url = _endpoint(request.url, "esearch.fcgi", _search_params(query, window_days))
+    deadline = started + poll.total_timeout
+    search_url = _endpoint(request.url, "esearch.fcgi", _search_params(query, poll.window_days))
     search = await get_within(client, search_url, max_bytes=max_bytes, deadline=deadline)
     if not search.ok:
         return generated_result(request, search, started)

@@ -1,0 +1,40 @@
+"""What every route needs, held once on the app: settings, the one database, the clock.
+
+Routes reach it through ``site(request)``; a page is rendered through ``page``, so
+every HTML answer goes through the same autoescaping templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from carnews.clock import Clock
+from carnews.editions.render import render
+from carnews.settings import Settings
+from carnews.storage import Database
+
+
+@dataclass
+class Site:
+    settings: Settings
+    clock: Clock
+    db: Database | None = None  # set by the lifespan before the first request
+
+    @property
+    def database(self) -> Database:
+        if self.db is None:
+            raise RuntimeError("the web app's database is not open yet")
+        return self.db
+
+    def page(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
+        body = render(template, self.settings.templates.dir, site_title=self.settings.site.title,
+                      base_url=self.settings.site.base_url, **context)  # fmt: skip
+        return HTMLResponse(body, status_code=status)
+
+
+def site(request: Request) -> Site:
+    current: Site = request.app.state.site
+    return current

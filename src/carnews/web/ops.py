@@ -1,0 +1,44 @@
+"""Operations endpoints: the health check and the bounce webhook.
+
+Bounces come in on POST /webhooks/bounces with a bearer token ('carnews bounces token').
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from carnews.errors import WebhookError
+from carnews.mail.bounces import parse_webhook, record_bounces, webhook_authorised
+from carnews.storage.models import BounceSource
+from carnews.web.context import site
+
+router = APIRouter()
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/webhooks/bounces")
+async def bounce_webhook(request: Request) -> JSONResponse:
+    current = site(request)
+    secret = current.settings.site.secret_key.reveal()
+    if not secret:
+        off = "the bounce webhook is off: site.secret_key is not set"
+        return JSONResponse({"error": off, "hint": "Set CARNEWS_SITE_SECRET_KEY."},
+                            status_code=503)  # fmt: skip
+    if not webhook_authorised(secret, request.headers.get("authorization")):
+        return JSONResponse(
+            {"error": "missing or wrong bearer token",
+             "hint": "Send 'Authorization: Bearer TOKEN'; 'carnews bounces token' prints it."},
+            status_code=401, headers={"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    try:
+        notices = parse_webhook(await request.body())
+    except WebhookError as exc:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+    report = await record_bounces(current.database, current.clock, notices,
+                                  source=BounceSource.WEBHOOK)  # fmt: skip
+    return JSONResponse(report.summary())
