@@ -1,11 +1,15 @@
-"""The stages composed into the jobs the CLI, the scheduler and the demo run.
+"""The stages composed into the jobs the CLI, the worker, the scheduler and the demo run.
 
 Each job is idempotent: gathering twice stores nothing twice, drafting takes
-only stories no edition has yet, sending resumes from the ledger.
+only stories no edition has yet, sending resumes from the ledger. Every policy about
+sending (the approval gate, test mode, publishing once an edition is sent) lives in
+``send_due``, the one door every entry point goes through.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -23,13 +27,19 @@ from carnews.curate.stories import (
     curate_new_entries,
     extractive_explainer,
 )
+from carnews.editions.publish import publish
 from carnews.editions.review import DraftResult, draft_edition
+from carnews.errors import CarnewsError
 from carnews.explain.extractive import Explanation, GlossaryTerm, load_glossary
 from carnews.explain.llm import LlmConfig, explain_with_llm
 from carnews.gather.ingest import SourceReport, ingest
+from carnews.mail.deliver import Progress, SendReport, Sleep, finish_if_done, send_edition
+from carnews.mail.testsend import TestSendReport, send_test_mode
 from carnews.settings import ExplainSettings, Settings
 from carnews.storage import Database
-from carnews.storage.models import Edition, EditionState
+from carnews.storage.models import AuditEvent, Edition, EditionState
+
+log = logging.getLogger("carnews.jobs")
 
 
 @lru_cache(maxsize=4)
@@ -108,3 +118,100 @@ async def approved_edition_ids(db: Database) -> list[int]:
             Edition.state.in_([EditionState.APPROVED, EditionState.SENDING])
         )
         return list((await session.scalars(query.order_by(Edition.id))).all())
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one send did: a real send (``report``) or a test-mode send (``test_mode``)."""
+
+    edition_id: int
+    report: SendReport | None = None
+    test_mode: TestSendReport | None = None
+    published: bool = False
+
+
+async def send_due(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    edition_id: int,
+    *,
+    actor: str,
+    resume: bool = False,
+    on_progress: Progress | None = None,
+    sleep: Sleep = asyncio.sleep,
+    repeat_test_mode: bool = True,
+) -> SendOutcome:
+    """Send one approved edition, or divert it to the test address in test mode.
+
+    The approval gate is checked by both paths. In test mode nothing is written to the
+    ledger and the edition stays approved. Automatic passes (worker, scheduler) pass
+    ``repeat_test_mode=False`` so the test address gets each approved edition once, not
+    once per pass. A finished send publishes the feeds and archive.
+    """
+    if settings.mail.test_mode_address:
+        if not repeat_test_mode and await _test_mode_sent(db, edition_id):
+            return SendOutcome(edition_id)
+        report = await send_test_mode(db, settings, clock, edition_id, actor=actor)
+        return SendOutcome(edition_id, test_mode=report)
+    sent = await send_edition(db, settings, clock, edition_id, actor=actor, resume=resume,
+                              on_progress=on_progress, sleep=sleep)  # fmt: skip
+    return SendOutcome(
+        edition_id, report=sent, published=await _publish_if_sent(db, settings, sent)
+    )
+
+
+async def settle(
+    db: Database, settings: Settings, clock: Clock, edition_id: int, *, actor: str
+) -> SendReport:
+    """Report the ledger; an edition whose last rows were just resolved is marked sent and
+    published, as if its send had finished."""
+    report = await finish_if_done(db, clock, edition_id, actor)
+    await _publish_if_sent(db, settings, report)
+    return report
+
+
+async def _publish_if_sent(db: Database, settings: Settings, report: SendReport) -> bool:
+    if report.finished:
+        await publish(db, settings)
+    return report.finished
+
+
+async def send_all_due(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    actor: str,
+    on_error: Callable[[int, CarnewsError], None] | None = None,
+) -> list[SendOutcome]:
+    """One pass over every approved (or interrupted) edition, for the worker and scheduler.
+
+    An edition that fails is logged and left for the next pass: the ledger keeps its place.
+    """
+    outcomes = []
+    for edition_id in await approved_edition_ids(db):
+        try:
+            outcome = await send_due(db, settings, clock, edition_id, actor=actor,
+                                     repeat_test_mode=False)  # fmt: skip
+        except CarnewsError as exc:
+            log.warning("edition %d not sent: %s", edition_id, exc.message)
+            if on_error is not None:
+                on_error(edition_id, exc)
+            continue
+        outcomes.append(outcome)
+    return outcomes
+
+
+async def _test_mode_sent(db: Database, edition_id: int) -> bool:
+    """Whether test mode already sent this edition since it was (last) approved."""
+    async with db.session() as session:
+        edition = await session.get_one(Edition, edition_id)
+        query = select(AuditEvent.id).where(
+            AuditEvent.action == "test_mode_send",
+            AuditEvent.object_type == "edition",
+            AuditEvent.object_id == str(edition_id),
+        )
+        if edition.approved_at is not None:
+            query = query.where(AuditEvent.at >= edition.approved_at)
+        return await session.scalar(query.limit(1)) is not None

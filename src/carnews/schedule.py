@@ -17,10 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carnews.clock import Clock
-from carnews.editions.publish import publish
-from carnews.errors import CarnewsError
-from carnews.jobs import approved_edition_ids, draft, gather
-from carnews.mail.deliver import send_edition
+from carnews.jobs import draft, gather, send_all_due
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.leases import hold, holder_name
@@ -58,14 +55,7 @@ def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOSc
         log.info("draft: %s", result.reason)
 
     async def send_job() -> None:
-        for edition_id in await approved_edition_ids(db):
-            try:
-                report = await send_edition(db, settings, clock, edition_id, actor=ACTOR)
-            except CarnewsError as exc:  # the next run tries again; the ledger keeps its place
-                log.warning("edition %d not sent: %s", edition_id, exc.message)
-                continue
-            if report.finished:
-                await publish(db, settings)
+        await send_all_due(db, settings, clock, actor=ACTOR)
 
     async def heartbeat() -> None:
         """Keeps the lease while the leader's jobs are far apart."""

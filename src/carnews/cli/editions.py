@@ -12,15 +12,15 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.editions.publish import publish
 from carnews.editions.render import render_email
 from carnews.editions.review import approve, list_editions, load_edition
 from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
-from carnews.mail.deliver import SendProgress, SendReport, finish_if_done, send_edition
+from carnews.jobs import SendOutcome, send_due, settle
+from carnews.mail.deliver import SendProgress, SendReport
 from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
 from carnews.mail.recovery import unknown_rows
-from carnews.mail.testsend import send_test, send_test_mode
+from carnews.mail.testsend import TestSendReport, send_test
 from carnews.settings import Settings
 from carnews.storage import Database
 
@@ -179,7 +179,7 @@ def message_ids_in(path: Path) -> set[str]:
 
 async def _send_with_progress(
     db: Database, settings: Settings, edition_id: int, resume: bool
-) -> SendReport:
+) -> SendOutcome:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -202,18 +202,18 @@ async def _send_with_progress(
             bar.update(task, completed=progress.settled, total=progress.total,
                        sent=progress.sent, failed=progress.failed, rate=rate)  # fmt: skip
 
-        return await send_edition(db, settings, now, edition_id, actor="cli", resume=resume,
-                                  on_progress=show)  # fmt: skip
+        return await send_due(db, settings, now, edition_id, actor="cli", resume=resume,
+                              on_progress=show)  # fmt: skip
 
 
 async def _test_send(
     db: Database, settings: Settings, edition_id: int, addresses: list[str], json_: bool
 ) -> None:
-    if addresses:
-        report = await send_test(db, settings, now, edition_id, addresses, actor="cli")
-    else:
-        report = await send_test_mode(db, settings, now, edition_id, actor="cli")
-        console.print(f"Test mode: everything went to {settings.mail.test_mode_address}.")
+    report = await send_test(db, settings, now, edition_id, addresses, actor="cli")
+    _print_test_report(report, json_)
+
+
+def _print_test_report(report: TestSendReport, json_: bool) -> None:
     if json_:
         print_json(report)
         return
@@ -266,23 +266,27 @@ def register_send(root: typer.Typer) -> None:
                     decision = "by the relay's log" if seen is not None else (
                         "sent" if as_sent else "to send again")  # fmt: skip
                     console.print(f"{count} unknown deliveries resolved ({decision}).")
-                report = await finish_if_done(db, now, edition_id, "cli")
+                report = await settle(db, settings, now, edition_id, actor="cli")
             elif status:
-                report = await finish_if_done(db, now, edition_id, "cli")
+                report = await settle(db, settings, now, edition_id, actor="cli")
                 if not json_:
                     for address, message_id in await unknown_rows(db, edition_id):
                         console.print(f"  unknown: {address} {message_id}", highlight=False)
-            elif test or settings.mail.test_mode_address:
-                await _test_send(db, settings, edition_id, test or [], json_)
+            elif test:
+                await _test_send(db, settings, edition_id, test, json_)
                 return
-            elif json_:
-                report = await send_edition(
-                    db, settings, now, edition_id, actor="cli", resume=resume
-                )
             else:
-                report = await _send_with_progress(db, settings, edition_id, resume)
-            if report.finished:
-                await publish(db, settings)
+                outcome = await (
+                    send_due(db, settings, now, edition_id, actor="cli", resume=resume)
+                    if json_ else _send_with_progress(db, settings, edition_id, resume)
+                )  # fmt: skip
+                if outcome.test_mode is not None:
+                    target = settings.mail.test_mode_address
+                    console.print(f"Test mode: everything went to {target}.", highlight=False)
+                    _print_test_report(outcome.test_mode, json_)
+                    return
+                assert outcome.report is not None  # test mode is off, so this was a real send
+                report = outcome.report
             if json_:
                 print_json(report)
             else:

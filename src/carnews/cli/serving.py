@@ -1,4 +1,8 @@
-"""``carnews serve``: uvicorn with the web app, and the scheduler in the same loop."""
+"""``carnews serve``: uvicorn with the web app, and the scheduler in the same loop.
+
+The app and the scheduler share one ``Database``: on SQLite its in-process writer lock
+is what lets a web request and a scheduled job take turns fairly.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,17 @@ from carnews.web.app import create_app
 
 def serve_forever(settings: Settings, host: str, port: int, with_scheduler: bool) -> None:
     async def run() -> None:
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port))
-        if not with_scheduler:
-            await server.serve()
-            return
         db = await open_database(settings.database.url)
-        scheduler = build_scheduler(db, settings, utc_now)
-        scheduler.start()
+        app = create_app(settings, db)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
+        scheduler = build_scheduler(db, settings, utc_now) if with_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             await server.serve()
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await db.close()
 
     asyncio.run(run())

@@ -12,27 +12,10 @@ from typing import Annotated
 import typer
 
 from carnews.cli.common import console, errors, now, with_database
-from carnews.editions.publish import publish
 from carnews.errors import CarnewsError
-from carnews.jobs import approved_edition_ids
-from carnews.mail.deliver import SendReport, send_edition
+from carnews.jobs import SendOutcome, send_all_due
 from carnews.settings import Settings
 from carnews.storage import Database
-
-
-async def send_all_approved(db: Database, settings: Settings) -> list[SendReport]:
-    """One pass: every approved or sending edition, as far as it will go now."""
-    reports = []
-    for edition_id in await approved_edition_ids(db):
-        try:
-            report = await send_edition(db, settings, now, edition_id, actor="worker")
-        except CarnewsError as exc:  # the next pass tries again; the ledger keeps its place
-            errors.print(f"edition {edition_id}: {exc.message}", highlight=False)
-            continue
-        reports.append(report)
-        if report.finished:
-            await publish(db, settings)
-    return reports
 
 
 def register(root: typer.Typer) -> None:
@@ -49,11 +32,25 @@ def register(root: typer.Typer) -> None:
 
         async def work(db: Database, settings: Settings) -> None:
             while True:
-                for report in await send_all_approved(db, settings):
-                    console.print(f"edition {report.edition_id}: {report.sent} sent, "
-                                  f"finished: {report.finished}")  # fmt: skip
+                for outcome in await send_all_due(db, settings, now, actor="worker",
+                                                  on_error=report_error):  # fmt: skip
+                    console.print(describe(outcome), highlight=False)
                 if once:
                     return
                 await asyncio.sleep(interval)
 
         with_database(ctx, work)
+
+
+def describe(outcome: SendOutcome) -> str:
+    if outcome.test_mode is not None:
+        return (f"edition {outcome.edition_id}: test mode, {len(outcome.test_mode.sent)} "
+                "sent to the test address")  # fmt: skip
+    if outcome.report is None:
+        return f"edition {outcome.edition_id}: test mode, already sent to the test address"
+    return (f"edition {outcome.edition_id}: {outcome.report.sent} sent, "
+            f"finished: {outcome.report.finished}")  # fmt: skip
+
+
+def report_error(edition_id: int, exc: CarnewsError) -> None:
+    errors.print(f"edition {edition_id}: {exc.message}", markup=False, highlight=False)
