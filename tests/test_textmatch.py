@@ -10,6 +10,7 @@ import pytest
 
 from carnews.curate.lexicon import load_lexicon
 from carnews.explain.extractive import load_glossary
+from carnews.text import textmatch
 from carnews.text.textmatch import (
     ANYWHERE,
     WORD_BEFORE,
@@ -116,3 +117,30 @@ def test_shortcuts_find_exactly_what_plain_regex_finds(source: str) -> None:
         for i, pattern in enumerate(patterns):
             first = search(pattern, text, lowered)
             assert (first.span() if first else None) == (plain[i][0] if plain[i] else None)
+
+
+def test_the_private_parser_is_used_only_on_checked_python_versions() -> None:
+    assert textmatch.load_parser((3, 11)) is not None
+    assert textmatch.load_parser((3, 99)) is None, "an unchecked version scans in full"
+
+
+def test_without_the_parser_every_pattern_is_scanned_and_matches_stay_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fallback path: no anchors, no shortcuts, the same matches as plain regex."""
+    monkeypatch.setattr(textmatch, "_parser", None)
+    anchors.cache_clear()
+    contained.cache_clear()
+    try:
+        patterns = list(load_lexicon().index.patterns.patterns)
+        assert all(anchors(p) == () and contained(p) == () for p in patterns)
+        together = PatternSet(patterns)
+        for text in TEXTS[:40]:
+            plain = {i: [m.span() for m in p.finditer(text)] for i, p in enumerate(patterns)}
+            found = together.scan(text).finditer(range(len(patterns)))
+            assert {i: [m.span() for m in hits] for i, hits in found.items()} == {
+                i: spans for i, spans in plain.items() if spans
+            }, text
+    finally:
+        anchors.cache_clear()
+        contained.cache_clear()

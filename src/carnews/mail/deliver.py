@@ -223,7 +223,7 @@ class _Sender:
 
     def __init__(self, settings: Settings, composer: Composer, limiter: RateLimiter) -> None:
         self._settings, self._composer, self._limiter = settings, composer, limiter
-        self._connections = [smtp_client(settings) for _ in range(settings.smtp.concurrency)]
+        self._connections = [smtp_client(settings.smtp) for _ in range(settings.smtp.concurrency)]
 
     async def send(self, batch: Sequence[_Claim], now: datetime) -> list[_Outcome]:
         """Every claim gets an outcome; connections take messages as they come free."""

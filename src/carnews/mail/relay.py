@@ -10,12 +10,11 @@ from __future__ import annotations
 import aiosmtplib
 import idna
 
-from carnews.settings import Settings
+from carnews.settings import SmtpSettings
 from carnews.storage.models import DeliveryState
 
 
-def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
-    smtp = settings.smtp
+def smtp_client(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     return aiosmtplib.SMTP(
         hostname=smtp.host,
         port=smtp.port,

@@ -111,7 +111,7 @@ async def _send_outside_ledger(
     settings: Settings, edition_id: int, messages: Sequence[EmailMessage]
 ) -> TestSendReport:
     signer = signer_for(settings.mail)
-    smtp = smtp_client(settings)
+    smtp = smtp_client(settings.smtp)
     sent: list[str] = []
     refused: list[tuple[str, str]] = []
     try:

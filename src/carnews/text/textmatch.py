@@ -22,14 +22,31 @@ broke that for patterns with an optional start, such as "(?:multiple )?myeloma".
 from __future__ import annotations
 
 import functools
+import importlib
 import re
+import sys
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-
-# The regex parser is private: if it ever changes shape, ``anchors`` and ``contained``
-# find nothing and patterns are scanned in full (slower, never wrong).
-from re import _parser  # type: ignore[attr-defined]
+from types import ModuleType
 from typing import Any
+
+# The regex parser is private (``re._parser``). It is used only on the Python versions it
+# was checked on; elsewhere, or if it ever changes shape, ``anchors`` and ``contained``
+# find nothing and patterns are scanned in full (slower, never wrong).
+PARSER_CHECKED_ON = ((3, 11), (3, 12), (3, 13), (3, 14))
+
+
+def load_parser(version: tuple[int, int]) -> ModuleType | None:
+    """``re._parser`` on a Python version it was checked on; None elsewhere."""
+    if version not in PARSER_CHECKED_ON:
+        return None
+    try:
+        return importlib.import_module("re._parser")
+    except ImportError:
+        return None
+
+
+_parser: Any = load_parser(sys.version_info[:2])
 
 # --- anchors ---------------------------------------------------------------------------
 #
@@ -53,10 +70,11 @@ _State = tuple[str, bool, int]  # anchor so far, whether it still grows, where i
 _LONGEST = 16  # anchors stop growing here: longer ones barely narrow the candidates
 _MOST_STATES = 256  # ...and when a pattern's alternatives multiply beyond this
 _MOST_CLASS = 8  # a character class of more (folded) characters ends an anchor
-_WORD_CATEGORIES = frozenset({_parser.CATEGORY_WORD, _parser.CATEGORY_DIGIT})
-_REPEATS = frozenset({_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT})
-_ZERO_WIDTH = frozenset({_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT})
-_WORD_GUARD = [(_parser.IN, [(_parser.CATEGORY, _parser.CATEGORY_WORD)])]
+if _parser is not None:
+    _WORD_CATEGORIES = frozenset({_parser.CATEGORY_WORD, _parser.CATEGORY_DIGIT})
+    _REPEATS = frozenset({_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT})
+    _ZERO_WIDTH = frozenset({_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT})
+    _WORD_GUARD = [(_parser.IN, [(_parser.CATEGORY, _parser.CATEGORY_WORD)])]
 _NOT_FOLDABLE = ("ı", "ſ")  # "İ" changes the length of lower(), which is checked apart
 _OTHER_SPACE = re.compile(r"[^\S ]")
 
@@ -64,8 +82,8 @@ _OTHER_SPACE = re.compile(r"[^\S ]")
 @functools.lru_cache(maxsize=8192)
 def anchors(pattern: re.Pattern[str]) -> tuple[Anchor, ...]:
     """Where every match of ``pattern`` starts; () when that is not known."""
-    if pattern.flags & re.ASCII:
-        return ()  # "\w" would not be what str.isalnum() says
+    if _parser is None or pattern.flags & re.ASCII:
+        return ()  # no parser: scan in full; re.ASCII: "\w" is not what str.isalnum() says
     try:
         tree = _parser.parse(pattern.pattern, pattern.flags)
         states = _walk(tree, {("", True, ANYWHERE)})
@@ -224,7 +242,7 @@ def contained(pattern: re.Pattern[str]) -> tuple[str, ...]:
     For patterns without anchors ("[\\w-]+\\s*[x×]\\s*CD3" contains "cd3"): a text
     without any of them is not scanned.
     """
-    if pattern.flags & re.ASCII:
+    if _parser is None or pattern.flags & re.ASCII:
         return ()
     try:
         found = _contained(_parser.parse(pattern.pattern, pattern.flags))

@@ -1,0 +1,38 @@
+"""docs/architecture.md stays true: the module map names what exists, and all of it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import carnews
+
+DOC = Path(__file__).parents[1] / "docs" / "architecture.md"
+PACKAGE = Path(carnews.__file__).parent
+
+
+def named_in_map() -> set[str]:
+    table = DOC.read_text().split("## Module map", 1)[1].split("\n## ", 1)[0]
+    packages = set(re.findall(r"`(carnews(?:\.\w+)*)`", table))
+    for row in table.splitlines():
+        found = re.match(r"\| `(carnews\.\w+)` \| (.*) \|$", row)
+        if found and (PACKAGE / found[1].split(".")[1]).is_dir():
+            # In a sub-package's row, "`name` (...)" names one of its modules.
+            packages |= {f"{found[1]}.{m}" for m in re.findall(r"`(\w+)` \(", found[2])}
+    return packages
+
+
+def test_every_module_the_map_names_exists() -> None:
+    names = named_in_map()
+    assert len(names) > 40
+    for name in sorted(names):
+        importlib.import_module(name)
+
+
+def test_every_sub_package_is_in_the_map() -> None:
+    existing = {
+        f"carnews.{init.parent.relative_to(PACKAGE).as_posix().replace('/', '.')}"
+        for init in PACKAGE.glob("*/__init__.py")
+    }
+    assert existing <= named_in_map()
