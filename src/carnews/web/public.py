@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from feedgen.feed import FeedGenerator
 
 from carnews.audience.subscriptions import read_unsubscribe_token, unsubscribe
 from carnews.editions.publish import build_feed, sent_edition_views
@@ -35,18 +36,20 @@ async def edition_page(request: Request, edition_id: int) -> HTMLResponse:
 
 @router.get("/feed.xml")
 async def rss(request: Request) -> Response:
-    current = site(request)
-    feed = build_feed(await sent_edition_views(current.database, current.settings),
-                      current.settings)  # fmt: skip
+    feed = await _feed(request)
     return Response(feed.rss_str(pretty=True), media_type="application/rss+xml")
 
 
 @router.get("/atom.xml")
 async def atom(request: Request) -> Response:
-    current = site(request)
-    feed = build_feed(await sent_edition_views(current.database, current.settings),
-                      current.settings)  # fmt: skip
+    feed = await _feed(request)
     return Response(feed.atom_str(pretty=True), media_type="application/atom+xml")
+
+
+async def _feed(request: Request) -> FeedGenerator:
+    current = site(request)
+    return build_feed(await sent_edition_views(current.database, current.settings),
+                      current.settings)  # fmt: skip
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
