@@ -10,7 +10,7 @@ import pytest
 from carnews.gather.clean import clean, html_to_text, plain_title, sanitize, strip_tracking
 from carnews.gather.fetch import parse_feed
 
-SANITIZE_CORPUS = Path("/work/shared/corpora/feeds/feedparser/wellformed/sanitize")
+SANITIZE_CORPUS = Path(__file__).resolve().parent / "corpora/feeds/feedparser/wellformed/sanitize"
 BASE = "https://journal.example/articles/42/"
 TAG = re.compile(r"<[^>]*>")
 

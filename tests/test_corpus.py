@@ -1,8 +1,11 @@
-"""Every file of the shared robustness corpus through the real ingest path, over local HTTP.
+"""Every file of the robustness corpus through the real ingest path, over local HTTP.
 
-What carnews owes each file (../shared/corpora/feeds/README.md): ingesting it never
+What carnews owes each file (tests/corpora/feeds/README.md): ingesting it never
 crashes, never hangs, and never lets active content into stored clean HTML; a file
 that cannot be read is that source's error and the other sources go on.
+
+How fast each file goes is measured by bench/corpus.py, not asserted here: this test
+only bounds a hang, generously, so a busy machine cannot fail it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from carnews.settings import FetchSettings, Settings, SourceSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "feeds"
-PER_FILE_LIMIT_SECONDS = 2.0
+CORPUS = Path(__file__).resolve().parent / "corpora" / "feeds"
+# A hang bound, not a speed target: the 2 s per-file figure lives in bench/corpus.py.
+HANG_LIMIT_SECONDS = 10.0
 
 ACTIVE = [
     re.compile(r"<\s*(script|style|iframe|form|object|embed|meta|frame|applet|base|link)\b", re.I),
@@ -58,8 +62,8 @@ async def test_every_corpus_file_ingests_safely(
         run = replace(settings, sources=sources, fetch=options)
         reports = await ingest(db, run, clock)
     assert len(reports) == len(files), "every file was polled; none was skipped or lost"
-    slow = [(r.name, round(r.seconds, 2)) for r in reports if r.seconds > PER_FILE_LIMIT_SECONDS]
-    assert slow == []
+    hung = [(r.name, round(r.seconds, 2)) for r in reports if r.seconds > HANG_LIMIT_SECONDS]
+    assert hung == []
     outcomes = {r.outcome for r in reports}
     assert outcomes <= {"ok", "error"}
     assert sum(r.outcome == "ok" for r in reports) > 1500
