@@ -1,0 +1,292 @@
+"""The story card, written from the facts by carnews's own templates.
+
+Pure: :class:`~carnews.explain.facts.Facts` in, :class:`Card` out. Each section is
+one or two short sentences in plain words; technical words are explained in brackets
+at first use (:mod:`carnews.explain.plain`); every number is one the source printed.
+The source speaks only in ``quote``: one short sentence, verbatim and marked as a
+quote, which is not part of the reading grade. The checks that block a bad card are in
+:mod:`carnews.explain.checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from carnews.explain.facts import Facts, sentences
+from carnews.explain.harms import Harm
+from carnews.explain.plain import Explainer, number_value, people
+from carnews.explain.results import Outcome
+from carnews.explain.sections import (
+    headline,
+    quote_intro,
+    unknowns,
+    what_it_means,
+    what_was_tested,
+    who_took_part,
+)
+
+__all__ = ["Card", "pick_quote", "write_card"]
+
+
+@dataclass(frozen=True)
+class Card:
+    headline: str
+    study_type: str
+    what_was_tested: str
+    who_took_part: str
+    what_happened: str
+    side_effects: str | None  # None only when the source says nothing about safety
+    unknowns: tuple[str, ...]
+    what_it_means: str
+    quote: str  # verbatim from the source
+    quote_intro: str  # "In the researchers' words"
+    terms_explained: tuple[str, ...]
+    fallback: bool = False  # the safe minimal card, for an editor to complete
+
+    @property
+    def summary(self) -> str:
+        """What was tested, who took part and what happened: the graded patient text."""
+        return " ".join(s for s in (self.what_was_tested, self.who_took_part,
+                                    self.what_happened) if s)  # fmt: skip
+
+    def sections(self) -> dict[str, str]:
+        """Every section a reader sees, the quote aside."""
+        return {
+            "headline": self.headline,
+            "what_was_tested": self.what_was_tested,
+            "who_took_part": self.who_took_part,
+            "what_happened": self.what_happened,
+            "side_effects": self.side_effects or "",
+            "unknowns": " ".join(self.unknowns),
+            "what_it_means": self.what_it_means,
+        }
+
+
+def write_card(facts: Facts, text: str) -> Card:
+    """The card for ``facts`` (extracted from ``text``, which supplies the quote)."""
+    explain = Explainer()
+    tested = what_was_tested(facts, explain)
+    who = who_took_part(facts, explain, text)
+    happened = what_happened(facts, explain)
+    return Card(
+        headline=headline(facts),
+        study_type=facts.study_type,
+        what_was_tested=tested,
+        who_took_part=who,
+        what_happened=happened,
+        side_effects=side_effects(facts.harms, facts.treated_n, explain),
+        unknowns=tuple(unknowns(facts, text)),
+        what_it_means=what_it_means(facts),
+        quote=pick_quote(facts, text),
+        quote_intro=quote_intro(facts.source_kind, facts.study_type),
+        terms_explained=tuple(explain.explained),
+    )
+
+
+# --------------------------------------------------------------------------- what happened
+
+_REGULATORY = (
+    (r"clinical hold", "{who} paused the trial."),
+    (r"fast[- ]track", "{who} gave it fast-track status, which can speed up its review."),
+    (r"\bRMAT\b|regenerative medicine advanced", "{who} gave it a special status that can speed"
+     " up its review."),
+    (r"orphan", "{who} gave it orphan drug status, which helps medicines for rare diseases."),
+    (r"\bPRIME\b", "{who} gave it extra support and advice through its PRIME scheme."),
+    (r"\bIND\b|investigational new drug|clinical trial application", "{who} allowed a trial in"
+     " people to start."),
+    (r"authori[sz]|approv", "{who} gave its approval."),
+)
+_WHO = {
+    "FDA": "The US medicines regulator (FDA)", "EMA": "The European medicines regulator (EMA)",
+    "NMPA": "China's medicines regulator", "PEI": "Germany's medicines regulator",
+    "MHRA": "The UK medicines regulator",
+}  # fmt: skip
+_PHRASES = {
+    "drug-free remission": "went into remission without their usual medicines",
+    "kidney response": "had a full kidney response, with kidney tests back to normal",
+    "low activity": "reached low disease activity",
+    "response": "responded to the treatment",
+    "improved": "got better on the study's measures",
+}
+
+
+def what_happened(facts: Facts, explain: Explainer) -> str:
+    study = facts.study_type
+    if study == "trial registration":
+        return "There are no results yet."
+    if study == "regulatory":
+        return _decision(facts)
+    lines = [_outcome_sentence(o, facts, explain) for o in facts.outcomes]
+    lines = [line for line in lines if line][:2]
+    if study == "lab study":
+        return " ".join(["The results come from lab work, not from treating people.", *lines[:1]])
+    if study == "review":
+        return "The review sums up earlier results and adds no new ones."
+    if lines:
+        return " ".join(lines)
+    if study == "patient story":
+        return "The person describes how they felt during and after treatment."
+    return "The report gives no clear count of who got better."
+
+
+def _decision(facts: Facts) -> str:
+    who = _WHO.get(facts.regulator or "", "A medicines regulator")
+    for pattern, line in _REGULATORY:
+        if re.search(pattern, facts.title, re.IGNORECASE):
+            return line.format(who=who)
+    return f"{who} made a decision about it. It is not yet approved for this use."
+
+
+def _outcome_sentence(outcome: Outcome, facts: Facts, explain: Explainer) -> str:
+    subject = _subject(outcome, facts)
+    if subject is None:
+        return ""
+    if outcome.kind == "remission":
+        phrase = "went into " + explain.term("remission")
+    elif outcome.kind == "relapse-free":
+        phrase = "had no " + explain.term("relapse")
+    elif outcome.kind == "stopped medicines":
+        medicine = _medicine(outcome.what)
+        verb = "needing" if medicine in ("dialysis", "plasma exchange") else "taking"
+        phrase = f"stopped {verb} {medicine}"
+    else:
+        phrase = _PHRASES[outcome.kind]
+    time = f" {outcome.time.lower()}" if outcome.time and outcome.kind != "stopped medicines" \
+        else ""  # fmt: skip
+    return f"{subject} {phrase}{time}."
+
+
+def _subject(outcome: Outcome, facts: Facts) -> str | None:
+    quantity, total = outcome.quantity, outcome.total
+    n = number_value(total) if total else None
+    if quantity in ("all", "both") and (n or facts.treated_n):
+        count = n or facts.treated_n or 0
+        return "Both people" if count == 2 else f"All {count} people"
+    if quantity == "all":
+        return "Everyone treated"
+    if quantity == "both":
+        return "Both people"
+    if quantity == "most":
+        return "Most people"
+    if quantity == "one person":
+        return "The patient" if facts.treated_n == 1 else None
+    if quantity and quantity.endswith("%"):
+        return f"{quantity} of people"
+    value = number_value(quantity) if quantity else None
+    if value is not None and n:
+        return f"{value} of {n} people"
+    if value is not None:
+        return people(value).capitalize() if value != 1 else None
+    return "The patient" if facts.treated_n == 1 else None
+
+
+def _medicine(what: str) -> str:
+    lowered = what.lower()
+    for pattern, words in (
+        (r"immunosuppress", "drugs that calm the immune system"),
+        (r"glucocorticoid|steroid|prednisone", "steroids"),
+        (r"dialysis", "dialysis"),
+        (r"ivig", "antibody infusions"),
+        (r"plasma exchange", "plasma exchange"),
+    ):
+        if re.search(pattern, lowered):
+            return words
+    return "their other medicines"
+
+
+# --------------------------------------------------------------------------- side effects
+
+_HARM_WORDS = {
+    "death": "died",
+    "secondary cancer": "a new cancer",
+    "infection": "infections",
+    "low blood counts": "low blood counts",
+    "low antibodies": "low antibody levels",
+}
+_GRADES = {"1": "mild", "2": "moderate", "3": "severe", "4": "life-threatening", "mild": "mild",
+           "severe": "severe"}  # fmt: skip
+
+
+def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explainer) -> str | None:
+    """Serious harms first, then what did not happen, then what is named only as a risk."""
+    if not harms:
+        return None
+    happened = [h for h in harms if h.status == "occurred"]
+    lines = [_harm_sentence(h, treated, explain) for h in happened[:3]]
+    if rest := [h for h in happened[3:]]:
+        lines.append("The report also mentions " + _join([_harm_name(h, explain) for h in rest])
+                     + ".")  # fmt: skip
+    if absent := [h for h in harms if h.status == "none"]:
+        lines.append("Nobody had " + _join([_harm_name(h, explain) for h in absent]) + ".")
+    if possible := [h for h in harms if h.status == "possible"]:
+        names = _join([_harm_name(h, explain) for h in possible])
+        lines.append(f"Possible side effects it names include {names}.")
+    return " ".join(lines)
+
+
+def _harm_name(harm: Harm, explain: Explainer) -> str:
+    if harm.kind == "crs":
+        return explain.term("CRS")
+    if harm.kind == "icans":
+        return explain.term("ICANS")
+    if harm.kind == "other":
+        return harm.detail or "other side effects"
+    if harm.kind == "low antibodies":
+        return explain.term("low antibody levels")
+    return _HARM_WORDS[harm.kind]
+
+
+def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer) -> str:
+    name = _harm_name(harm, explain)
+    if harm.max_grade:
+        level = _GRADES.get(harm.max_grade, "")
+        return f"Any {name} was {level}: none was worse than grade {harm.max_grade}."
+    who = _who(harm, treated)
+    grade = ""
+    if harm.grade:
+        level = _GRADES.get(harm.grade.split()[0], "")
+        plain = harm.grade if harm.grade in ("mild", "severe") else f"grade {harm.grade}"
+        grade = f", {plain}" + (f" ({level})" if level and level != plain else "")
+    if harm.kind == "death":
+        value = number_value(harm.count) if harm.count else None
+        return f"{people(value)} died." if value else "Deaths were reported."
+    return f"{who} {name}{grade}."
+
+
+def _who(harm: Harm, treated: int | None) -> str:
+    count, of = harm.count, harm.of
+    if count and count.endswith("%"):
+        return f"{count} of people had"
+    value = number_value(count) if count else None
+    if count and count.lower() in ("all", "both"):
+        return "Everyone treated had" if count.lower() == "all" else "Both people had"
+    if value is not None and of and (total := number_value(of)):
+        return f"{value} of {total} people had"
+    if value is not None:
+        return f"{people(value)} had"
+    return "The patient had" if treated == 1 else "Some people had"
+
+
+def _join(words: list[str]) -> str:
+    words = list(dict.fromkeys(words))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# --------------------------------------------------------------------------- quote
+
+_STATS = re.compile(r"\bCI\b|\bp\s*[<=>]|±|\bIQR\b|\brange\b|\bSD\b|\bHR\b|\bOR\b", re.I)
+_CURE = re.compile(r"\bcur(?:e|es|ed|ing)\b", re.IGNORECASE)
+
+
+def pick_quote(facts: Facts, text: str) -> str:
+    """One short source sentence, verbatim: the main result's, else a conclusion."""
+    candidates = [o.sentence for o in facts.outcomes]
+    found = sentences(text)
+    candidates += [s.text for s in found if s.section.startswith(("conclu", "interpret"))]
+    candidates += [s.text for s in found if not s.background]
+    for sentence in candidates:
+        words = len(sentence.split())
+        if 6 <= words <= 35 and not _STATS.search(sentence) and not _CURE.search(sentence):
+            return sentence
+    return ""

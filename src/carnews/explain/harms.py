@@ -1,0 +1,195 @@
+"""Harms and stated limitations, read from the source's own sentences.
+
+A harm is kept with what the source says about it: whether it happened ("grade 1
+CRS in five patients"), did not ("there was no ICANS"), or is only named as a risk
+("side effects can include infection"); its grade and how many people, as printed.
+Negation is read per clause, so "grade 1 CRS and no ICANS" keeps the CRS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from carnews.explain.plain import COUNT
+
+if TYPE_CHECKING:  # facts imports this module; the type is only for annotations
+    from carnews.explain.facts import Sentence
+
+__all__ = ["HARM_KINDS", "Harm", "find_harms", "find_limitations"]
+
+# In the order a card lists them: the most serious first.
+HARM_KINDS = (
+    "death", "secondary cancer", "icans", "crs", "infection", "low blood counts",
+    "low antibodies", "other",
+)  # fmt: skip
+_PATTERNS = {
+    "death": r"\bdied\b|\bdeaths?\b(?! (?:rate|risk))|\bfatal\b",
+    "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?",
+    "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
+    r"|neurological side effects|nerve side effects",
+    "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b",
+    "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b",
+    "low blood counts": r"neutropeni\w*|cytopeni\w*|low blood counts|leukopeni\w*"
+    r"|lymphopeni\w*|marrow toxicit\w*",
+    "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
+    r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
+    "other": r"\bfever\b|\bheadaches?\b|\bnausea\b|\bfatigue\b|\btired\b|ovarian insufficiency"
+    r"|local reactions|exhaustion",
+}
+_COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in _PATTERNS.items()}
+# Where one clause ends and the next begins: negation does not cross these.
+_CLAUSE = re.compile(
+    r";|,?\s+\b(?:but|while|whereas)\b|\s+and\s+(?=(?:no|none|one|two|three|\d+|there|she|he"
+    r"|the|grade|all)\b)|,\s+(?=(?:and\s+)?(?:one|two|three|\d+|there|she|he)\b)",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:no|not|without|none|nor|never|free of)\b", re.IGNORECASE)
+_POSSIBLE = re.compile(
+    r"\b(?:risks?(?: of| including)?|can include|can cause|may cause|could|concerns?|watch for"
+    r"|monitor\w*(?: closely)? for|management of|prophylaxis|to (?:avoid|reduce|prevent|lower)"
+    r"|lower risk|less toxic|incidence of|such as)\b",
+    re.IGNORECASE,
+)
+_ABOVE = re.compile(r"\b(?:above|higher than|beyond|over)\s+grade\s*(\d)|\bhigh-grade\b", re.I)
+_GRADE = re.compile(
+    r"\bgrade\s*(?:≥\s*(\d)|(\d)(?:\s*(?:or|to|–|-)\s*(\d))?(?:\s*or (higher|above))?)"
+    r"|\b(low|high)-grade\b", re.IGNORECASE)  # fmt: skip
+_HOW_MANY = re.compile(
+    rf"\bin\s+(all|both|none|most|{COUNT}(?:\.\d+)?%?)(?:\s+of\s+(?:the\s+)?({COUNT}))?"
+    r"(?:\s+(?:\w+\s+){0,2}?(?:patients|participants|people))?\b"
+    rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women)"
+    r"\s+(?:had|developed|required|needed|experienced|died)"
+    r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)",
+    re.IGNORECASE,
+)
+_SERIOUS = re.compile(r"\bsevere\b|\bserious\b|hospital|grade\s*(?:≥\s*)?[34]|life-threat", re.I)
+
+
+@dataclass(frozen=True)
+class Harm:
+    kind: str  # one of HARM_KINDS
+    status: str  # "occurred", "none" (the source says it did not), "possible"
+    grade: str | None = None  # as printed: "1", "1 or 2", "3 or higher"
+    max_grade: str | None = None  # "none above grade 1"
+    count: str | None = None  # how many: "5", "86.7%", "all", "both"
+    of: str | None = None  # the denominator, when printed ("in 4 of 12")
+    serious: bool = False
+    detail: str = ""  # the source's words for an "other" harm: "fever", "headache"
+    sentence: str = ""
+
+
+def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ...]:
+    """Each kind of harm once, with its strongest statement: happened > at most > did not >
+    possible; the serious kinds first."""
+    best: dict[str, Harm] = {}
+    details: dict[str, list[str]] = {}
+    for sentence in found:
+        for clause in _CLAUSE.split(sentence.text):
+            for harm in _clause_harms(clause, sentence):
+                if harm.kind == "other" and harm.status == "occurred":
+                    details.setdefault("other", []).append(harm.detail)
+                if _rank(harm) > _rank(best.get(harm.kind)):
+                    best[harm.kind] = harm
+    if "other" in best and details.get("other"):
+        words = list(dict.fromkeys(details["other"]))
+        best["other"] = _replace_detail(best["other"], words)
+    ordered = sorted(best.values(), key=lambda h: (not h.serious, HARM_KINDS.index(h.kind)))
+    return tuple(ordered)
+
+
+def _replace_detail(harm: Harm, words: list[str]) -> Harm:
+    return Harm(harm.kind, harm.status, harm.grade, harm.max_grade, harm.count, harm.of,
+                harm.serious, " and ".join(words[:3]), harm.sentence)  # fmt: skip
+
+
+def _rank(harm: Harm | None) -> int:
+    if harm is None:
+        return -1
+    order = {"possible": 0, "none": 1, "occurred": 2}
+    return 2 * order[harm.status] + (1 if harm.max_grade or harm.count or harm.grade else 0)
+
+
+def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
+    harms = []
+    for kind, pattern in _COMPILED.items():
+        match = pattern.search(clause)
+        if not match or _not_a_harm(kind, clause, match):
+            continue
+        before = clause[: match.start()]
+        above = _ABOVE.search(clause)
+        if _NEGATION.search(before) and above and above.group(1):
+            harms.append(Harm(kind, "occurred", max_grade=above.group(1), sentence=sentence.text))
+            continue
+        if _NEGATION.search(before) or re.search(r"\b(?:did not|was not|were not)\b", clause[
+                match.end():], re.I):  # fmt: skip
+            harms.append(Harm(kind, "none", sentence=sentence.text))
+            continue
+        possible = sentence.background or _POSSIBLE.search(clause)
+        status = "possible" if possible else "occurred"
+        harms.append(_occurred(kind, status, clause, match, sentence.text))
+    return harms
+
+
+def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
+    # "CD19 CAR-T" is not a cytokine; "immune thrombocytopenia" is the disease treated;
+    # "pneumococcus vaccine" responses and "hepatitis B" exclusions are not infections.
+    lowered = clause.lower()
+    if kind == "infection" and re.search(r"exclu|active (?:hepatitis|infection)|vaccin", lowered):
+        return True
+    if kind == "death" and re.search(r"mortality|cause of death|leading cause", lowered):
+        return True
+    return kind == "other" and re.search(r"fever from|febrile neutropenia", lowered) is not None
+
+
+def _occurred(kind: str, status: str, clause: str, match: re.Match[str], text: str) -> Harm:
+    grade_match = _GRADE.search(clause)
+    grade = None
+    if grade_match:
+        g = grade_match.groups()
+        if g[0]:
+            grade = f"{g[0]} or higher"
+        elif g[1]:
+            grade = g[1] + (f" or {g[2]}" if g[2] else "") + (" or higher" if g[3] else "")
+        else:
+            grade = "mild" if g[4].lower() == "low" else "severe"
+    count, of = _how_many(clause)
+    return Harm(kind, status, grade=grade, count=count, of=of,
+                serious=bool(_SERIOUS.search(clause)) or kind == "death",
+                detail=match.group(0).lower() if kind == "other" else "", sentence=text)  # fmt: skip
+
+
+def _how_many(clause: str) -> tuple[str | None, str | None]:
+    match = _HOW_MANY.search(clause)
+    if not match:
+        return None, None
+    count = match.group(1) or match.group(3) or match.group(4) or match.group(5)
+    return count, match.group(2)
+
+
+# --------------------------------------------------------------------------- limitations
+
+_LIMITS = (
+    ("larger", r"larger (?:\w+ )?(?:studies|trials|cohorts)|larger controlled"),
+    ("longer", r"longer(?:-term)? follow-up|long-term (?:safety|follow-up|effects)|durability"
+     r"|how long"),
+    ("controlled", r"controlled (?:trials|studies|study|evaluation)|randomi[sz]ed (?:trials?|"
+     r"evaluation|studies)|comparison group"),
+    ("preliminary", r"(?:results|data) (?:are|were) preliminary|preliminary (?:results|data)"
+     r"|interim (?:data|results|analysis)"),
+)
+
+
+def find_limitations(found: Sequence[Sentence]) -> list[str]:
+    """What the source itself says is still missing: larger, longer or controlled studies."""
+    stated = []
+    for sentence in found:
+        lowered = sentence.text.lower()
+        needed = re.search(r"need|warrant|required|remain|should|unknown|limit|caution|too early"
+                           r"|further|justify|support", lowered)  # fmt: skip
+        for key, pattern in _LIMITS:
+            if key not in stated and re.search(pattern, lowered) and (needed or key == "preliminary"):
+                stated.append(key)
+    return stated
