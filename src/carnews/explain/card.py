@@ -231,7 +231,7 @@ def _harm_name(harm: Harm, explain: Explainer) -> str:
     if harm.kind == "icans":
         return explain.term("ICANS")
     if harm.kind == "other":
-        return harm.detail or "other side effects"
+        return f"side effects such as {harm.detail}" if harm.detail else "other side effects"
     if harm.kind == "low antibodies":
         return explain.term("low antibody levels")
     return _HARM_WORDS[harm.kind]
@@ -259,8 +259,9 @@ def _who(harm: Harm, treated: int | None) -> str:
     if count and count.endswith("%"):
         return f"{count} of people had"
     value = number_value(count) if count else None
-    if count and count.lower() in ("all", "both"):
-        return "Everyone treated had" if count.lower() == "all" else "Both people had"
+    if count and count.lower() in ("all", "both", "most"):
+        return {"all": "Everyone treated had", "both": "Both people had",
+                "most": "Most people had"}[count.lower()]  # fmt: skip
     if value is not None and of and (total := number_value(of)):
         return f"{value} of {total} people had"
     if value is not None:

@@ -25,7 +25,7 @@ from carnews.text.readability import fk_grade
 __all__ = ["CHECKS", "HYPE", "MAX_GRADE", "Story", "check_card", "explain_story",
            "fallback_card"]  # fmt: skip
 
-MAX_GRADE = 9.0  # Flesch-Kincaid grade of the card's summary, measured by carnews
+MAX_GRADE = 10.0  # Flesch-Kincaid grade of the card's summary, measured by carnews
 CHECKS = ("numbers_traced", "harms_reported", "grade", "no_hype", "no_dangling_opener",
           "no_statistics", "headline_length", "unknowns_present")  # fmt: skip
 HYPE = (

@@ -78,6 +78,11 @@ _LABEL = re.compile(
 _BACKGROUND_LABELS = ("background", "introduction", "importance", "context", "objective", "aim",
                       "purpose")  # fmt: skip
 _WORK = re.compile(r"\b(?:we|our|here|this|these|in this)\b", re.IGNORECASE)
+# What authors say they did: such a sentence is the work, even under "Background".
+_DOING = re.compile(
+    r"\bwe (?:report|describe|treated|review|reviewed|argue|propose|searched|studied|analy[sz]ed"
+    r"|performed|generated|engineered|designed|measured|followed|pooled|compared|collected"
+    r"|explored|assessed|transduced|present|summari[sz]e|focus|discuss|built)\b", re.IGNORECASE)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -85,15 +90,18 @@ def sentences(text: str) -> list[Sentence]:
     speak of the work itself ("Plasma cells escape CD19 therapy.") count as background."""
     found: list[Sentence] = []
     section = ""
+    # Only an abstract opens on background; news and notices open on their point.
+    academic = bool(_LABEL.match(text) or _DOING.search(text))
     for index, raw in enumerate(split_sentences(text)):
         sentence = " ".join(raw.split())
         label = _LABEL.match(sentence)
         if label:
             section, sentence = label.group(1).lower(), sentence[label.end() :]
-        background = section.startswith(_BACKGROUND_LABELS) or (
-            not section and index == 0 and not _WORK.search(sentence) and not _COUNTED.search(
-                sentence)
-        )
+        doing = _DOING.search(sentence)
+        background = not doing and (section.startswith(_BACKGROUND_LABELS) or (
+            academic and not section and index == 0 and not _WORK.search(sentence)
+            and not _COUNTED.search(sentence)
+        ))  # fmt: skip
         found.append(Sentence(sentence, section, background))
     return found
 
@@ -118,7 +126,7 @@ _ORGANISATION = re.compile(
     r"|\balliance\b|\bcharity\b", re.IGNORECASE)  # fmt: skip
 _NEWS = re.compile(
     r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|startup"
-    r"|raised|acquire\w*|stock)\b", re.IGNORECASE)  # fmt: skip
+    r"|raised|acquire\w*|stock|payers|insurers|price|deal)\b", re.IGNORECASE)  # fmt: skip
 _REGULATOR = {
     "FDA": r"\bFDA\b|Food and Drug Administration",
     "EMA": r"\bEMA\b|European Medicines Agency",
@@ -152,9 +160,10 @@ def _source_kind(title: str, text: str, given: str | None, types: Sequence[str])
     if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(
             f"{title} {text}"):
         return "patient organisation"
-    if _DECISION.search(title) and _regulator(title, text) and not _NEWS.search(title):
+    lead = split_sentences(text)[0] if text.strip() else ""
+    if _DECISION.search(title) and _regulator(title, lead) and not _NEWS.search(title):
         return "regulator"
-    if _NEWS.search(text) and not re.search(r"\bwe (?:report|describe|treated)\b", text, re.I):
+    if _NEWS.search(text) and not _DOING.search(text):
         return "news site"
     return "peer-reviewed journal"
 
@@ -225,7 +234,9 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: int | Non
         return "trial registration"
     if phase := _phase_from_fields(phases):
         return phase
-    if kind == "regulator" or (_DECISION.search(title) and _regulator(title, "")):
+    lead = found[0].text if found else ""
+    if kind == "regulator" or (_DECISION.search(title) and _regulator(title, lead)
+                               and not _NEWS.search(title)):  # fmt: skip
         return "regulatory"
     if kind == "patient organisation":
         return "patient story" if _PERSONAL.search(title) or _PERSONAL.search(
@@ -339,8 +350,8 @@ _DUAL = re.compile(
     r"(CD19|BCMA|CD20|CD70)\b(?![ -]?(?:x|×)?\s*CD3)", re.IGNORECASE)  # fmt: skip
 _TARGETS = (
     ("BCMA", r"\bBCMA\b|B-cell maturation antigen"),
-    ("CD19", r"\bCD19\b(?!\+)"),
-    ("CD20", r"\bCD20\b(?!\s+antibod)"),
+    ("CD19", r"\bCD19(?:\b(?!\+)|(?=[x×]))"),
+    ("CD20", r"\bCD20(?:\b(?!\s+antibod)|(?=[x×]))"),
     ("DSG3", r"\bDSG3\b|desmoglein 3"),
     ("MuSK", r"\bMuSK\b"),
     ("CD7", r"\bCD7\b"),
@@ -371,13 +382,14 @@ def _target_rank(name: str) -> int:
 
 
 _PRODUCTS = (
-    ("T-cell engager", r"T[- ]cell[- ]engag\w*|bispecific|teclistamab|blinatumomab"
+    ("T-cell engager", r"T[- ]cell[- ]engag\w*|bispecific(?! CAR)|teclistamab|blinatumomab"
      r"|mosunetuzumab|imvotamab|(?:x|×)\s?CD3\b"),
     ("CAAR-T", r"\bCAAR|chimeric autoantibody receptor"),
     ("CAR-Treg", r"CAR[- ]?Tregs?\b|regulatory T[- ]cell"),
     ("CAR-NK", r"CAR[- ]?i?NK\b|natural killer"),
     ("in vivo CAR-T", r"\bin vivo\b"),
-    ("mRNA CAR-T", r"\bm?RNA[- ](?:CAR|engineered|based)|engineered with mRNA|Descartes-08"),
+    ("mRNA CAR-T", r"\bm?RNA[- ](?:CAR|engineered|based|chimeric)|engineered with mRNA"
+     r"|Descartes-08"),
     ("allogeneic CAR-T", r"allogeneic|donor-derived|healthy[- ]donor|off-the-shelf|iPSC"
      r"|induced pluripotent|hypoimmune"),
     ("autologous CAR-T", r"autologous|(?:own|patient's) (?:immune |T[- ])?(?:cells|blood)"),
@@ -385,12 +397,23 @@ _PRODUCTS = (
 )
 
 
-def _product(title: str, work: str, study_type: str) -> str | None:
+_CELL_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "in vivo CAR-T", "mRNA CAR-T")
+
+
+def _product(title: str, text: str, study_type: str) -> str | None:
+    """The kind of therapy: the title's, made more specific by the text (an "allogeneic"
+    title whose cells are NK cells is CAR-NK); a review keeps its title's general word."""
     in_title = [name for name, pattern in _PRODUCTS if re.search(pattern, title, re.I)]
-    in_work = [name for name, pattern in _PRODUCTS if re.search(pattern, work, re.I)]
-    if in_title and (in_title[0] != "CAR-T" or study_type == "review"):
+    in_text = [name for name, pattern in _PRODUCTS if re.search(pattern, text, re.I)]
+    if study_type == "review" and in_title:
         return in_title[0]
-    return (in_work or in_title or [None])[0]
+    if in_title and in_title[0] not in ("allogeneic CAR-T", "autologous CAR-T", "CAR-T"):
+        return in_title[0]
+    specific = [k for k in in_text if k in _CELL_KINDS]
+    if in_title:
+        return specific[0] if specific else in_title[0] if in_title[0] != "CAR-T" or len(
+            in_text) < 2 else next(k for k in in_text if k != "T-cell engager")
+    return (in_text or [None])[0]
 
 
 _FOLLOW_UP = re.compile(
@@ -445,7 +468,7 @@ def extract_facts(title: str, text: str, *, lexicon: Lexicon, source_kind: str |
         treated, treated_from = 1, title
     target, target_from = _target(title, text)
     follow_up, follow_from = _follow_up(found)
-    diseases = _diseases(lexicon, title, text)
+    diseases = _diseases(lexicon, title, work, text)
     harms = find_harms(found, treated)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}
     return Facts(
@@ -458,7 +481,7 @@ def extract_facts(title: str, text: str, *, lexicon: Lexicon, source_kind: str |
         recruiting=_recruiting(text),
         diseases=diseases,
         target=target,
-        product=_product(title, work, study),
+        product=_product(title, text, study),
         chemo_first=_chemo_first(work),
         follow_up=follow_up,
         outcomes=tuple(find_outcomes(found)),
@@ -470,8 +493,14 @@ def extract_facts(title: str, text: str, *, lexicon: Lexicon, source_kind: str |
     )
 
 
-def _diseases(lexicon: Lexicon, title: str, text: str) -> tuple[str, ...]:
-    counts = diseases_named(lexicon, f"{title}\n{title}\n{text}")
-    names = [name for name, _ in counts.most_common()]
+def _diseases(lexicon: Lexicon, title: str, work: str, text: str) -> tuple[str, ...]:
+    """The title's diseases; the work's when the title names none, or adds "and other"."""
+    in_title = [n for n, _ in diseases_named(lexicon, title).most_common()
+                if n != "autoimmune disease"]  # fmt: skip
+    broad = re.search(r"\bother\b|autoimmun|immune-mediated", title, re.IGNORECASE)
+    if in_title and not broad:
+        return tuple(in_title)
+    counts = diseases_named(lexicon, work or text)
+    names = [*in_title, *(n for n, _ in counts.most_common() if n not in in_title)]
     specific = [n for n in names if n != "autoimmune disease"]
-    return tuple(specific or names)
+    return tuple(specific or names or [n for n, _ in diseases_named(lexicon, title).items()])

@@ -32,7 +32,7 @@ _PATTERNS = {
     r"|neurological side effects|nerve side effects",
     "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b",
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b",
-    "low blood counts": r"neutropeni\w*|cytopeni\w*|low blood counts|leukopeni\w*"
+    "low blood counts": r"\bneutropeni\w*|\bcytopeni\w*|low blood counts|\bleukopeni\w*"
     r"|lymphopeni\w*|marrow toxicit\w*",
     "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
     r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
@@ -59,7 +59,7 @@ _GRADE = re.compile(
     r"|\b(low|high)-grade\b", re.IGNORECASE)  # fmt: skip
 _HOW_MANY = re.compile(
     rf"\bin\s+(all|both|none|most|{COUNT}(?:\.\d+)?%?)(?:\s+of\s+(?:the\s+)?({COUNT}))?"
-    r"(?:\s+(?:\w+\s+){0,2}?(?:patients|participants|people))?\b"
+    r"(?:\s+(?:\w+\s+){0,2}?(?:patients|participants|people)\b)?(?!\w)"
     rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women)"
     r"\s+(?:had|developed|required|needed|experienced|died)"
     r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)",
@@ -114,12 +114,20 @@ def _rank(harm: Harm | None) -> int:
 
 def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
     harms = []
-    for kind, pattern in _COMPILED.items():
-        match = pattern.search(clause)
-        if not match or _not_a_harm(kind, clause, match):
+    mentions = sorted((m.start(), m.end(), kind) for kind, pattern in _COMPILED.items()
+                      if (m := pattern.search(clause)))  # fmt: skip
+    for index, (start, _, kind) in enumerate(mentions):
+        match = _COMPILED[kind].search(clause)
+        if match is None or _not_a_harm(kind, clause, match):
             continue
         before = clause[: match.start()]
-        above = _ABOVE.search(clause)
+        # Grade and count belong to the words between the previous harm and the next one:
+        # "grade 3 CRS occurred in 2% and ICANS in 3%".
+        low = mentions[index - 1][1] if index else 0
+        high = mentions[index + 1][0] if index + 1 < len(mentions) else len(clause)
+        own = clause[low:high]
+        ahead = clause[match.start() : high]  # "ICANS in 3%": the count follows the harm
+        above = _ABOVE.search(own)
         if _NEGATION.search(before) and above and above.group(1):
             harms.append(Harm(kind, "occurred", max_grade=above.group(1), sentence=sentence.text))
             continue
@@ -129,7 +137,7 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
             continue
         possible = sentence.background or _POSSIBLE.search(clause)
         status = "possible" if possible else "occurred"
-        harms.append(_occurred(kind, status, clause, match, sentence.text))
+        harms.append(_occurred(kind, status, own, ahead, match, sentence.text))
     return harms
 
 
@@ -144,7 +152,8 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
     return kind == "other" and re.search(r"fever from|febrile neutropenia", lowered) is not None
 
 
-def _occurred(kind: str, status: str, clause: str, match: re.Match[str], text: str) -> Harm:
+def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[str],
+              text: str) -> Harm:  # fmt: skip
     grade_match = _GRADE.search(clause)
     grade = None
     if grade_match:
@@ -155,7 +164,9 @@ def _occurred(kind: str, status: str, clause: str, match: re.Match[str], text: s
             grade = g[1] + (f" or {g[2]}" if g[2] else "") + (" or higher" if g[3] else "")
         else:
             grade = "mild" if g[4].lower() == "low" else "severe"
-    count, of = _how_many(clause)
+    count, of = _how_many(ahead)
+    if count is None:
+        count, of = _how_many(clause)
     return Harm(kind, status, grade=grade, count=count, of=of,
                 serious=bool(_SERIOUS.search(clause)) or kind == "death",
                 detail=match.group(0).lower() if kind == "other" else "", sentence=text)  # fmt: skip

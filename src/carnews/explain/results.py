@@ -36,7 +36,7 @@ _KINDS = (
     ("response", r"\brespon(?:se|ses|ded|ders)\b|major clinical|meaningful improvement"
      r"|met (?:its|the) primary endpoint|beat placebo"),
     ("improved", r"\bimprov\w*|\bfell\b|declined|decreased|normali[sz]ed|resolved|regressed"
-     r"|became (?:undetectable|negative)|rose above|reduc\w*"),
+     r"|became (?:undetectable|negative)|\brose\b|\braised\b|reduc\w*"),
 )
 OUTCOME_KINDS = tuple(kind for kind, _ in _KINDS)
 _COMPILED = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _KINDS)
@@ -96,14 +96,16 @@ def _priority(outcome: Outcome) -> tuple[int, int]:
 
 
 def _outcome(clause: str, sentence: str) -> Outcome | None:
+    """The best kind of outcome in ``clause``; of its mentions, the first with a count."""
     for kind, pattern in _COMPILED:
-        match = pattern.search(clause)
-        if not match:
-            continue
-        quantity, total = _quantity(clause[: match.start()] or clause)
-        time = _TIME.search(clause)
-        return Outcome(kind, quantity, total, time.group(0) if time else None, match.group(0),
-                       sentence)  # fmt: skip
+        found = []
+        for match in pattern.finditer(clause):
+            quantity, total = _quantity(clause[: match.start()] or clause)
+            time = _TIME.search(clause)
+            found.append(Outcome(kind, quantity, total, time.group(0) if time else None,
+                                 match.group(0), sentence))  # fmt: skip
+        if found:
+            return next((o for o in found if o.quantity), found[0])
     return None
 
 

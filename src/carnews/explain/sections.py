@@ -225,7 +225,7 @@ def _clinical_unknowns(facts: Facts, text: str) -> list[str]:
 # --------------------------------------------------------------------------- for you
 
 _MEANS = {
-    "case report": "This is one person's result. Ask your specialist before drawing"
+    "case report": "This is a single person's result. Ask your specialist before drawing"
     " conclusions for yourself.",
     "case series": "This is early evidence from a small group. The treatment is still"
     " experimental and mostly given in clinical trials.",
@@ -242,7 +242,7 @@ _MEANS = {
     "regulatory": "This decision does not make the treatment available now. Ask your care team"
     " what it means for you.",
     "news": "Check the original study, or ask your specialist, before drawing conclusions.",
-    "patient story": "This is one person's experience, not a scientific study. Others may have"
+    "patient story": "This is a single person's experience, not a scientific study. Others may have"
     " different results.",
 }
 _JOIN = " If you are interested in a trial, ask your specialist which ones you might join."
