@@ -33,15 +33,23 @@ def textstat_grade(text: str) -> float:
 def report(split: str, figures: Figures, seconds: float, verbose: bool) -> None:
     print(f"-- {split}: {figures.items} items, {seconds:.2f} s")
     for name in FIELDS:
-        print(f"   {name:<12} {figures.accuracy(name):6.1%}  ({figures.correct[name]}"
-              f"/{figures.judged[name]})")
-    print(f"   harm recall  {figures.harm_recall:6.1%}  ({figures.harm_sections}/"
-          f"{figures.harm_items} have a side-effects section; {figures.harms_named} name"
-          " every harm)")
-    print(f"   numbers not in the source: {len(figures.untraced)}   hype words:"
-          f" {len(figures.hype)}   fallback cards: {len(figures.fallbacks)}")
-    print(f"   median FK grade of summary: carnews {figures.median_grade:.1f},"
-          f" textstat {figures.median_other_grade:.1f}")
+        print(
+            f"   {name:<12} {figures.accuracy(name):6.1%}  ({figures.correct[name]}"
+            f"/{figures.judged[name]})"
+        )
+    print(
+        f"   harm recall  {figures.harm_recall:6.1%}  ({figures.harm_sections}/"
+        f"{figures.harm_items} have a side-effects section; {figures.harms_named} name"
+        " every harm)"
+    )
+    print(
+        f"   numbers not in the source: {len(figures.untraced)}   hype words:"
+        f" {len(figures.hype)}   fallback cards: {len(figures.fallbacks)}"
+    )
+    print(
+        f"   median FK grade of summary: carnews {figures.median_grade:.1f},"
+        f" textstat {figures.median_other_grade:.1f}"
+    )
     if verbose:
         for name, misses in figures.misses.items():
             for miss in misses:

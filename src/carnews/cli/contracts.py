@@ -1,5 +1,8 @@
 """``carnews classify`` and ``carnews explain``: JSON Lines in, JSON Lines out.
 
+``carnews explain`` answers with a story card (``carnews.explain.checks.explain_story``):
+its facts, its sections, its reading grades and the checks it passed.
+
 The machine-readable contracts tools and the editor UI use. One output line per
 input line, in order; a line that cannot be read gives ``{"error": …}`` in its
 place, the rest go on, and the command exits 2 at the end if any line failed.
@@ -16,14 +19,19 @@ import typer
 
 from carnews.curate.classify import classify
 from carnews.curate.stories import Knowledge
-from carnews.explain.extractive import explain as explain_text
+from carnews.explain.card import unexplained_terms
+from carnews.explain.checks import Story, explain_story
 from carnews.jobs import knowledge_for
 from carnews.settings import Settings
 from carnews.text.readability import smog_grade
 
+# key -> (required, the JSON type it must have)
+Fields = dict[str, tuple[bool, type]]
+_TYPE_NAMES: dict[type, str] = {str: "text", list: "a list of text"}
 
-def _records(lines: Iterable[str], required: dict[str, bool]) -> Iterable[dict[str, Any] | str]:
-    """Each input line as a dict, or an error message; ``required`` maps key → required."""
+
+def _records(lines: Iterable[str], fields: Fields) -> Iterable[dict[str, Any] | str]:
+    """Each input line as a dict, or an error message."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -35,19 +43,31 @@ def _records(lines: Iterable[str], required: dict[str, bool]) -> Iterable[dict[s
         if not isinstance(record, dict):
             yield f"line {number}: expected a JSON object"
             continue
-        missing = [key for key, needed in required.items() if needed and key not in record]
-        wrong = [key for key in required if key in record and not isinstance(record[key], str)]
-        if missing or wrong:
-            yield f"line {number}: " + "; ".join(
-                [f"{key} is missing" for key in missing] + [f"{key} must be text" for key in wrong]
-            )
+        if problems := _problems(record, fields):
+            yield f"line {number}: " + "; ".join(problems)
             continue
         yield record
 
 
-def _run(required: dict[str, bool], answer: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+def _problems(record: dict[str, Any], fields: Fields) -> list[str]:
+    missing = [key for key, (needed, _) in fields.items() if needed and key not in record]
+    wrong = [
+        f"{key} must be {_TYPE_NAMES[kind]}"
+        for key, (_, kind) in fields.items()
+        if key in record and not _is(record[key], kind)
+    ]
+    return [f"{key} is missing" for key in missing] + wrong
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
+def _run(fields: Fields, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     failed = False
-    for record in _records(sys.stdin, required):
+    for record in _records(sys.stdin, fields):
         if isinstance(record, str):
             failed = True
             out: dict[str, Any] = {"error": record}
@@ -74,17 +94,44 @@ def classify_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
 
 
 def explain_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
-    verdict = classify(record["title"], record["text"], lexicon=known.lexicon,
-                       threshold=known.threshold)  # fmt: skip
-    explained = explain_text(record["title"], record["text"], evidence=verdict.evidence,
-                             patients=verdict.patients, glossary=known.glossary)  # fmt: skip
+    story = explain_story(
+        record["title"], record["text"], lexicon=known.lexicon,
+        source_kind=record.get("source_kind") or None,
+        publication_types=record.get("publication_types", []),
+        phases=record.get("phases", []), link=record.get("link", ""),
+    )  # fmt: skip
+    return story_json(story)
+
+
+def story_json(story: Story) -> dict[str, Any]:
+    """The ``carnews explain`` answer for one checked story card."""
+    facts, card = story.facts, story.card
     return {
-        "summary": explained.summary,
-        "what_it_means": explained.what_it_means,
-        "fk_grade": round(explained.fk_grade, 2),
-        "smog_grade": round(smog_grade(explained.summary), 2),
-        "terms_explained": [term.term for term in explained.terms],
-        "unexplained_terms": list(explained.unexplained_terms),
+        "headline": card.headline,
+        "study_type": facts.study_type,
+        "source_kind": facts.source_kind,
+        "phase": facts.phase,
+        "treated_n": facts.treated_n,
+        "diseases": list(facts.diseases),
+        "target": facts.target,
+        "product": facts.product,
+        "follow_up": facts.follow_up,
+        "summary": card.summary,
+        "what_was_tested": card.what_was_tested,
+        "who_took_part": card.who_took_part,
+        "what_happened": card.what_happened,
+        "side_effects": card.side_effects,
+        "unknowns": list(card.unknowns),
+        "what_it_means": card.what_it_means,
+        "quote": card.quote,
+        "quote_intro": card.quote_intro,
+        "fk_grade": round(story.grade, 2),
+        "smog_grade": round(smog_grade(card.summary), 2),
+        "terms_explained": list(card.terms_explained),
+        "unexplained_terms": list(unexplained_terms(card)),
+        "checks": story.checks,
+        "needs_editor": story.needs_editor,
+        "trace": facts.trace,
     }
 
 
@@ -96,13 +143,19 @@ def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]
         Example: echo '{"title": "CD19 CAR-T in lupus"}' | carnews classify
         """
         known = knowledge_for(settings_of(ctx))
-        _run({"title": True, "summary": False}, lambda record: classify_record(record, known))
+        _run({"title": (True, str), "summary": (False, str)},
+             lambda record: classify_record(record, known))  # fmt: skip
 
     @root.command("explain")
     def explain_command(ctx: typer.Context) -> None:
-        """Plain-language summaries for JSON Lines {"title", "text"} on stdin.
+        """Story cards for JSON Lines {"title", "text", "source_kind"?, "publication_types"?}.
 
-        Example: carnews explain < abstracts.jsonl
+        One JSON line per input: headline, study type, facts, the card's sections, reading
+        grades and which checks passed (a card that fails one is a minimal card flagged
+        needs_editor). Example: carnews explain < abstracts.jsonl
         """
         known = knowledge_for(settings_of(ctx))
-        _run({"title": True, "text": True}, lambda record: explain_record(record, known))
+        fields: Fields = {"title": (True, str), "text": (True, str), "source_kind": (False, str),
+                          "publication_types": (False, list), "phases": (False, list),
+                          "link": (False, str)}  # fmt: skip
+        _run(fields, lambda record: explain_record(record, known))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from carnews.explain.extractive import looks_like_jargon
 from carnews.explain.facts import Facts, sentences
 from carnews.explain.harms import Harm
 from carnews.explain.plain import Explainer, number_value, people
@@ -26,7 +27,7 @@ from carnews.explain.sections import (
     who_took_part,
 )
 
-__all__ = ["Card", "pick_quote", "write_card"]
+__all__ = ["Card", "pick_quote", "unexplained_terms", "write_card"]
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,16 @@ def write_card(facts: Facts, text: str) -> Card:
 _REGULATORY = (
     (r"clinical hold", "{who} paused the trial."),
     (r"fast[- ]track", "{who} gave it fast-track status, which can speed up its review."),
-    (r"\bRMAT\b|regenerative medicine advanced", "{who} gave it a special status that can speed"
-     " up its review."),
+    (
+        r"\bRMAT\b|regenerative medicine advanced",
+        "{who} gave it a special status that can speed up its review.",
+    ),
     (r"orphan", "{who} gave it orphan drug status, which helps medicines for rare diseases."),
     (r"\bPRIME\b", "{who} gave it extra support and advice through its PRIME scheme."),
-    (r"\bIND\b|investigational new drug|clinical trial application", "{who} allowed a trial in"
-     " people to start."),
+    (
+        r"\bIND\b|investigational new drug|clinical trial application",
+        "{who} allowed a trial in people to start.",
+    ),
     (r"authori[sz]|approv", "{who} gave its approval."),
 )
 _WHO = {
@@ -291,3 +296,19 @@ def pick_quote(facts: Facts, text: str) -> str:
         if 6 <= words <= 35 and not _STATS.search(sentence) and not _CURE.search(sentence):
             return sentence
     return ""
+
+
+# --------------------------------------------------------------------------- jargon
+
+_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def unexplained_terms(card: Card) -> tuple[str, ...]:
+    """Jargon-looking words in the summary that the card did not explain."""
+    explained = {w.casefold() for term in card.terms_explained for w in re.split(r"[ +]", term)}
+    explained |= {"car-t", "car-nk", "caar-t", "car-treg", "mrna", "t-cell", "b"}
+    found: dict[str, str] = {}
+    for token in _TOKEN.findall(card.summary):
+        if token.casefold() not in explained and looks_like_jargon(token):
+            found.setdefault(token.casefold(), token)
+    return tuple(found.values())

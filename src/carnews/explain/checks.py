@@ -103,7 +103,8 @@ def fallback_card(facts: Facts, link: str = "", *, harm_reported: bool = False) 
         who_took_part="",
         what_happened="An editor will summarise this.",
         side_effects="The report describes side effects; an editor will summarise them."
-        if harm_reported else None,
+        if harm_reported
+        else None,
         unknowns=("An editor has not yet summarised this report.",),
         what_it_means="Wait for the editor's summary before drawing conclusions.",
         quote="",

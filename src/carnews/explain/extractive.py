@@ -23,8 +23,8 @@ from carnews.text.readability import fk_grade
 from carnews.text.textmatch import PatternSet
 
 __all__ = [
-    "Explanation", "GlossaryTerm", "explain", "explain_summary", "load_glossary", "summarise",
-    "what_it_means",
+    "Explanation", "GlossaryTerm", "explain", "explain_summary", "load_glossary",
+    "looks_like_jargon", "summarise", "what_it_means",
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------- glossary
@@ -309,6 +309,11 @@ def _unexplained(summary: str, glossary: tuple[GlossaryTerm, ...]) -> tuple[str,
             if _looks_like_jargon(word):
                 words.setdefault(word.casefold(), word)
     return tuple(words.values())
+
+
+def looks_like_jargon(word: str) -> bool:
+    """Whether a reader would need ``word`` explained: IL-6, SLE, lymphodepletion."""
+    return _looks_like_jargon(word)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
+from carnews.explain import details
+from carnews.explain.details import COUNTED, PLANNED
 from carnews.explain.harms import Harm, find_harms, find_limitations
-from carnews.explain.plain import COUNT, acronyms, number_value
+from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
 
@@ -82,7 +84,9 @@ _WORK = re.compile(r"\b(?:we|our|here|this|these|in this)\b", re.IGNORECASE)
 _DOING = re.compile(
     r"\bwe (?:report|describe|treated|review|reviewed|argue|propose|searched|studied|analy[sz]ed"
     r"|performed|generated|engineered|designed|measured|followed|pooled|compared|collected"
-    r"|explored|assessed|transduced|present|summari[sz]e|focus|discuss|built)\b", re.IGNORECASE)
+    r"|explored|assessed|transduced|present|summari[sz]e|focus|discuss|built)\b",
+    re.IGNORECASE,
+)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -100,7 +104,7 @@ def sentences(text: str) -> list[Sentence]:
         doing = _DOING.search(sentence)
         background = not doing and (section.startswith(_BACKGROUND_LABELS) or (
             academic and not section and index == 0 and not _WORK.search(sentence)
-            and not _COUNTED.search(sentence)
+            and not COUNTED.search(sentence)
         ))  # fmt: skip
         found.append(Sentence(sentence, section, background))
     return found
@@ -157,8 +161,7 @@ def _source_kind(title: str, text: str, given: str | None, types: Sequence[str])
         return "preprint"
     if len(_REGISTRY_FIELD.findall(text)) >= 2:
         return "trial registry"
-    if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(
-            f"{title} {text}"):
+    if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
         return "patient organisation"
     lead = split_sentences(text)[0] if text.strip() else ""
     if _DECISION.search(title) and _regulator(title, lead) and not _NEWS.search(title):
@@ -193,8 +196,6 @@ _REVIEW = re.compile(
 _LAB = re.compile(
     r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
     r"|experimental (?:model|autoimmune|colitis))\b", re.IGNORECASE)  # fmt: skip
-_PLANNED = re.compile(r"\b(?:will|plans?|planned|expects?|next|to follow|warrant\w*|support"
-                      r"(?:s|ing)? moving)\b", re.IGNORECASE)  # fmt: skip
 
 
 def phase_of(text: str) -> str | None:
@@ -216,12 +217,11 @@ def _study_phase(title: str, found: list[Sentence]) -> str | None:
     if phase := phase_of(title):
         return phase
     for s in found:
-        if s.background or _PLANNED.search(s.text):
+        if s.background or PLANNED.search(s.text):
             continue
         this = re.search(r"\b(?:in|this|our)\b[^.;]{0,60}\bphase|^phase\b", s.text, re.I)
-        if this or s.section == "design":
-            if phase := phase_of(s.text):
-                return phase
+        if (this or s.section == "design") and (phase := phase_of(s.text)):
+            return phase
     return None
 
 
@@ -239,8 +239,11 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: int | Non
                                and not _NEWS.search(title)):  # fmt: skip
         return "regulatory"
     if kind == "patient organisation":
-        return "patient story" if _PERSONAL.search(title) or _PERSONAL.search(
-            " ".join(s.text for s in found)) else "news"
+        return (
+            "patient story"
+            if _PERSONAL.search(title) or _PERSONAL.search(" ".join(s.text for s in found))
+            else "news"
+        )
     if kind in ("news site", "press release"):
         return "news"
     return _paper_type(title, found, treated)
@@ -261,215 +264,30 @@ def _paper_type(title: str, found: list[Sentence], treated: int | None) -> str:
     return "lab study" if _LAB.search(work) else "review"
 
 
-# --------------------------------------------------------------------------- counts
-
-_PEOPLE = (r"(?:patients?|participants?|people|persons|adults|women|men|girls|boys|children"
-           r"|adolescents|subjects|individuals|volunteers|cases)")  # fmt: skip
-_SMALL = r"(?!(?:of|in|with|and|or|to|for|from|at|after|by|months?|years?|weeks?|days?)\b)"
-_COUNTED = re.compile(rf"\b({COUNT})\s+(?:{_SMALL}[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b", re.I)
-_YEAR_OLD = re.compile(r"\b(?:an?|one)\s+\d+-year-old\b", re.IGNORECASE)
-_A_PATIENT = re.compile(
-    r"\b(?:we (?:report|describe|treated|present)|(?:she|he) (?:received|was treated|was given))"
-    r"(?:\s+an?\s+(?:patient|woman|man|girl|boy)\b)?", re.IGNORECASE)  # fmt: skip
-_TREATED = re.compile(
-    r"\b(?:received|treated|were given|was given|infused|dosed|enrolled|randomi[sz]ed"
-    r"|underwent|we (?:report|describe|studied|followed|analy[sz]ed|pooled|performed|present"
-    r"|measured))\b", re.IGNORECASE)  # fmt: skip
-_OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
-                 re.IGNORECASE)  # fmt: skip
-_AMONG = re.compile(rf"\b(?:among|of the first)\s+({COUNT})\s+{_PEOPLE}", re.IGNORECASE)
-_N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)\)", re.IGNORECASE)
-_FIRST = re.compile(r"\b(?:dosed|treated)\s+(?:the|its)\s+first\s+(?:patient|person)\b", re.I)
-
-
-def _treated(found: list[Sentence], study_is: str) -> tuple[int | None, str]:
-    """People given the therapy in this work, and the sentence that says so."""
-    work = [s for s in found if not s.background and not _PLANNED.search(s.text)]
-    for s in work:
-        if _FIRST.search(s.text):
-            return 1, s.text
-        if not _TREATED.search(s.text):
-            continue
-        if count := _sentence_count(s.text):
-            return count, s.text
-    for pattern in (_AMONG, _OF, _N_EQUALS):
-        for s in work:
-            if match := pattern.search(s.text):
-                return number_value(match.group(1)), s.text
-    return None, ""
-
-
-def _sentence_count(text: str) -> int | None:
-    counted = [m for m in _COUNTED.finditer(text) if not _after_of(text, m.start())]
-    if counted:
-        values = [number_value(m.group(1)) or 0 for m in counted]
-        # "one patient with IMNM and two patients with SSc" is three people.
-        joined = len(values) > 1 and all(
-            re.search(r"\band\b", text[a.end() : b.start()]) and "(" not in text[a.end(): b.start()]
-            for a, b in zip(counted, counted[1:], strict=False)
-        )
-        return sum(values) if joined else values[0]
-    if ages := _YEAR_OLD.findall(text):
-        return len(ages)
-    if _A_PATIENT.search(text) and re.search(r"\b(?:a|an) (?:patient|woman|man|girl|boy)\b"
-                                             r"|\b(?:she|he)\b", text, re.I):  # fmt: skip
-        return 1
-    return None
-
-
-def _after_of(text: str, start: int) -> bool:
-    return bool(re.search(r"\bof\s+(?:the\s+)?$", text[max(0, start - 8) : start]))
-
-
-_PLANNED_N = re.compile(r"enrol?lment(?:\s*\((?:estimated|actual)\))?\s*:?\s*(?:approximately\s+)?"
-                        r"(\d+)|enrol (?:up to |around )?(\d+)", re.IGNORECASE)  # fmt: skip
-
-
-def _planned(text: str) -> int | None:
-    match = _PLANNED_N.search(text)
-    return int(match.group(1) or match.group(2)) if match else None
-
-
-def _recruiting(text: str) -> str | None:
-    lowered = text.lower()
-    if re.search(r"not[ _]yet[ _]recruiting", lowered):
-        return "not yet recruiting"
-    if re.search(r"active[ ,_]+not[ _]recruiting|terminated|completed|withdrawn|fully enrolled",
-                 lowered):  # fmt: skip
-        return "closed"
-    if re.search(r"\brecruiting\b|now enrolling|is enrolling|are enrolling|now open|has opened",
-                 lowered):  # fmt: skip
-        return "recruiting"
-    return None
-
-
-# --------------------------------------------------------------------------- what was given
-
-_DUAL = re.compile(
-    r"\b(CD19|BCMA|CD20|CD70)(?:[-/ ]?\s*(?:and|\+|/|-|x|×)\s*|[- ](?:targeted )?and )"
-    r"(CD19|BCMA|CD20|CD70)\b(?![ -]?(?:x|×)?\s*CD3)", re.IGNORECASE)  # fmt: skip
-_TARGETS = (
-    ("BCMA", r"\bBCMA\b|B-cell maturation antigen"),
-    ("CD19", r"\bCD19(?:\b(?!\+)|(?=[x×]))"),
-    ("CD20", r"\bCD20(?:\b(?!\s+antibod)|(?=[x×]))"),
-    ("DSG3", r"\bDSG3\b|desmoglein 3"),
-    ("MuSK", r"\bMuSK\b"),
-    ("CD7", r"\bCD7\b"),
-    ("citrullinated antigens", r"\bcitrullinated\b"),
-    ("insulin", r"\binsulin-specific|\bspecific for insulin|recognising insulin"),
-    ("MOG", r"\bMOG-CAR|recognising myelin oligodendrocyte"),
-    ("IL-23 receptor", r"IL-23 receptor"),
-)
-
-
-def _target(title: str, text: str) -> tuple[str | None, str]:
-    for where in (title, text):
-        if dual := _DUAL.search(where):
-            pair = sorted({dual.group(1).upper(), dual.group(2).upper()}, key=_target_rank)
-            if len(pair) == 2:
-                return "+".join(pair), where
-        first: list[tuple[int, str]] = []
-        for name, pattern in _TARGETS:
-            if match := re.search(pattern, where, re.IGNORECASE if name != "MuSK" else 0):
-                first.append((match.start(), name))
-        if first:
-            return min(first)[1], where
-    return None, ""
-
-
-def _target_rank(name: str) -> int:
-    return ["CD19", "BCMA", "CD20", "CD70"].index(name)
-
-
-_PRODUCTS = (
-    ("T-cell engager", r"T[- ]cell[- ]engag\w*|bispecific(?! CAR)|teclistamab|blinatumomab"
-     r"|mosunetuzumab|imvotamab|(?:x|×)\s?CD3\b"),
-    ("CAAR-T", r"\bCAAR|chimeric autoantibody receptor"),
-    ("CAR-Treg", r"CAR[- ]?Tregs?\b|regulatory T[- ]cell"),
-    ("CAR-NK", r"CAR[- ]?i?NK\b|natural killer"),
-    ("in vivo CAR-T", r"\bin vivo\b"),
-    ("mRNA CAR-T", r"\bm?RNA[- ](?:CAR|engineered|based|chimeric)|engineered with mRNA"
-     r"|Descartes-08"),
-    ("allogeneic CAR-T", r"allogeneic|donor-derived|healthy[- ]donor|off-the-shelf|iPSC"
-     r"|induced pluripotent|hypoimmune"),
-    ("autologous CAR-T", r"autologous|(?:own|patient's) (?:immune |T[- ])?(?:cells|blood)"),
-    ("CAR-T", r"\bCAR[- ]?T|chimeric antigen receptor"),
-)
-
-
-_CELL_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "in vivo CAR-T", "mRNA CAR-T")
-
-
-def _product(title: str, text: str, study_type: str) -> str | None:
-    """The kind of therapy: the title's, made more specific by the text (an "allogeneic"
-    title whose cells are NK cells is CAR-NK); a review keeps its title's general word."""
-    in_title = [name for name, pattern in _PRODUCTS if re.search(pattern, title, re.I)]
-    in_text = [name for name, pattern in _PRODUCTS if re.search(pattern, text, re.I)]
-    if study_type == "review" and in_title:
-        return in_title[0]
-    if in_title and in_title[0] not in ("allogeneic CAR-T", "autologous CAR-T", "CAR-T"):
-        return in_title[0]
-    specific = [k for k in in_text if k in _CELL_KINDS]
-    if in_title:
-        return specific[0] if specific else in_title[0] if in_title[0] != "CAR-T" or len(
-            in_text) < 2 else next(k for k in in_text if k != "T-cell engager")
-    return (in_text or [None])[0]
-
-
-_FOLLOW_UP = re.compile(
-    r"(?:median |mean )?follow-up (?:of |was |to |up to |beyond )?(?:a median of )?"
-    rf"((?:up to )?(?:{COUNT}(?:\.\d)?)\s*(?:months?|years?|weeks?|days?))"
-    rf"|((?:{COUNT}(?:\.\d)?)\s*(?:months?|years?))\s+of\s+follow-up"
-    rf"|(?:remained|remains|maintained)[^.;]{{0,60}}?\bat\s+((?:{COUNT})\s*(?:months?|years?))"
-    r"|\b(?:at|over|to|through)\s+(?:month|year)\s+(\d+)\b",
-    re.IGNORECASE,
-)
-
-
-def _follow_up(found: list[Sentence]) -> tuple[str | None, str]:
-    for s in found:
-        if s.background or _PLANNED.search(s.text):
-            continue
-        if match := _FOLLOW_UP.search(s.text):
-            value = next(g for g in match.groups() if g)
-            return (f"{value} months" if value.isdigit() else value), s.text
-    return None, ""
-
-
-_CHEMO = re.compile(r"lymphodeplet\w*|fludarabine|cyclophosphamide|conditioning|preconditioning",
-                    re.IGNORECASE)  # fmt: skip
-_NO_CHEMO = re.compile(
-    r"(?:without|no|not require|free of|avoid\w*)\s+(?:\w+\s+){0,3}?(?:lymphodeplet\w*|"
-    r"conditioning|chemotherapy|fludarabine)|conditioning-free|lymphodepletion-free",
-    re.IGNORECASE)  # fmt: skip
-
-
-def _chemo_first(work: str) -> bool | None:
-    if _NO_CHEMO.search(work):
-        return False
-    return True if _CHEMO.search(work) else None
-
-
 # --------------------------------------------------------------------------- facts
 
 
-def extract_facts(title: str, text: str, *, lexicon: Lexicon, source_kind: str | None = None,
-                  publication_types: Sequence[str] = (), phases: Sequence[str] = ()) -> Facts:  # fmt: skip
+def extract_facts(
+    title: str,
+    text: str,
+    *,
+    lexicon: Lexicon,
+    source_kind: str | None = None,
+    publication_types: Sequence[str] = (),
+    phases: Sequence[str] = (),
+) -> Facts:
     """Everything the card needs, from the source alone (and the labels a feed gives)."""
     found = sentences(text)
     kind = _source_kind(title, text, source_kind, publication_types)
     work = " ".join(s.text for s in found if not s.background)
-    provisional = "trial registration" if kind == "trial registry" else ""
-    treated, treated_from = (None, "") if provisional else _treated(found, provisional)
+    treated, treated_from = (None, "") if kind == "trial registry" else details.treated(found)
     study = _study_type(title, found, kind, treated, publication_types, phases)
     if study in ("review", "regulatory", "trial registration"):
         treated, treated_from = None, ""  # pooled, planned or someone else's count
     if study == "patient story":
         treated, treated_from = 1, title
-    target, target_from = _target(title, text)
-    follow_up, follow_from = _follow_up(found)
-    diseases = _diseases(lexicon, title, work, text)
-    harms = find_harms(found, treated)
+    target, target_from = details.target(title, text)
+    follow_up, follow_from = details.follow_up(found)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}
     return Facts(
         title=title,
@@ -477,15 +295,15 @@ def extract_facts(title: str, text: str, *, lexicon: Lexicon, source_kind: str |
         source_kind=kind,
         phase=_phase_from_fields(phases) or phase_of(title) or _study_phase(title, found),
         treated_n=treated,
-        planned_n=_planned(text) if study == "trial registration" else None,
-        recruiting=_recruiting(text),
-        diseases=diseases,
+        planned_n=details.planned(text) if study == "trial registration" else None,
+        recruiting=details.recruiting(text),
+        diseases=_diseases(lexicon, title, work, text),
         target=target,
-        product=_product(title, text, study),
-        chemo_first=_chemo_first(work),
+        product=details.product(title, text, study),
+        chemo_first=details.chemo_first(work),
         follow_up=follow_up,
         outcomes=tuple(find_outcomes(found)),
-        harms=harms,
+        harms=find_harms(found, treated),
         limitations=tuple(find_limitations(found)),
         definitions=acronyms(f"{title}. {text}"),
         regulator=_regulator(title, text),

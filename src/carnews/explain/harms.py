@@ -116,7 +116,7 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
     harms = []
     mentions = sorted((m.start(), m.end(), kind) for kind, pattern in _COMPILED.items()
                       if (m := pattern.search(clause)))  # fmt: skip
-    for index, (start, _, kind) in enumerate(mentions):
+    for index, (_, _, kind) in enumerate(mentions):
         match = _COMPILED[kind].search(clause)
         if match is None or _not_a_harm(kind, clause, match):
             continue
@@ -167,9 +167,9 @@ def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[s
     count, of = _how_many(ahead)
     if count is None:
         count, of = _how_many(clause)
-    return Harm(kind, status, grade=grade, count=count, of=of,
-                serious=bool(_SERIOUS.search(clause)) or kind == "death",
-                detail=match.group(0).lower() if kind == "other" else "", sentence=text)  # fmt: skip
+    serious = bool(_SERIOUS.search(clause)) or kind == "death"
+    detail = match.group(0).lower() if kind == "other" else ""
+    return Harm(kind, status, grade, None, count, of, serious, detail, text)
 
 
 def _how_many(clause: str) -> tuple[str | None, str | None]:
@@ -184,12 +184,21 @@ def _how_many(clause: str) -> tuple[str | None, str | None]:
 
 _LIMITS = (
     ("larger", r"larger (?:\w+ )?(?:studies|trials|cohorts)|larger controlled"),
-    ("longer", r"longer(?:-term)? follow-up|long-term (?:safety|follow-up|effects)|durability"
-     r"|how long"),
-    ("controlled", r"controlled (?:trials|studies|study|evaluation)|randomi[sz]ed (?:trials?|"
-     r"evaluation|studies)|comparison group"),
-    ("preliminary", r"(?:results|data) (?:are|were) preliminary|preliminary (?:results|data)"
-     r"|interim (?:data|results|analysis)"),
+    (
+        "longer",
+        r"longer(?:-term)? follow-up|long-term (?:safety|follow-up|effects)|durability"
+        r"|how long",
+    ),
+    (
+        "controlled",
+        r"controlled (?:trials|studies|study|evaluation)|randomi[sz]ed (?:trials?|"
+        r"evaluation|studies)|comparison group",
+    ),
+    (
+        "preliminary",
+        r"(?:results|data) (?:are|were) preliminary|preliminary (?:results|data)"
+        r"|interim (?:data|results|analysis)",
+    ),
 )
 
 
@@ -201,6 +210,10 @@ def find_limitations(found: Sequence[Sentence]) -> list[str]:
         needed = re.search(r"need|warrant|required|remain|should|unknown|limit|caution|too early"
                            r"|further|justify|support", lowered)  # fmt: skip
         for key, pattern in _LIMITS:
-            if key not in stated and re.search(pattern, lowered) and (needed or key == "preliminary"):
+            if (
+                key not in stated
+                and re.search(pattern, lowered)
+                and (needed or key == "preliminary")
+            ):
                 stated.append(key)
     return stated

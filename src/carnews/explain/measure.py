@@ -88,7 +88,8 @@ def _one(item: Mapping[str, Any], lexicon: Lexicon, grader: Callable[[str], floa
             figures.correct[name] += 1
         else:
             figures.misses.setdefault(name, []).append(
-                f"{ident}: {found[name]!r} (gold {expected[name]!r})")
+                f"{ident}: {found[name]!r} (gold {expected[name]!r})"
+            )
     if story.needs_editor:
         figures.fallbacks.append(f"{ident}: " + ", ".join(k for k, v in story.checks.items()
                                                          if not v))  # fmt: skip

@@ -193,8 +193,11 @@ class Explainer:
     def disease(self, name: str, defined: Mapping[str, str]) -> str:
         if name in self.explained:
             return _short_disease(name)
-        self.explained.append(name)
-        return disease_phrase(name, defined)
+        # The same disease named twice is explained once.
+        phrase = disease_phrase(name, defined)
+        if phrase != name:
+            self.explained.append(name)
+        return phrase
 
 
 def _short_disease(name: str) -> str:

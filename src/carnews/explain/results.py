@@ -22,21 +22,33 @@ __all__ = ["OUTCOME_KINDS", "Outcome", "find_outcomes"]
 
 # Kinds of outcome, best first, each with the words that find it.
 _KINDS = (
-    ("drug-free remission", r"(?:drug|medication|treatment|immunosuppress\w*)-free remission"
-     r"|remission (?:off|without) (?:all )?(?:drugs|medic\w+|treatment|glucocorticoids)"),
+    (
+        "drug-free remission",
+        r"(?:drug|medication|treatment|immunosuppress\w*)-free remission"
+        r"|remission (?:off|without) (?:all )?(?:drugs|medic\w+|treatment|glucocorticoids)",
+    ),
     ("remission", r"\bremission\b"),
     ("kidney response", r"complete renal response|\bCRR\b"),
     ("low activity", r"\bLLDAS\b|low disease activity"),
     ("relapse-free", r"relapse-free|no (?:further |new )?(?:relapses?|crises|flares?)"),
-    ("stopped medicines", r"\b(?:stopp?ed|discontinued|withdrawn|off|no longer (?:required|"
-     r"needed))\b[^.;]{0,40}?\b(?:immunosuppress\w*|glucocorticoids?|steroids?|prednisone|"
-     r"medicines?|medications?|DMARDs|IVIG|dialysis|plasma exchange|therapy|treatment)"
-     r"|(?:immunosuppress\w*|glucocorticoids?|steroids|medicines|treatment|IVIG|dialysis)"
-     r"[^.;]{0,30}?\b(?:was|were) (?:stopped|withdrawn|discontinued)"),
-    ("response", r"\brespon(?:se|ses|ded|ders)\b|major clinical|meaningful improvement"
-     r"|met (?:its|the) primary endpoint|beat placebo"),
-    ("improved", r"\bimprov\w*|\bfell\b|declined|decreased|normali[sz]ed|resolved|regressed"
-     r"|became (?:undetectable|negative)|\brose\b|\braised\b|reduc\w*"),
+    (
+        "stopped medicines",
+        r"\b(?:stopp?ed|discontinued|withdrawn|off|no longer (?:required|"
+        r"needed))\b[^.;]{0,40}?\b(?:immunosuppress\w*|glucocorticoids?|steroids?|prednisone|"
+        r"medicines?|medications?|DMARDs|IVIG|dialysis|plasma exchange|therapy|treatment)"
+        r"|(?:immunosuppress\w*|glucocorticoids?|steroids|medicines|treatment|IVIG|dialysis)"
+        r"[^.;]{0,30}?\b(?:was|were) (?:stopped|withdrawn|discontinued)",
+    ),
+    (
+        "response",
+        r"\brespon(?:se|ses|ded|ders)\b|major clinical|meaningful improvement"
+        r"|met (?:its|the) primary endpoint|beat placebo",
+    ),
+    (
+        "improved",
+        r"\bimprov\w*|\bfell\b|declined|decreased|normali[sz]ed|resolved|regressed"
+        r"|became (?:undetectable|negative)|\brose\b|\braised\b|reduc\w*",
+    ),
 )
 OUTCOME_KINDS = tuple(kind for kind, _ in _KINDS)
 _COMPILED = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _KINDS)
@@ -101,6 +113,8 @@ def _outcome(clause: str, sentence: str) -> Outcome | None:
         found = []
         for match in pattern.finditer(clause):
             quantity, total = _quantity(clause[: match.start()] or clause)
+            if quantity is None:  # "raised counts in five of seven adults"
+                quantity, total = _quantity(clause[match.end() :], last=False)
             time = _TIME.search(clause)
             found.append(Outcome(kind, quantity, total, time.group(0) if time else None,
                                  match.group(0), sentence))  # fmt: skip
@@ -109,11 +123,11 @@ def _outcome(clause: str, sentence: str) -> Outcome | None:
     return None
 
 
-def _quantity(text: str) -> tuple[str | None, str | None]:
+def _quantity(text: str, *, last: bool = True) -> tuple[str | None, str | None]:
     matches = list(_QUANTITY.finditer(text))
     if not matches:
         return None, None
-    g = matches[-1].groups()
+    g = matches[-1 if last else 0].groups()
     if g[0]:
         return g[0].lower(), g[1]
     if g[2]:

@@ -183,8 +183,11 @@ def unknowns(facts: Facts, text: str) -> list[str]:
         found.append("This is the company's own account.")
     found += {
         "trial registration": ["There are no results yet."],
-        "lab study": ["It has not been tested in people yet." if not facts.treated_n else
-                      "Lab findings do not show how well the treatment works."],
+        "lab study": [
+            "It has not been tested in people yet."
+            if not facts.treated_n
+            else "Lab findings do not show how well the treatment works."
+        ],
         "regulatory": ["A decision like this does not show how well the treatment works."],
         "review": ["A review adds no new results."],
         "news": ["This is a news report, not the study itself."],
