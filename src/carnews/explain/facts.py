@@ -184,7 +184,7 @@ _PUBLICATION_TYPES = (
     ("news", r"news|newspaper article"),
 )
 _PHASES = (
-    ("phase 1/2", r"phase\s*(?:1|I)[ab]?\s*(?:/|-|and)\s*(?:phase\s*)?(?:2|II)[ab]?\b"),
+    ("phase 1/2", r"phase\s*(?:1|I)[ab]?\s*(?:/|-|\||,|and)\s*(?:phase\s*)?(?:2|II)[ab]?\b"),
     ("phase 3", r"phase\s*(?:3|III)\b"),
     ("phase 2", r"phase\s*(?:2|II)[ab]?\b"),
     ("phase 1", r"(?:early\s+)?phase\s*(?:1|I)[ab]?\b|early_phase1"),

@@ -73,43 +73,44 @@ def people(count: int) -> str:
 
 # --------------------------------------------------------------------------- acronyms
 
-_DEFINED = re.compile(r"\b([A-Za-z][\w'’-]*(?:[ -][\w'’-]+){0,7})\s+\(([A-Z][A-Za-z0-9-]{1,9})\)")
+_DEFINED = re.compile(r"\b([A-Za-z][\w'’-]*(?:[ -][\w'’-]+){0,11})\s+\(([A-Z][A-Za-z0-9-]{1,9})\)")
 
 
 def acronyms(text: str) -> dict[str, str]:
     """Acronyms the source defines, "long form (ABBR)", mapped to their long form.
 
-    The long form is the run of words before the bracket whose initials spell the
-    acronym; a bracket whose words do not match is not a definition.
+    The long form is found as Schwartz and Hearst do (PSB 2003): each letter of the
+    acronym, right to left, in the words before the bracket, the first letter at the start
+    of a word. A bracket whose words do not spell the acronym is not a definition.
     """
     found: dict[str, str] = {}
     for match in _DEFINED.finditer(text):
-        words, abbr = match.group(1).split(), match.group(2)
-        long_form = _long_form(words, abbr)
-        if long_form and abbr not in found:
+        abbr = match.group(2)
+        words = match.group(1).split()[-min(len(abbr) + 5, 2 * len(abbr)) :]
+        long_form = _long_form(" ".join(words), abbr)
+        # "CAR T cells (CAR)" repeats the acronym: no definition.
+        defines = len(long_form.split()) >= 2 and abbr not in long_form.split()
+        if long_form and defines and abbr not in found:
             found[abbr] = long_form
     return found
 
 
-def _long_form(words: list[str], abbr: str) -> str:
-    letters = [c.lower() for c in abbr if c.isalpha()]
-    for start in range(len(words) - 1, -1, -1):
-        candidate = words[start:]
-        initials = "".join(w[0].lower() for w in re.split(r"[ -]", " ".join(candidate)) if w)
-        if len(candidate) >= 2 and initials.startswith(letters[0]) and _covers(initials, letters):
-            return " ".join(candidate)
-    return ""
-
-
-def _covers(initials: str, letters: list[str]) -> bool:
-    """Every letter of the acronym is, in order, the initial of one of the words."""
-    position = 0
-    for letter in letters:
-        position = initials.find(letter, position)
-        if position < 0:
-            return False
-        position += 1
-    return len(initials) - len(letters) <= 2
+def _long_form(words: str, abbr: str) -> str:
+    letter, at = len(abbr) - 1, len(words) - 1
+    while letter >= 0:
+        char = abbr[letter].lower()
+        if not char.isalnum():
+            letter -= 1
+            continue
+        while at >= 0 and (
+            words[at].lower() != char or (letter == 0 and at > 0 and words[at - 1].isalnum())
+        ):
+            at -= 1
+        if at < 0:
+            return ""
+        at -= 1
+        letter -= 1
+    return words[words.rfind(" ", 0, at + 1) + 1 :]
 
 
 # --------------------------------------------------------------------------- terms
