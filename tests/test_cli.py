@@ -227,11 +227,24 @@ def test_classify_and_explain_speak_json_lines_and_read_the_editors_files(
             "All five reached DORIS remission at 3 months. Cytokine release syndrome was mild."
         ),
     }
-    explained = run("explain", text=json.dumps(abstract))
-    (row,) = [json.loads(line) for line in explained.stdout.splitlines()]
-    assert set(row) == {"summary", "what_it_means", "fk_grade", "smog_grade",
-                        "terms_explained", "unexplained_terms"}  # fmt: skip
-    assert (
-        row["summary"].startswith("Five patients") and "DORIS remission" in row["terms_explained"]
-    )
-    assert "5 people" in row["what_it_means"]
+    typed = dict(abstract, publication_types=["Journal Article", "Case Reports"])
+    lines = "\n".join([json.dumps(abstract), json.dumps(typed),
+                        json.dumps(dict(abstract, publication_types="Review"))])  # fmt: skip
+    explained = run("explain", text=lines)
+    assert explained.returncode == 2, "a publication_types that is not a list fails the line"
+    row, as_typed, wrong = [json.loads(line) for line in explained.stdout.splitlines()]
+    contract = {
+        "headline", "study_type", "source_kind", "treated_n", "diseases", "target", "product",
+        "summary", "side_effects", "unknowns", "what_it_means", "quote", "fk_grade",
+        "smog_grade", "terms_explained", "unexplained_terms", "checks",
+    }  # fmt: skip
+    assert contract <= set(row)
+    assert (row["study_type"], row["treated_n"], row["diseases"], row["target"]) == (
+        "case series", 5, ["lupus"], "CD19")  # fmt: skip
+    assert row["summary"].startswith("The study tested CAR-T cell therapy (")
+    assert "All 5 people went into remission" in row["summary"]
+    assert row["side_effects"] and "CRS" in row["side_effects"] and row["unknowns"]
+    assert row["quote"] == "All five reached DORIS remission at 3 months."
+    assert all(row["checks"].values()) and row["fk_grade"] <= 10
+    assert as_typed["study_type"] == "case report", "PubMed's publication type wins"
+    assert "publication_types must be a list of text" in wrong["error"]

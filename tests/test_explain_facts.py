@@ -89,8 +89,9 @@ def test_phase_is_read_from_the_title_or_this_works_own_sentence(lexicon: Lexico
 
 def test_pubmed_publication_types_and_registry_phases_win_over_the_text(lexicon: Lexicon) -> None:
     text = "We treated six patients with lupus with CD19 CAR T cells."
-    typed = facts(lexicon, "CAR-T in lupus", text, publication_types=["Journal Article",
-                                                                     "Case Reports"])
+    typed = facts(
+        lexicon, "CAR-T in lupus", text, publication_types=["Journal Article", "Case Reports"]
+    )
     assert typed.study_type == "case report"
     assert facts(lexicon, "CAR-T in lupus", text, phases=["PHASE1", "PHASE2"]).study_type == (
         "phase 1/2"
@@ -116,8 +117,11 @@ def test_source_kinds(lexicon: Lexicon) -> None:
     preprint = facts(lexicon, "CAR-T in MS", "We treated five patients. This preprint has not "
                      "been peer reviewed.")  # fmt: skip
     assert preprint.source_kind == "preprint"
-    regulator = facts(lexicon, "FDA grants RMAT designation to CAR-T for lupus",
-                      "The U.S. Food and Drug Administration has granted RMAT designation.")
+    regulator = facts(
+        lexicon,
+        "FDA grants RMAT designation to CAR-T for lupus",
+        "The U.S. Food and Drug Administration has granted RMAT designation.",
+    )
     assert (regulator.source_kind, regulator.study_type, regulator.regulator) == (
         "regulator", "regulatory", "FDA")  # fmt: skip
     story = facts(lexicon, "'I got my life back': Maria's lupus", "She had a fever, she says.")
@@ -140,15 +144,26 @@ def test_company_news_that_mentions_an_approval_is_news_not_regulatory(lexicon: 
     [
         ("Co-infusion of CD19- and BCMA-targeted CAR T cells", "", "CD19+BCMA", "CAR-T"),
         ("Allogeneic CD19 CAR-NK cells in lupus", "", "CD19", "CAR-NK"),
-        ("iPSC-derived CNTY-101 in lupus", "We treated two patients with natural killer cells "
-         "carrying a CD19 CAR.",
-         "CD19", "CAR-NK"),
+        (
+            "iPSC-derived CNTY-101 in lupus",
+            "We treated two patients with natural killer cells carrying a CD19 CAR.",
+            "CD19",
+            "CAR-NK",
+        ),
         ("Blinatumomab in RA", "a CD19xCD3 bispecific T-cell engager", "CD19", "T-cell engager"),
-        ("Descartes-08 in myasthenia gravis", "an mRNA CAR-T against B-cell maturation antigen",
-         "BCMA", "mRNA CAR-T"),
+        (
+            "Descartes-08 in myasthenia gravis",
+            "an mRNA CAR-T against B-cell maturation antigen",
+            "BCMA",
+            "mRNA CAR-T",
+        ),
         ("DSG3-CAART in pemphigus", "", "DSG3", "CAAR-T"),
-        ("Teclistamab in lupus", "CD20 antibodies had failed; she received BCMA×CD3 teclistamab.",
-         "BCMA", "T-cell engager"),
+        (
+            "Teclistamab in lupus",
+            "CD20 antibodies had failed; she received BCMA×CD3 teclistamab.",
+            "BCMA",
+            "T-cell engager",
+        ),
     ],
 )
 def test_target_and_product(lexicon: Lexicon, title: str, text: str, target: str,

@@ -122,7 +122,7 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
     hard = bool(_REFRACTORY.search(text))
     study = facts.study_type
     phase = facts.phase if study in ("trial registration", *_CLINICAL) else None
-    in_phase = f" in this {explain.term(phase)}" if phase else ""
+    in_phase = f" in this {explain.term(f'{phase} study', phase)}" if phase else ""
     if study == "trial registration":
         first = f"It plans to enrol {people(facts.planned_n)} with {disease}{in_phase}." \
             if facts.planned_n else f"It is for people with {disease}{in_phase}."  # fmt: skip

@@ -1,0 +1,202 @@
+"""The story card: its sections, the checks that block a bad one, the safe fallback card,
+golden cards (tests/data/cards/) and the development set's figures as a floor.
+
+Regenerate the golden cards only as a reviewed step, after reading every difference:
+    CARNEWS_REGENERATE_CARDS=1 .venv/bin/python -m pytest -q tests/test_explain_cards.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from carnews.cli.contracts import story_json
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.card import Card, write_card
+from carnews.explain.checks import MAX_GRADE, check_card, explain_story, fallback_card
+from carnews.explain.facts import extract_facts
+from carnews.explain.measure import measure
+
+DATA = Path(__file__).parent / "data"
+CARDS = DATA / "cards"
+
+SERIES = (
+    "BACKGROUND: Autologous CD19-directed CAR T cells induced remission in refractory systemic "
+    "lupus erythematosus (SLE). METHODS: We followed eight patients treated under "
+    "compassionate use after lymphodepletion with fludarabine and cyclophosphamide. RESULTS: "
+    "All eight patients reached DORIS remission by month 6 and remained off glucocorticoids "
+    "at a median follow-up of 26 months. Cytokine release syndrome was grade 1 in five "
+    "patients; there was no ICANS. CONCLUSIONS: CD19 CAR T-cell therapy produced durable "
+    "drug-free remission in refractory SLE."
+)
+TITLE = "Anti-CD19 CAR T cells in refractory lupus: two-year follow-up"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def card(lexicon: Lexicon) -> Card:
+    return write_card(extract_facts(TITLE, SERIES, lexicon=lexicon), SERIES)
+
+
+def test_a_case_series_card_says_what_a_patient_asks_in_plain_words(card: Card) -> None:
+    assert card.headline == "CAR-T for lupus: 8 people in a small study"
+    assert "CD19 (a marker on B cells)" in card.what_was_tested, "explained at first use"
+    assert card.who_took_part.startswith("8 people with lupus were treated.")
+    assert "chemotherapy to make room for the new cells" in card.who_took_part
+    assert card.what_happened == (
+        "All 8 people went into remission (the disease went quiet) by month 6."
+    )
+    assert card.side_effects is not None
+    assert card.side_effects.startswith("5 people had CRS (")
+    assert "Nobody had ICANS" in card.side_effects
+    assert "There was no comparison group." in card.unknowns
+    assert any("26 months" in line for line in card.unknowns)
+    assert card.quote.startswith("All eight patients reached DORIS remission")
+    assert card.quote_intro == "In the researchers' words"
+    assert {"CAR-T", "CD19", "CRS", "ICANS", "remission", "lymphodepletion"} <= set(
+        card.terms_explained
+    )
+
+
+def test_a_good_card_passes_every_check(card: Card) -> None:
+    assert all(check_card(card, TITLE, SERIES).values())
+
+
+@pytest.mark.parametrize(
+    ("check", "change"),
+    [
+        ("numbers_traced", {"what_happened": "All 9 people went into remission."}),
+        ("harms_reported", {"side_effects": None}),
+        ("no_hype", {"what_it_means": "A breakthrough that may cure lupus."}),
+        ("no_dangling_opener", {"what_happened": "However, all 8 people went into remission."}),
+        ("no_statistics", {"what_happened": "All 8 people went into remission (IQR not given)."}),
+        ("headline_length", {"headline": " ".join(["word"] * 15)}),
+        ("unknowns_present", {"unknowns": ()}),
+        (
+            "grade",
+            {
+                "what_happened": "Immunosuppressive pharmacotherapeutic discontinuation "
+                "necessitated comprehensive multidisciplinary institutional authorisation "
+                "procedures."
+            },
+        ),  # fmt: skip
+    ],
+)
+def test_each_check_blocks_the_fault_it_names(card: Card, check: str, change: dict) -> None:  # type: ignore[type-arg]
+    checks = check_card(replace(card, **change), TITLE, SERIES)
+    assert [name for name, ok in checks.items() if not ok] == [check]
+
+
+def test_hype_is_allowed_only_inside_the_quote(card: Card) -> None:
+    quoted = replace(card, quote="These remarkable results are promising.")
+    assert check_card(quoted, TITLE, SERIES)["no_hype"]
+
+
+def test_grade_limit_is_the_documented_one() -> None:
+    assert MAX_GRADE == 10.0
+
+
+def test_a_card_that_fails_becomes_the_safe_card_never_the_abstract(lexicon: Lexicon) -> None:
+    # A real item whose card reads above the grade limit (long disease names).
+    item = next(i for i in _items("dev") if i["id"] == "dev-108")
+    story = explain_story(item["title"], item["text"], lexicon=lexicon, link="https://x.org/a")
+    assert story.needs_editor and story.card.fallback
+    assert story.checks["grade"] is False
+    shown = " ".join([*story.card.sections().values(), story.card.quote])
+    assert story.card.headline == "New regulatory about cell therapy"
+    assert "An editor will summarise this." in shown and "https://x.org/a" in shown
+    for sentence in re.split(r"(?<=\.)\s+", item["text"]):
+        assert sentence not in shown
+
+
+def test_the_safe_card_keeps_a_side_effects_line_when_the_source_reports_harm(
+    lexicon: Lexicon,
+) -> None:
+    facts = extract_facts(TITLE, SERIES, lexicon=lexicon)
+    assert fallback_card(facts, harm_reported=True).side_effects
+    assert fallback_card(facts, harm_reported=False).side_effects is None
+
+
+def test_side_effects_is_none_only_when_the_source_says_nothing_on_safety(
+    lexicon: Lexicon,
+) -> None:
+    silent = "We treated six patients with myositis with CD19 CAR T cells. All six improved."
+    story = explain_story("CAR-T in myositis", silent, lexicon=lexicon)
+    assert story.card.side_effects is None
+    clean = silent + " No cytokine release syndrome occurred."
+    story = explain_story("CAR-T in myositis", clean, lexicon=lexicon)
+    assert story.card.side_effects == (
+        "Nobody had CRS (a fever-like reaction of the immune system)."
+    )
+
+
+def test_a_recruiting_trial_says_how_to_ask_about_joining(lexicon: Lexicon) -> None:
+    text = (
+        "Brief Summary: This study will test an autologous CD19 CAR T-cell therapy in lupus "
+        "nephritis. Phase: PHASE1. Overall status: RECRUITING. Estimated enrollment: 24."
+    )
+    story = explain_story("CAR-T in lupus nephritis", text, lexicon=lexicon)
+    assert story.card.what_happened == "There are no results yet."
+    assert "ask your specialist" in story.card.what_it_means
+    assert "looking for volunteers" in story.card.headline
+
+
+def test_a_preprint_says_it_is_not_yet_checked(lexicon: Lexicon) -> None:
+    text = "We treated five patients with CD19 CAR T cells. This preprint is not peer reviewed."
+    story = explain_story("CAR-T in multiple sclerosis", text, lexicon=lexicon)
+    assert "not yet been checked by other scientists" in " ".join(story.card.unknowns)
+
+
+def test_a_press_release_is_the_companys_own_account(lexicon: Lexicon) -> None:
+    story = explain_story("CAR-T in lupus", "We treated five patients.", lexicon=lexicon,
+                          source_kind="press release")  # fmt: skip
+    assert "the company's own account" in " ".join(story.card.unknowns)
+
+
+# --------------------------------------------------------------------------- golden cards
+
+GOLDEN = ("dev-1", "dev-9", "dev-3", "dev-37", "dev-232", "dev-17")
+
+
+def _items(split: str) -> list[dict]:  # type: ignore[type-arg]
+    lines = (DATA / f"stories_{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("ident", GOLDEN)
+def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
+    item = next(i for i in _items("dev") if i["id"] == ident)
+    answer = story_json(explain_story(item["title"], item["text"], lexicon=lexicon))
+    path = CARDS / f"{ident}.json"
+    rendered = json.dumps(answer, ensure_ascii=False, indent=2) + "\n"
+    if os.environ.get("CARNEWS_REGENERATE_CARDS"):
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the dev set
+
+# What the development split measured when this floor was set (bench/stories.py prints
+# the same figures); a change may raise these, never lower them without a reason.
+FLOOR = {"study_type": 1.0, "source_kind": 0.99, "treated_n": 0.98, "diseases": 0.95,
+         "target": 0.96, "product": 0.95}  # fmt: skip
+
+
+def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon) -> None:
+    figures = measure(_items("dev"), lexicon=lexicon)
+    assert figures.items >= 100
+    for name, floor in FLOOR.items():
+        assert figures.accuracy(name) >= floor, (name, figures.misses.get(name))
+    assert figures.harm_recall == 1.0 and figures.harms_named == figures.harm_items
+    assert figures.untraced == [] and figures.hype == []
+    assert len(figures.fallbacks) <= 1
+    assert figures.median_grade <= 8.0
