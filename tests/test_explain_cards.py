@@ -88,7 +88,7 @@ def test_a_good_card_passes_every_check(card: Card) -> None:
                 "necessitated comprehensive multidisciplinary institutional authorisation "
                 "procedures."
             },
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_each_check_blocks_the_fault_it_names(card: Card, check: str, change: dict) -> None:  # type: ignore[type-arg]
