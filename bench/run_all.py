@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-BENCHMARKS = ["pipeline.py", "ingest.py", "corpus.py", "curate.py", "send.py"]
+BENCHMARKS = ["pipeline.py", "ingest.py", "corpus.py", "curate.py", "send.py", "stories.py"]
 
 for name in BENCHMARKS:
     print(f"== {name}")
