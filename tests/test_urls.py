@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from carnews.text.urls import safe_url
+from carnews.text.urls import PLAIN_WEB_URL, safe_url
 
 BASE = "https://journal.example/articles/42/"
 
@@ -110,3 +112,17 @@ def test_relative_links_without_a_base_are_dropped(raw: str) -> None:
 )  # fmt: skip
 def test_empty_hostless_and_malformed_links_are_dropped(raw: str | None) -> None:
     assert safe_url(raw, BASE) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["https://journal.example/a", "http://journal.example:8080/", "https://a.example?q=1",
+     "https://a.example#top", "https://a.example", "http://1.2.3.4/x", "https://a.example\\evil",
+     "https://user@a.example/", "https://a.example:99999999/", "https://ｅvil.example/"],
+)  # fmt: skip
+def test_the_fast_path_agrees_with_the_parser(raw: str) -> None:
+    """Plain links skip urlsplit; any link they would not pass still goes through it."""
+    expected = raw if urlsplit(raw).hostname else None
+    assert safe_url(raw) == expected
+    if PLAIN_WEB_URL.match(raw):
+        assert urlsplit(raw).scheme in ("http", "https") and urlsplit(raw).hostname
