@@ -13,7 +13,7 @@ import pytest
 
 import carnews.demo
 from carnews.demo.servers import feed_server, free_port
-from carnews.gather.fetch import FetchRequest, FetchResult, fetch
+from carnews.gather.fetch import FetchRequest, FetchResult, build_entry, fetch, parse_feed
 from carnews.gather.http import make_client
 from tests.scripted_http import Reply, Server, scripted_server
 
@@ -363,3 +363,46 @@ def test_demo_feed_folder_holds_the_four_sample_feeds() -> None:
         "news.xml",
         "pubmed.xml",
     ]
+
+
+# --- links: http(s) or nothing -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+     "\x01javascript:alert(1)", "&#106;avascript:alert(1)", "javascript&colon;alert(1)",
+     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)"],
+)  # fmt: skip
+def test_an_entry_link_that_is_not_http_is_dropped_and_kept_aside(link: str) -> None:
+    entry = build_entry(guid="g1", link=link, title="CAR-T in lupus", body="<p>Text</p>",
+                        published_at=None, base_url="https://rheum.example/feed.xml")  # fmt: skip
+
+    assert entry.link is None
+    assert entry.unsafe_link == link.strip()
+    assert entry.title == "CAR-T in lupus" and entry.text == "Text", "the entry itself stays"
+
+
+def test_a_relative_entry_link_is_resolved_against_the_feed() -> None:
+    feed = "https://rheum.example/feeds/all.xml"
+    entry = build_entry(guid=None, link=" /news/7?utm_source=rss ", title="t", body="",
+                        published_at=None, base_url=feed)  # fmt: skip
+
+    assert entry.link == "https://rheum.example/news/7"
+    assert entry.unsafe_link is None
+
+
+def test_an_atom_link_carrying_a_trick_never_becomes_the_entrys_link() -> None:
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b'<entry><id>1</id><title>a</title><link href="java&#9;script:alert(1)"/></entry>'
+        b'<entry><id>2</id><title>b</title><link href="&amp;#x6A;avascript:alert(1)"/></entry>'
+        b'<entry><id>3</id><title>c</title><link href="//mirror.example/c"/></entry></feed>'
+    )
+
+    parsed = parse_feed(atom, "https://rheum.example/atom.xml")
+
+    assert [entry.link for entry in parsed.entries] == [None, None, "https://mirror.example/c"]
+    assert [entry.unsafe_link for entry in parsed.entries] == [
+        "java\tscript:alert(1)", "&#x6A;avascript:alert(1)", None,
+    ]  # fmt: skip

@@ -212,3 +212,17 @@ async def test_entries_from_blocked_content_farms_are_dropped(
     (report,) = await ingest(db, configure(settings, server, "/news"), clock)
     assert (report.new, report.blocked) == (1, 1)
     assert [e.title for e in await entries(db)] == ["CAR-T in lupus"]
+
+
+async def test_entries_with_script_links_are_kept_without_a_link_and_reported(
+    db: Database, settings: Settings, clock: Clock, server: Server
+) -> None:
+    body = rss(LUPUS, MYOSITIS).replace(b"https://news.test/a1", b"JaVa&#9;Script:alert(1)")
+    server.serve("/news", Reply(body=body))
+    (report,) = await ingest(db, configure(settings, server, "/news"), clock)
+    assert (report.new, report.unsafe_links) == (2, 1)
+    assert report.warnings == (
+        "1 entry links were not http or https and were dropped (the entries are kept "
+        "without a link), e.g. 'JaVa\\tScript:alert(1)'",
+    )
+    assert [e.link for e in await entries(db)] == [None, "https://news.test/a2"]

@@ -49,6 +49,9 @@ def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOSc
         report = await gather(db, settings, clock)
         log.info("gathered %d sources, kept %d stories", len(report.sources),
                  len(report.curation.kept))  # fmt: skip
+        for source in report.sources:
+            for warning in source.warnings:
+                log.warning("source %s: %s", source.name, warning)
 
     async def draft_job() -> None:
         result = await draft(db, settings, clock, actor=ACTOR)

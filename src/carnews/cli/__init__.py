@@ -145,6 +145,9 @@ def fetch(
             table.add_row(row.name, row.outcome, str(row.new), str(row.updated),
                           str(row.unchanged), f"{row.seconds:.2f}s", row.error or "")  # fmt: skip
         console.print(table)
+        for row in report.sources:
+            for warning in row.warnings:  # the source's own text: printed, never interpreted
+                console.print(f"warning: {row.name}: {warning}", markup=False, highlight=False)
         console.print(
             f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
         )

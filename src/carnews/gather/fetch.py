@@ -22,6 +22,7 @@ import httpx
 from carnews.gather.clean import clean, plain_title, strip_tracking
 from carnews.gather.http import HttpAnswer, get
 from carnews.gather.identify import Identifiers, find_identifiers
+from carnews.text.urls import safe_url
 
 THREAD_PARSE_BYTES = 512 * 1024
 
@@ -39,6 +40,8 @@ class FetchedEntry:
     clean_html: str
     text: str
     identifiers: Identifiers
+    # The link the source gave when it was not http(s) and so was dropped; ingest reports it.
+    unsafe_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,12 @@ def build_entry(
 
     ``structured_ids`` are the source's own identifier fields (a PMID, a DOI, an NCT
     number, a guid): they name what the entry *is*, so they outrank the body.
+    A link that is not http(s) is dropped here, at the door, and kept in ``unsafe_link``;
+    a relative one is resolved against ``base_url`` (the feed's URL).
     """
-    link = strip_tracking(link.strip()) if link and link.strip() else None
+    given = link.strip() if link and link.strip() else None
+    safe = safe_url(given, base_url)
+    link = strip_tracking(safe) if safe else None
     content = clean(body, content_type=content_type, base_url=link or base_url)
     title = plain_title(title) or content.text[:120] or "(untitled)"
     guid = guid.strip() if guid and guid.strip() else None
@@ -227,6 +234,7 @@ def build_entry(
         clean_html=content.html,
         text=content.text,
         identifiers=find_identifiers(structured, content.html),
+        unsafe_link=given if given and not link else None,
     )
 
 

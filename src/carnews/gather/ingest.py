@@ -46,6 +46,21 @@ class SourceReport:
     blocked: int = 0
     seconds: float = 0.0
     error: str | None = None
+    unsafe_links: int = 0  # entries whose link was not http(s): stored without a link
+    warnings: tuple[str, ...] = ()
+
+
+def unsafe_link_warning(entries: tuple[FetchedEntry, ...]) -> tuple[int, tuple[str, ...]]:
+    """How many entries came with a link that is not http(s), and a line saying so."""
+    dropped = [entry.unsafe_link for entry in entries if entry.unsafe_link]
+    if not dropped:
+        return 0, ()
+    # repr: the link is the source's text, shown with its control characters made visible.
+    example = repr(dropped[0][:120])
+    return len(dropped), (
+        f"{len(dropped)} entry links were not http or https and were dropped "
+        f"(the entries are kept without a link), e.g. {example}",
+    )
 
 
 def _host(url: str) -> str:
@@ -188,10 +203,12 @@ async def _store(
         counts[outcome] += 1
     record_success(source, result, now)
     source.entries_seen += counts["new"]
+    unsafe, warnings = unsafe_link_warning(result.entries)
     return SourceReport(
         source.name, source.url, result.outcome, new=counts["new"],
         updated=counts["updated"], unchanged=counts["unchanged"],
         blocked=counts["blocked"], seconds=result.seconds,
+        unsafe_links=unsafe, warnings=warnings,
     )  # fmt: skip
 
 
