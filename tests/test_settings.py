@@ -59,6 +59,11 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ("[smtp\nport = 1\n", ["not valid TOML"]),
         ("[[sources]]\nname = 'a'\n", ["sources[0]", "no url"]),
         ("[[sources]]\nname = 'a'\nurl = 'ftp://x'\n", ["sources[0].url", "http"]),
+        (
+            "[site]\nbase_url = 'javascript:alert(1)//'\n",
+            ["site.base_url", "'javascript:alert(1)//'", "http:// or https:// URL"],
+        ),
+        ("[site]\nbase_url = 'news.example.org'\n", ["site.base_url", "https:// URL"]),
         ("[[sources]]\nname = 'a'\nurl = 'http://x'\ncolour = 1\n", ["unknown keys: colour"]),
         (
             "[[sources]]\nname = 'a'\nurl = 'http://x'\n[[sources]]\nname = 'a'\nurl = 'http://y'\n",

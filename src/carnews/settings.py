@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from carnews.errors import ConfigError
+from carnews.text.urls import safe_url
 
 ENV_PREFIX = "CARNEWS_"
 CONFIG_ENV = "CARNEWS_CONFIG"
@@ -65,7 +66,8 @@ def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
 class SiteSettings:
     title: str = setting("CAR-T & Autoimmunity News", "Name of the newsletter, shown everywhere.")
     base_url: str = setting(
-        "http://localhost:8000", "Public URL of the web app; links in emails and feeds start here."
+        "http://localhost:8000",
+        "Public http(s) URL of the web app; links in emails and feeds start here.",
     )
     secret_key: Secret = setting(
         Secret(""), "Key that signs unsubscribe and preference links (environment only)."
@@ -318,6 +320,9 @@ def _describe(kind: Any) -> str:
     return names.get(kind, str(kind))
 
 
+# Every email and page links to these: http(s) with a host, or start-up stops.
+WEB_URL_SETTINGS = frozenset({"site.base_url"})
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -526,6 +531,13 @@ def load_settings(
     for key, (raw, origin) in layered.items():
         spec = known[key]
         sections[spec.section][spec.name] = _coerce(spec, raw, origin)
+        if key in WEB_URL_SETTINGS and safe_url(sections[spec.section][spec.name]) is None:
+            raise ConfigError(
+                f"{key} = {raw!r} (from {origin}) is not valid: "
+                "expected an http:// or https:// URL with a host",
+                hint=f"{key}: {spec.help}",
+                context={"key": key, "value": raw, "origin": origin},
+            )
     built = {name: cls(**sections[name]) for name, cls in _section_types().items()}
     sources = tuple(_build_source(i, raw, path or Path("?")) for i, raw in enumerate(raw_sources))
     names = [source.name for source in sources]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
@@ -79,22 +80,24 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
                         "reading_grades": grades})  # fmt: skip
             return
         approval = f", approved by {approved_by}" if approved_by else ""
-        console.print(f"[bold]{view.title}[/]  ({state}{approval})")
+        # Titles, summaries and names come from feeds: escaped, so "[link=…]" in a title
+        # prints as those characters and never becomes markup or a terminal hyperlink.
+        console.print(f"[bold]{escape(view.title)}[/]  ({state}{escape(approval)})")
         console.print(f"Reading grade of the whole issue: FK {grades.edition_fk:.1f}, "
                       f"SMOG {grades.edition_smog:.1f} (aim for 8 or lower)")  # fmt: skip
         for position, story in enumerate(view.stories, start=1):
             console.print(
-                f"\n[bold]{position}. {story.headline}[/]  [dim]story {story.story_id}[/]"
+                f"\n[bold]{position}. {escape(story.headline)}[/]  [dim]story {story.story_id}[/]"
             )
             fk, smog = grades.stories[story.story_id]
             tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources),
                     f"FK {fk:.1f}", f"SMOG {smog:.1f}"]  # fmt: skip
-            console.print(f"[dim]{' · '.join(tags)}[/]")
-            console.print(story.summary)
-            console.print(f"[italic]What this means:[/] {story.what_it_means}")
+            console.print(f"[dim]{escape(' · '.join(tags))}[/]")
+            console.print(story.summary, markup=False)
+            console.print(f"[italic]What this means:[/] {escape(story.what_it_means)}")
             if story.unexplained:
                 console.print(f"[yellow]Jargon with no glossary entry:[/] "
-                              f"{', '.join(story.unexplained)}")  # fmt: skip
+                              f"{escape(', '.join(story.unexplained))}")  # fmt: skip
 
     with_database(ctx, work)
 

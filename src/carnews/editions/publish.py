@@ -2,10 +2,15 @@
 
 Every file is written to a temporary name and renamed into place, so a reader
 (or nginx) never sees half a feed, and a crash leaves the previous files whole.
+
+Feed readers treat an RSS <description> as HTML, so an item's summary is the
+headlines as *escaped* text and its content the autoescaped HTML of the edition:
+a headline that reads "<script>" stays those characters in every reader.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 from collections.abc import Sequence
@@ -18,9 +23,11 @@ from sqlalchemy.orm import selectinload
 
 from carnews.editions.render import EditionView, render
 from carnews.editions.views import edition_view
+from carnews.errors import ConfigError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import Edition, EditionState, EditionStory
+from carnews.text.urls import safe_url
 
 FEED_LIMIT = 20
 
@@ -47,8 +54,20 @@ def write_atomically(path: Path, content: str | bytes) -> Path:
     return path
 
 
+def web_url(url: str) -> str:
+    """A feed's own links all start at site.base_url: one that is not http(s) is a config error."""
+    safe = safe_url(url)
+    if safe is None:
+        raise ConfigError(
+            f"site.base_url makes the feed link {url!r}, which is not an http or https URL",
+            hint="Set site.base_url to the public http(s) address of the web app.",
+            context={"key": "site.base_url", "value": url},
+        )
+    return safe
+
+
 def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerator:
-    base = settings.site.base_url.rstrip("/")
+    base = web_url(settings.site.base_url).rstrip("/")
     feed = FeedGenerator()
     feed.id(f"{base}/")
     feed.title(settings.site.title)
@@ -58,16 +77,19 @@ def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerato
     feed.language("en")
     feed.author({"name": settings.mail.from_name})
     for view in views[-FEED_LIMIT:]:
+        url = web_url(view.url)
         entry = feed.add_entry(order="prepend")
-        entry.id(view.url)
-        entry.guid(view.url, permalink=True)
+        entry.id(url)
+        entry.guid(url, permalink=True)
         entry.title(view.title)
-        entry.link(href=view.url)
+        entry.link(href=url)
         entry.published(view.date)
         entry.updated(view.date)
-        entry.description(", ".join(story.headline for story in view.stories))
         item_html = render("publish/feed_item.html", settings.templates.dir, edition=view)
         entry.content(item_html, type="html")
+        # After content(), so it becomes the RSS <description> and the Atom <summary>.
+        headlines = ", ".join(story.headline for story in view.stories)
+        entry.summary(html.escape(headlines, quote=False), type="html")
     return feed
 
 

@@ -5,12 +5,17 @@ them there, or points ``templates.dir`` at a copy); autoescape is on and
 undefined names are errors. An email is rendered once per set of stories and
 then personalised by replacing a placeholder with each subscriber's links, so a
 large list costs one render per disease mix, not one per subscriber.
+
+Every template prints an href through the ``safe_url`` filter: a link that is
+not http(s) renders as "" (templates test it and leave the link out), whatever
+the database or a template override holds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +33,11 @@ from jinja2 import (
 from jinja2 import TemplateError as JinjaTemplateError
 
 from carnews.errors import TemplateError
+from carnews.text.urls import safe_url
 
-UNSUBSCRIBE_PLACEHOLDER = "__CARNEWS_UNSUBSCRIBE_URL__"
+# An https URL itself, so it passes the safe_url filter untouched and is then spliced.
+UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__CARNEWS_UNSUBSCRIBE_URL__"
+log = logging.getLogger("carnews.render")
 
 EVIDENCE_LABELS = {
     "lab study": "Laboratory study",
@@ -135,6 +143,14 @@ def paragraphs(value: str) -> list[str]:
     return [block.strip() for block in value.split("\n\n") if block.strip()]
 
 
+def web_link(value: str | None) -> str:
+    """The ``safe_url`` filter: ``value`` if it is an http(s) link, else "" (and a log line)."""
+    url = safe_url(value)
+    if url is None and value:
+        log.warning("a link that is not http or https was left out: %r", value[:120])
+    return url or ""
+
+
 @functools.lru_cache(maxsize=8)
 def environment(override_dir: str = "") -> Environment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
@@ -147,7 +163,8 @@ def environment(override_dir: str = "") -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(date=format_date, evidence=evidence_label, paragraphs=paragraphs)
+    env.filters.update(date=format_date, evidence=evidence_label, paragraphs=paragraphs,
+                       safe_url=web_link)  # fmt: skip
     return env
 
 

@@ -14,6 +14,7 @@ from carnews.curate.stories import sources_of
 from carnews.editions.render import EditionView, StoryView, TermView, build_view
 from carnews.storage.models import Edition
 from carnews.text.readability import fk_grade, smog_grade
+from carnews.text.urls import safe_url
 
 
 async def edition_view(
@@ -28,7 +29,7 @@ async def edition_view(
             headline=item.headline,
             summary=item.summary,
             what_it_means=item.what_it_means,
-            link=item.story.link,
+            link=safe_url(item.story.link),  # rows stored before links were checked, too
             published_at=item.story.published_at,
             diseases=tuple(item.story.diseases),
             evidence=item.story.evidence,

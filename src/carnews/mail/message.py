@@ -30,6 +30,7 @@ from carnews.editions.render import (
 )
 from carnews.errors import ConfigError
 from carnews.settings import MailSettings, Settings
+from carnews.text.urls import safe_url
 
 # What the signature covers: everything a reader or a filter judges the mail by.
 SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"list-id",
@@ -43,8 +44,17 @@ def one_line(value: str) -> str:
 
 
 def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
+    """The reader's one-click link; http(s), or no mail goes out at all."""
     token = unsubscribe_token(settings.site.secret_key.reveal(), subscriber_id)
-    return f"{settings.site.base_url.rstrip('/')}/unsubscribe/{token}"
+    base = settings.site.base_url
+    url = safe_url(f"{base.rstrip('/')}/unsubscribe/{token}")
+    if url is None:
+        raise ConfigError(
+            f"site.base_url = {base!r} does not make an http or https unsubscribe link",
+            hint="Set site.base_url to the public http(s) address of the web app.",
+            context={"key": "site.base_url", "value": base},
+        )
+    return url
 
 
 def sender_domain(settings: Settings) -> str:
