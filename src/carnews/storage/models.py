@@ -166,6 +166,13 @@ class Entry(Base):
     update_count: Mapped[int] = mapped_column(Integer, default=0)
     # Published before the source's first poll window: stored, but not news.
     historic: Mapped[bool] = mapped_column(default=False)
+    # What a thin entry's landing page says about it (gather.enrich): the abstract or
+    # description, the field it was read from (citation_abstract, og:description, …) and
+    # the page it was on after redirects. ``landing_checked_at`` set: never fetched again.
+    landing_text: Mapped[str] = mapped_column(Text, default="")
+    landing_source: Mapped[str | None] = mapped_column(String(40))
+    landing_url: Mapped[str | None] = mapped_column(Text)
+    landing_checked_at: Mapped[datetime | None]
 
     source: Mapped[Source] = relationship(back_populates="entries")
     story: Mapped[Story | None] = relationship(back_populates="entries")
@@ -333,3 +340,17 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class RobotsFile(Base):
+    """A site's robots.txt as last read, so landing pages are checked without asking again.
+
+    ``status`` is the HTTP status it came with: 2xx holds rules, 4xx means no rules.
+    """
+
+    __tablename__ = "robots_files"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # scheme://host:port
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[datetime]
