@@ -99,10 +99,17 @@ async def get(
     total_timeout: float,
     etag: str | None = None,
     last_modified: str | None = None,
+    accept: str | None = None,
+    follow_redirects: bool = True,
 ) -> HttpAnswer:
-    """GET ``url``; every failure comes back as an answer with ``error`` set, never raised."""
+    """GET ``url``; every failure comes back as an answer with ``error`` set, never raised.
+
+    ``accept`` replaces the client's feed-minded Accept header (a landing page asks for
+    HTML); without ``follow_redirects`` a 3xx comes back as it is, so the caller can
+    check each hop (robots.txt) before taking it.
+    """
     started = time.perf_counter()
-    headers = {}
+    headers = {"Accept": accept} if accept else {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -117,7 +124,9 @@ async def get(
     response = None
     try:
         async with asyncio.timeout(total_timeout):
-            async with client.stream("GET", url, headers=headers) as response:
+            async with client.stream(
+                "GET", url, headers=headers, follow_redirects=follow_redirects
+            ) as response:
                 if response.status_code >= 400:
                     return answer(response, error=f"HTTP {response.status_code}")
                 if response.status_code == 304:
