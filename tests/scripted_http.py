@@ -34,6 +34,21 @@ class Server:
         self.received: list[Received] = []
         self.stopping = threading.Event()
         self.base_url = ""
+        self.in_flight = 0  # requests being answered now, and the most there ever were
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def paths(self) -> list[str]:
+        return [request.path for request in self.received]
+
+    def begin(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def serve(self, path: str, *replies: Reply) -> str:
         """Answer ``path`` with ``replies`` in turn; the last one repeats. Returns its URL."""
@@ -52,6 +67,13 @@ class Handler(BaseHTTPRequestHandler):
     state: Server
 
     def do_GET(self) -> None:
+        self.state.begin()
+        try:
+            self._answer()
+        finally:
+            self.state.end()
+
+    def _answer(self) -> None:
         state = self.state
         state.received.append(Received(self.path, dict(self.headers.items())))
         reply = state.next_reply(self.path)

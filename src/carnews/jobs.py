@@ -32,6 +32,7 @@ from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError
 from carnews.explain.extractive import Explanation, GlossaryTerm, load_glossary
 from carnews.explain.llm import LlmConfig, explain_with_llm
+from carnews.gather.enrich import EnrichReport, enrich_thin_entries
 from carnews.gather.ingest import SourceReport, ingest
 from carnews.mail.deliver import Progress, SendReport, Sleep, finish_if_done, send_edition
 from carnews.mail.testsend import TestSendReport, send_test_mode
@@ -75,6 +76,7 @@ def llm_explainer(
 class GatherReport:
     sources: list[SourceReport]
     curation: CurationReport
+    enrichment: EnrichReport | None = None  # None: fetch.enrich_thin_entries is off
 
 
 async def gather(
@@ -86,18 +88,24 @@ async def gather(
     transport: httpx.AsyncBaseTransport | None = None,
     on_source_done: Callable[[SourceReport], None] | None = None,
 ) -> GatherReport:
-    """Fetch due sources, then curate and explain whatever is new."""
+    """Fetch due sources, read thin entries' landing pages, then curate and explain
+    whatever is new."""
     sources = await ingest(
         db, settings, clock, force=force, transport=transport, on_source_done=on_source_done
     )
     known = knowledge_for(settings)
+    enrichment = None
+    if settings.fetch.enrich_thin_entries:
+        enrichment = await enrich_thin_entries(
+            db, settings.fetch, known.lexicon, clock, transport=transport
+        )
     if settings.explain.backend != "llm":
         curation = await curate_new_entries(db, known, clock)
-        return GatherReport(sources, curation)
+        return GatherReport(sources, curation, enrichment)
     async with httpx.AsyncClient(transport=transport) as client:
         explainer = llm_explainer(client, settings.explain, known.glossary)
         curation = await curate_new_entries(db, replace(known, explainer=explainer), clock)
-    return GatherReport(sources, curation)
+    return GatherReport(sources, curation, enrichment)
 
 
 async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -> DraftResult:

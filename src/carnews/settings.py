@@ -102,6 +102,26 @@ class FetchSettings:
         ("visualfoodie.com", "winenfood.com", "eatsip365.com", "noahai.co", "miraitalk.com"),
         "Entries linking to these domains (content farms) are dropped.",
     )
+    enrich_thin_entries: bool = setting(
+        True,
+        "Read the abstract or description from the page a thin, relevant-looking entry "
+        "links to (robots.txt respected, each page once).",
+    )
+    enrich_max_pages: int = setting(40, "Most landing pages read in one fetch run.", minimum=0)
+    enrich_min_chars: int = setting(
+        200, "An entry with less text than this beyond its title is thin.", minimum=0
+    )
+    enrich_min_score: float = setting(
+        0.5,
+        "Relevance score a thin entry's title and teaser need before its page is read "
+        "(below curate.threshold on purpose: a teaser says little).",
+    )
+    enrich_max_bytes: int = setting(
+        2_000_000, "Largest landing page accepted, in bytes.", minimum=1024
+    )
+    enrich_window_days: int = setting(
+        14, "Entries gathered this many days back may still have their page read.", minimum=1
+    )
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,13 @@ def fetch(
         for row in report.sources:
             for warning in row.warnings:  # the source's own text: printed, never interpreted
                 console.print(f"warning: {row.name}: {warning}", markup=False, highlight=False)
+        pages = report.enrichment
+        if pages is not None and (pages.read or pages.cached or pages.deferred):
+            console.print(
+                f"Landing pages read: {pages.read} ({pages.disallowed} refused by robots.txt, "
+                f"{len(pages.failed)} failed, {pages.deferred} left for the next run); "
+                f"entries enriched: {pages.enriched}"
+            )
         console.print(
             f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
         )

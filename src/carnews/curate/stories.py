@@ -24,6 +24,7 @@ from carnews.curate.classify import Verdict, classify, rank_score
 from carnews.curate.dedupe import WINDOW, Candidate, StoryIndex
 from carnews.curate.lexicon import Lexicon
 from carnews.explain.extractive import Explanation, GlossaryTerm, explain
+from carnews.gather.landing import with_landing
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
 from carnews.text.readability import fk_grade, smog_grade, split_sentences
@@ -84,7 +85,7 @@ async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -
                 primary = _judge(story, knowledge, now, verdicts)
                 if primary is not None:
                     explanation = await knowledge.explainer(
-                        primary.title, primary.text, story.evidence, story.patients
+                        primary.title, _text(primary), story.evidence, story.patients
                     )
                     _apply_explanation(story, explanation)
                     warnings += [f"{story.title}: {w}" for w in explanation.warnings]
@@ -152,7 +153,12 @@ async def _pending_entries(session: AsyncSession) -> list[Entry]:
 
 def _candidate(entry: Entry) -> Candidate:
     return Candidate(entry.doi, entry.pmid, entry.nct, entry.canonical_key, entry.title,
-                     entry.text, entry.published_at)  # fmt: skip
+                     _text(entry), entry.published_at)  # fmt: skip
+
+
+def _text(entry: Entry) -> str:
+    """What an entry says: its own text and what its landing page adds (gather.enrich)."""
+    return with_landing(entry.title, entry.text, entry.landing_text)
 
 
 async def _index_for(session: AsyncSession, pending: list[Entry]) -> StoryIndex:
@@ -241,10 +247,10 @@ def _judge(
 
 
 def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], Verdict]) -> Verdict:
-    key = (entry.title, entry.text)
+    key = (entry.title, _text(entry))
     if key not in known:
         known[key] = classify(
-            entry.title, entry.text, lexicon=knowledge.lexicon, threshold=knowledge.threshold
+            entry.title, key[1], lexicon=knowledge.lexicon, threshold=knowledge.threshold
         )
     return known[key]
 
@@ -267,10 +273,10 @@ def _plainest(entries: list[Entry]) -> Entry | None:
     """
     if len(entries) <= 1:  # nothing to choose between: no need to grade it
         return entries[0] if entries else None
-    full = [e for e in entries if len(split_sentences(e.text)) >= MIN_SENTENCES_TO_EXPLAIN]
+    full = [e for e in entries if len(split_sentences(_text(e))) >= MIN_SENTENCES_TO_EXPLAIN]
     if not full:
-        return max(entries, key=lambda e: len(e.text))
-    return min(full, key=lambda e: (fk_grade(e.text), -len(e.text)))
+        return max(entries, key=lambda e: len(_text(e)))
+    return min(full, key=lambda e: (fk_grade(_text(e)), -len(_text(e))))
 
 
 def _apply_verdict(story: Story, verdict: Verdict) -> None:

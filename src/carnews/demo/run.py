@@ -13,6 +13,7 @@ The clock is fixed at the sample feeds' week, so the demo never goes stale.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import shutil
 import time
@@ -77,6 +78,8 @@ def demo_settings(out: Path, feeds_url: str, smtp_port: int) -> Settings:
         base,
         site=SiteSettings(base_url="http://localhost:8000", secret_key=base.site.secret_key),
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{out / 'carnews.db'}"),
+        # The sample entries link to fictional sites: their pages are never read.
+        fetch=dataclasses.replace(base.fetch, enrich_thin_entries=False),
         edition=EditionSettings(lookback_days=21, max_stories=25),
         mail=MailSettings(
             from_address="newsletter@carnews.example", list_id="news.carnews.example"
