@@ -297,14 +297,15 @@ async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
     from datetime import timedelta
 
     from carnews.clock import fixed_clock
-    from carnews.mail.deliver import _claim_batch, start_sending
+    from carnews.mail.claims import claim_batch, this_process
+    from carnews.mail.deliver import start_sending
     from carnews.mail.recovery import resolve_unknown, unknown_rows
 
     edition_id = await approved_edition(db, clock)
     for number in range(3):
         await subscribe(db, clock, f"reader{number}@example.org")
     await start_sending(db, clock, edition_id, "t")
-    claimed = await _claim_batch(db, edition_id, clock(), "carnews.test")  # then the crash
+    claimed = await claim_batch(db, edition_id, clock(), "carnews.test", this_process())
     assert {row.message_id for row in claimed} and all(row.message_id for row in claimed)
 
     later = fixed_clock(clock() + timedelta(hours=1))
@@ -323,12 +324,14 @@ async def test_rows_a_dead_sender_left_are_unknown_never_resent_blindly(
 async def test_a_live_claim_is_not_taken_for_a_dead_one(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
-    from carnews.mail.deliver import _claim_batch, start_sending
+    from carnews.mail.claims import claim_batch, this_process
+    from carnews.mail.deliver import start_sending
 
     edition_id = await approved_edition(db, clock)
     await subscribe(db, clock, "reader@example.org")
     await start_sending(db, clock, edition_id, "t")
-    await _claim_batch(db, edition_id, clock(), "carnews.test")  # another sender, still busy
+    # Another sender, still busy: a live process on this host, its heartbeat fresh.
+    await claim_batch(db, edition_id, clock(), "carnews.test", this_process())
     with smtp_server(tmp_path / "mail") as port:
         report = await send_edition(db, with_smtp(settings, port), clock, edition_id, actor="t")
     assert (report.sent, report.unknown, report.finished) == (0, 1, False)

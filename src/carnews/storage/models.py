@@ -278,6 +278,11 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     queued_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
+    # Who holds a claim, so a restart on the same host sees at once that the holder is
+    # dead; the heartbeat tells a live holder elsewhere from one gone for a lease.
+    claimed_host: Mapped[str | None] = mapped_column(String(255))
+    claimed_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     # A temporary failure is tried again from here, later after each attempt.
     retry_at: Mapped[datetime | None]
