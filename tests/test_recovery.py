@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from carnews.clock import Clock, fixed_clock, utc_now
 from carnews.demo.servers import MaildirHandler
-from carnews.errors import ConfigError
+from carnews.errors import ConfigError, TemplateError
 from carnews.mail.claims import Holder, claim_batch, this_process
 from carnews.mail.deliver import send_edition, start_sending
 from carnews.mail.recovery import mark_abandoned, resolve_unknown, unknown_rows
@@ -41,8 +41,9 @@ async def states(db: Database) -> dict[str, tuple[DeliveryState, int, str | None
 
     async with db.session() as session:
         rows = await session.execute(
-            select(Subscriber.email, Delivery.state, Delivery.attempts, Delivery.message_id)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            select(Subscriber.email, Delivery.state, Delivery.attempts, Delivery.message_id).join(
+                Subscriber, Subscriber.id == Delivery.subscriber_id
+            )
         )
         return {email: (state, attempts, mid) for email, state, attempts, mid in rows}
 
@@ -142,7 +143,7 @@ async def test_an_error_mid_batch_records_what_went_and_requeues_the_rest(
         good = with_smtp(settings, port)
         one_line = replace(good, smtp=replace(good.smtp, concurrency=1),
                            templates=TemplateSettings(dir=str(tmp_path / "templates")))  # fmt: skip
-        with pytest.raises(ConfigError, match="no_such_name"):
+        with pytest.raises(TemplateError, match="no_such_name"):
             await send_edition(db, one_line, clock, edition_id, actor="t")
         after_error = await states(db)
         report = await send_edition(db, good, clock, edition_id, actor="t")
@@ -164,8 +165,7 @@ class HeldRelay(MaildirHandler):
         self.open = threading.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        while not self.open.is_set():
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(self.open.wait)
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -205,3 +205,17 @@ async def test_a_batch_slower_than_the_lease_is_kept_alive_by_its_heartbeat(
         report = await sending
     assert (report.sent, report.unknown, report.finished) == (1, 0, True)
 
+
+async def test_the_relays_log_decides_row_by_row_whatever_the_operator_chose(
+    db: Database, clock: Clock
+) -> None:
+    """'--resolve-unknown sent --relay-log LOG': a message the relay never took was not
+    sent, so it is queued again rather than taken for sent."""
+    edition_id = await claimed_by(db, clock, Holder(this_process().host, dead_pid()), 2)
+    await mark_abandoned(db, clock, edition_id, 900, "t")
+    (taken, _), (missing, _) = sorted(await unknown_rows(db, edition_id))
+    ids = dict(await unknown_rows(db, edition_id))
+    assert await resolve_unknown(db, clock, edition_id, as_sent=True,
+                                 relay_accepted={str(ids[taken])}, actor="op") == 2  # fmt: skip
+    after = await states(db)
+    assert (after[taken][0], after[missing][0]) == (DeliveryState.SENT, DeliveryState.QUEUED)

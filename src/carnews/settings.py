@@ -179,7 +179,8 @@ class SmtpSettings:
     max_per_hour: int = setting(0, "Most messages in any hour; 0: no limit.", minimum=0)
     claim_lease_seconds: float = setting(
         900.0,
-        "A batch claimed longer ago than this by a sender that is gone is 'unknown'.",
+        "A claim whose sender sent no heartbeat for this long is 'unknown' (a sender on "
+        "this host that has exited is seen at once).",
         minimum=1,
     )
     max_attempts: int = setting(

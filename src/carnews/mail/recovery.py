@@ -79,8 +79,9 @@ async def resolve_unknown(
     """An operator's decision on ``unknown`` rows: they were sent, or send them again.
 
     With ``relay_accepted`` (the Message-IDs found in the relay's log) the relay's own
-    answer decides row by row: a row whose Message-ID the relay took is sent, the rest
-    are sent again.
+    answer decides row by row, whatever ``as_sent`` says: a row whose Message-ID the
+    relay took is sent, the rest are sent again (a message the relay never took was
+    not sent, and taking it for sent would leave a reader without their issue).
     """
     now = clock()
     async with db.session() as session:
@@ -92,10 +93,12 @@ async def resolve_unknown(
             )
         ).all()
         for row in rows:
-            if as_sent or (relay_accepted is not None and row.message_id in relay_accepted):
+            took = as_sent if relay_accepted is None else row.message_id in relay_accepted
+            if took:
                 row.state, row.sent_at = DeliveryState.SENT, now
             else:  # sent again under the same Message-ID
-                row.state, row.claimed_at = DeliveryState.QUEUED, None
+                row.state, row.claimed_at, row.heartbeat_at = DeliveryState.QUEUED, None, None
+                row.claimed_host, row.claimed_pid = None, None
         by_log = relay_accepted is not None
         audit(session, now, actor, "resolve_unknown", ("edition", edition_id),
               count=len(rows), as_sent=as_sent, by_relay_log=by_log)  # fmt: skip
