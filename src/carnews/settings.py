@@ -16,13 +16,13 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from carnews.errors import ConfigError
 from carnews.text.urls import safe_url
@@ -615,18 +615,16 @@ def validate(settings: Settings) -> None:
         )
 
 
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s]*@", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """A URL with its password replaced by ``********``; any other text unchanged."""
-    try:
-        parts = urlsplit(text)
-        password = parts.password
-    except ValueError:
-        return text
-    if not password:
-        return text
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:********@{host}"))
+    """``text`` with the password of every URL in it replaced by ``********``.
+
+    ``postgresql+asyncpg://carnews:hunter2@db/carnews`` prints as
+    ``postgresql+asyncpg://carnews:********@db/carnews``, in settings and in errors.
+    """
+    return _URL_PASSWORD.sub(r"\g<head>********@", text)
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:
