@@ -75,7 +75,7 @@ class Sender:
             for claim in queue:
                 address = wire_address(claim.email)
                 data = self._composer.compose(
-                    subscriber_id=claim.subscriber_id, to=address,
+                    unsubscribe_token=claim.unsubscribe_token, to=address,
                     diseases=claim.diseases, message_id=claim.message_id, date=date,
                 )  # fmt: skip
                 await self._limiter.acquire()

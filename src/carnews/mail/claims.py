@@ -80,6 +80,7 @@ class Claim:
     subscriber_id: int
     email: str
     diseases: list[str]
+    unsubscribe_token: str
     message_id: str
     attempts: int  # counting this one
 
@@ -122,15 +123,21 @@ async def claim_batch(
              for row_id in message_ids],
         )  # fmt: skip
         readers = await session.execute(
-            select(Delivery.id, Subscriber.id, Subscriber.email, Subscriber.diseases)
+            select(
+                Delivery.id,
+                Subscriber.id,
+                Subscriber.email,
+                Subscriber.diseases,
+                Subscriber.unsubscribe_token,
+            )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(Delivery.id.in_(list(message_ids)))
             .order_by(Delivery.id)
         )
         return [
-            Claim(row_id, subscriber_id, email, list(diseases), message_ids[row_id],
+            Claim(row_id, subscriber_id, email, list(diseases), token, message_ids[row_id],
                   attempts[row_id])
-            for row_id, subscriber_id, email, diseases in readers.all()
+            for row_id, subscriber_id, email, diseases, token in readers.all()
         ]  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from carnews.clock import Clock
 from carnews.editions.render import EditionView
 from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
-from carnews.errors import ConfigError, EditionStateError
+from carnews.errors import EditionStateError
 from carnews.mail.batch import BatchRun, Progress, Sender, SendProgress
 from carnews.mail.claims import Holder, claim_batch, keep_alive, this_process
 from carnews.mail.message import Composer, sender_domain
@@ -60,15 +60,6 @@ class SendReport:
     skipped_no_matching_story: int
     finished: bool
     paused: bool = False
-
-
-def _require_secret(settings: Settings) -> None:
-    if not settings.site.secret_key:
-        raise ConfigError(
-            "site.secret_key is not set, so unsubscribe links cannot be signed",
-            hint="Set CARNEWS_SITE_SECRET_KEY (a long random string) before sending.",
-            context={"key": "site.secret_key"},
-        )
 
 
 def wants(diseases: Sequence[str], view: EditionView) -> bool:
@@ -175,7 +166,6 @@ async def send_edition(
     error leaves no claim of its own behind.
     """
     validate(settings)
-    _require_secret(settings)
     holder = holder or this_process()
     await start_sending(db, clock, edition_id, actor, resume=resume)
     await mark_abandoned(db, clock, edition_id, settings.smtp.claim_lease_seconds, actor)
@@ -213,7 +203,7 @@ async def send_edition(
 def _preflight(composer: Composer, settings: Settings, now: datetime) -> None:
     """Build one message before claiming anything: a bad header, template or DKIM key
     stops the run here, with every row still queued."""
-    composer.compose(subscriber_id=0, to=settings.mail.from_address, diseases=(),
+    composer.compose(unsubscribe_token="preflight", to=settings.mail.from_address, diseases=(),
                      message_id=make_msgid(domain=sender_domain(settings)),
                      date=format_datetime(now))  # fmt: skip
 

@@ -9,6 +9,7 @@ decision a person makes (approval, edits, sends) is written to the audit log.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -242,8 +243,16 @@ class EditionStory(Base):
     story: Mapped[Story] = relationship()
 
 
+def new_unsubscribe_token() -> str:
+    """32 random bytes: a link that names nobody until the database says whose it is."""
+    return secrets.token_urlsafe(32)
+
+
 class Subscriber(Base):
     __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("unsubscribe_token", name="uq_subscribers_unsubscribe_token"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -258,6 +267,8 @@ class Subscriber(Base):
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # The unsubscribe link's key: random, so it reveals neither the id nor the list's size.
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), default=new_unsubscribe_token)
 
 
 class Delivery(Base):
