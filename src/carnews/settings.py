@@ -74,7 +74,9 @@ class SiteSettings:
         "Public http(s) URL of the web app; links in emails and feeds start here.",
     )
     secret_key: Secret = setting(
-        Secret(""), "Key that signs unsubscribe and preference links (environment only)."
+        Secret(""),
+        "Key the bounce webhook's token derives from (environment only); empty: one made "
+        "on first use and kept in the database.",
     )
 
 

@@ -349,3 +349,14 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class SiteKey(Base):
+    """A key made once per installation and kept, so what is derived from it (the bounce
+    webhook's token) survives restarts and is the same for every process."""
+
+    __tablename__ = "site_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
