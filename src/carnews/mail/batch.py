@@ -165,19 +165,19 @@ class BatchRun:
         """Send one claimed batch and record it; True when the run should pause."""
         try:
             outcomes = await self.sender.send(batch, self.clock())
-            if not any(outcome.reached_relay for outcome in outcomes):
-                await release(self.db, batch)
-                smtp = self.settings.smtp
-                raise DeliveryError(
-                    f"cannot reach the SMTP relay at {smtp.host}:{smtp.port}: {outcomes[0].error}",
-                    context={"edition": self.edition_id},
-                )
-            self.settled += await _record(self.db, outcomes, self.clock(), self.settings.smtp)
-        except DeliveryError:
-            raise
-        except BaseException:
+            reached = any(outcome.reached_relay for outcome in outcomes)
+            if reached:
+                self.settled += await _record(self.db, outcomes, self.clock(), self.settings.smtp)
+        except BaseException:  # any error at all, a cancelled run included
             await self._settle_interrupted(batch)
             raise
+        if not reached:  # nothing was handed over: the batch goes back as it was
+            await release(self.db, batch)
+            smtp = self.settings.smtp
+            raise DeliveryError(
+                f"cannot reach the SMTP relay at {smtp.host}:{smtp.port}: {outcomes[0].error}",
+                context={"edition": self.edition_id},
+            )
         self.sent += sum(1 for o in outcomes if o.state == DeliveryState.SENT)
         if self.on_progress is not None:
             self.on_progress(SendProgress(self.settled, self.to_settle, self.sent,
