@@ -167,8 +167,8 @@ async def message_size(settings: Settings, edition_id: int) -> int:
     finally:
         await db.close()
     composer = Composer(view, settings)
-    data = composer.compose(subscriber_id=1, to="reader0@example.org", diseases=[],
-                            message_id="<1@bench>", date="x")  # fmt: skip
+    data = composer.compose(unsubscribe_token="bench-token", to="reader0@example.org",
+                            diseases=[], message_id="<1@bench>", date="x")  # fmt: skip
     return len(data)
 
 

@@ -41,6 +41,7 @@ from carnews.storage.models import (
     Subscriber,
     SubscriberStatus,
 )
+from carnews.storage.sitekey import site_key
 from carnews.web.app import create_app
 from tests.conftest import NOW
 
@@ -475,11 +476,21 @@ def test_webhook_explains_a_bad_body(
     assert error in answer.json()["error"] and answer.json()["hint"]
 
 
-def test_webhook_is_off_without_a_secret_key(settings: Settings, clock: Clock) -> None:
+async def test_without_a_configured_key_the_webhook_keeps_one_token_across_restarts(
+    settings: Settings, clock: Clock, db: Database
+) -> None:
+    """No CARNEWS_SITE_SECRET_KEY: the key made on first start is kept, not made anew."""
     keyless = replace(settings, site=SiteSettings(secret_key=Secret("")))
-    with TestClient(create_app(keyless, clock=clock)) as test_client:
-        answer = test_client.post("/webhooks/bounces", json={}, headers=bearer(settings))
-    assert answer.status_code == 503 and "secret_key" in answer.json()["error"]
+    body = {"address": "nobody@example.org", "type": "hard"}
+    tokens = []
+    for _ in range(2):  # two starts of the web app
+        with TestClient(create_app(keyless, clock=clock)) as client:
+            token = webhook_token(await site_key(db, keyless, clock))
+            tokens.append(token)
+            answer = client.post("/webhooks/bounces", json=body,
+                                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+    assert tokens[0] == tokens[1]
 
 
 @pytest.mark.both_databases
@@ -553,6 +564,7 @@ def test_cli_imports_a_maildir_and_prints_the_token(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not a maildir" in missing.stderr
     token = carnews(tmp_path, "bounces", "token", env={"CARNEWS_SITE_SECRET_KEY": "k"})
     assert token.stdout == webhook_token("k") + "\n"
-    keyless = carnews(tmp_path, "bounces", "token")
-    assert keyless.returncode == 2 and "CARNEWS_SITE_SECRET_KEY" in keyless.stderr
-    assert "Traceback" not in missing.stderr + keyless.stderr
+    kept = [carnews(tmp_path, "bounces", "token") for _ in range(2)]
+    assert kept[0].returncode == 0 and kept[0].stdout == kept[1].stdout, "one key, kept"
+    assert len(kept[0].stdout.strip()) == 64 and kept[0].stdout != token.stdout
+    assert "Traceback" not in missing.stderr

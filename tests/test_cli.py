@@ -248,3 +248,22 @@ def test_classify_and_explain_speak_json_lines_and_read_the_editors_files(
     assert all(row["checks"].values()) and row["fk_grade"] <= 10
     assert as_typed["study_type"] == "case report", "PubMed's publication type wins"
     assert "publication_types must be a list of text" in wrong["error"]
+
+
+def test_a_send_that_paused_exits_with_status_3(tmp_path: Path) -> None:
+    """A script or timer running 'carnews send' must not take a pause for done."""
+    import asyncio
+
+    from tests.helpers import smtp_server
+    from tests.test_crash import prepare
+
+    asyncio.run(prepare(f"sqlite+aiosqlite:///{tmp_path / 'subscribers' / 'carnews.db'}", 0))
+    for number in range(3):  # the test relay answers 451 to 'busy' addresses
+        carnews(tmp_path, "subscribers", "add", f"busy{number}@example.org", "--confirmed")
+    with smtp_server(tmp_path / "mail") as port:
+        (tmp_path / "carnews.toml").write_text(
+            f"[smtp]\nhost = '127.0.0.1'\nport = {port}\npause_after_errors = 2\n"
+        )
+        paused = carnews(tmp_path, "send", "1", "--json")
+    assert paused.returncode == 3, paused.stderr
+    assert json.loads(paused.stdout)["paused"] is True

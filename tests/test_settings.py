@@ -48,6 +48,15 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
     [
         ("[smtp]\nport = 'many'\n", ["smtp.port", "'many'", "a whole number"]),
         ("[smtp]\nport = 0\n", ["smtp.port", "at least 1"]),
+        ("[smtp]\nport = 70000\n", ["smtp.port", "70000", "at most 65535"]),
+        (
+            '[mail]\nreply_to = "desk@example.org\\nBcc: all@example.org"\n',
+            ["mail.reply_to", "one line"],
+        ),
+        (
+            "[smtp]\nhost = 'relay.example.org'\nusername = 'news'\n",
+            ["smtp.username", "smtp.security = 'none'", "in clear"],
+        ),
         (
             "[smtp]\nsecurity = 'ssl'\n",
             ["smtp.security", "'ssl'", "one of 'none', 'starttls', 'tls'"],
@@ -87,6 +96,24 @@ def test_bad_environment_value_says_where_it_came_from(tmp_path: Path) -> None:
     assert "fetch.timeout_seconds = 'soon' (from environment CARNEWS_FETCH_TIMEOUT_SECONDS)" in (
         caught.value.message
     )
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1", "[::1]"])
+def test_a_login_without_tls_is_allowed_only_to_a_relay_on_this_machine(host: str) -> None:
+    settings = load_settings(
+        None, environ={"CARNEWS_SMTP_HOST": host, "CARNEWS_SMTP_USERNAME": "news"}
+    )
+    assert settings.smtp.username == "news"
+    with pytest.raises(ConfigError, match="in clear") as caught:
+        load_settings(None, environ={"CARNEWS_SMTP_HOST": "10.0.0.5",
+                                     "CARNEWS_SMTP_USERNAME": "news"})  # fmt: skip
+    assert "starttls" in caught.value.hint
+
+
+def test_a_long_search_query_may_span_lines(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", "[[sources]]\nname = 'p'\nurl = 'https://x.test/'\n"
+                   "kind = 'pubmed'\nquery = \"\"\"lupus\nAND CAR-T\"\"\"\n")  # fmt: skip
+    assert load_settings(config, environ={}).sources[0].query == "lupus\nAND CAR-T"
 
 
 def test_unknown_flag_setting_is_refused() -> None:

@@ -98,3 +98,29 @@ async def test_unreachable_database_is_a_storage_error(database_url: str) -> Non
 async def test_unknown_database_kind_is_refused() -> None:
     with pytest.raises(StorageError, match="does not support"):
         await open_database("mysql://root@localhost/carnews")
+
+
+async def test_the_token_migration_gives_each_existing_subscriber_their_own(
+    database_url: str, clock: Clock
+) -> None:
+    """Subscribers from before 0009 get a random unsubscribe token each."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from carnews.storage.database import create_engine
+    from carnews.storage.migrate import alembic_config
+
+    engine = create_engine(database_url)
+    subscribers = sa.table("subscribers", *(sa.column(name) for name in (
+        "email", "name", "status", "diseases", "consent_source", "created_at")))  # fmt: skip
+    rows = [{"email": f"r{n}@example.org", "name": "", "status": "active", "diseases": "[]",
+             "consent_source": "t", "created_at": clock()} for n in range(3)]  # fmt: skip
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0009"))
+        await connection.execute(sa.insert(subscribers), rows)
+    await engine.dispose()
+    db = await open_database(database_url)
+    async with db.session() as session:
+        tokens = (await session.scalars(select(Subscriber.unsubscribe_token))).all()
+    await db.close()
+    assert len(set(tokens)) == 3 and all(len(token) >= 43 for token in tokens)

@@ -14,7 +14,9 @@ carnews.toml is refused, and a secret is never printed.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -57,9 +59,11 @@ class Secret:
         return hash(self._value)
 
 
-def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
-    """Declare one setting: its default, its help line and an optional lower bound."""
-    return field(default=default, metadata={"help": help, "minimum": minimum})
+def setting(
+    default: Any, help: str, *, minimum: float | None = None, maximum: float | None = None
+) -> Any:
+    """Declare one setting: its default, its help line and optional bounds."""
+    return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum})
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,9 @@ class SiteSettings:
         "Public http(s) URL of the web app; links in emails and feeds start here.",
     )
     secret_key: Secret = setting(
-        Secret(""), "Key that signs unsubscribe and preference links (environment only)."
+        Secret(""),
+        "Key the bounce webhook's token derives from (environment only); empty: one made "
+        "on first use and kept in the database.",
     )
 
 
@@ -178,7 +184,7 @@ class MailSettings:
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = setting("localhost", "SMTP relay host.")
-    port: int = setting(25, "SMTP relay port.", minimum=1)
+    port: int = setting(25, "SMTP relay port.", minimum=1, maximum=65535)
     security: Literal["none", "starttls", "tls"] = setting(
         "none", "none, starttls (port 587) or tls (port 465)."
     )
@@ -195,7 +201,8 @@ class SmtpSettings:
     max_per_hour: int = setting(0, "Most messages in any hour; 0: no limit.", minimum=0)
     claim_lease_seconds: float = setting(
         900.0,
-        "A batch claimed longer ago than this by a sender that is gone is 'unknown'.",
+        "A claim whose sender sent no heartbeat for this long is 'unknown' (a sender on "
+        "this host that has exited is seen at once).",
         minimum=1,
     )
     max_attempts: int = setting(
@@ -223,7 +230,7 @@ class PublishSettings:
 @dataclass(frozen=True)
 class WebSettings:
     host: str = setting("127.0.0.1", "Address 'carnews serve' listens on.")
-    port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1)
+    port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1, maximum=65535)
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,7 @@ class SettingSpec:
     default: Any
     help: str
     minimum: float | None
+    maximum: float | None = None
 
     @property
     def section(self) -> str:
@@ -313,6 +321,7 @@ def _specs_of(cls: type, prefix: str) -> list[SettingSpec]:
             default=f.default,
             help=f.metadata["help"],
             minimum=f.metadata["minimum"],
+            maximum=f.metadata["maximum"],
         )
         for f in dataclasses.fields(cls)
     ]
@@ -396,14 +405,29 @@ def _coerce(spec: SettingSpec, raw: object, origin: str) -> Any:
         value = tuple(raw)
     else:  # pragma: no cover - a new setting type needs a branch here
         raise TypeError(f"no coercion for {kind}")
-    if spec.minimum is not None and value < spec.minimum:
+    problem = _problem(spec, value)
+    if problem is not None:
         raise ConfigError(
-            f"{spec.key} = {raw!r} (from {origin}) is too small: "
-            f"expected at least {spec.minimum:g}",
+            f"{spec.key} = {redact(str(raw))!r} (from {origin}) {problem}",
             hint=f"{spec.key}: {spec.help}",
-            context={"key": spec.key, "value": raw, "origin": origin},
+            context={"key": spec.key, "value": redact(str(raw)), "origin": origin},
         )
     return value
+
+
+def _problem(spec: SettingSpec, value: Any) -> str | None:
+    """What is wrong with a value of the right type, or None."""
+    if spec.minimum is not None and value < spec.minimum:
+        return f"is too small: expected at least {spec.minimum:g}"
+    if spec.maximum is not None and value > spec.maximum:
+        return f"is too large: expected at most {spec.maximum:g}"
+    # A setting is one line: a line break in an address or a name would start a header
+    # of its own in every message, or fail half-way through a send. A search query is
+    # sent URL-encoded, and a long one may be written over several TOML lines.
+    multiline = spec.key == "sources[].query"
+    if isinstance(value, str | Path) and not multiline and any(c in str(value) for c in "\r\n\0"):
+        return "is not valid: expected one line, without line breaks"
+    return None
 
 
 def _fail() -> typing.NoReturn:
@@ -567,7 +591,62 @@ def load_settings(
             f"source names must be unique; repeated: {', '.join(duplicates)}",
             context={"key": "sources"},
         )
-    return Settings(**built, sources=sources)
+    settings = Settings(**built, sources=sources)
+    validate(settings)
+    return settings
+
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine, without asking DNS."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def validate(settings: Settings) -> None:
+    """Check settings however they were built (a file, the environment or code).
+
+    ``load_settings`` already refuses a bad value with where it came from; sending
+    calls this too, before it claims anything, so settings built in code are held to
+    the same rules.
+    """
+    for spec in all_specs():
+        value = getattr(getattr(settings, spec.section), spec.name)
+        problem = None if isinstance(value, tuple | Secret) else _problem(spec, value)
+        if problem is not None:
+            raise ConfigError(
+                f"{spec.key} = {redact(str(value))!r} {problem}",
+                hint=f"{spec.key}: {spec.help}",
+                context={"key": spec.key, "value": redact(str(value))},
+            )
+    smtp = settings.smtp
+    if smtp.username and smtp.security == "none" and not is_loopback(smtp.host):
+        raise ConfigError(
+            f"smtp.username is set but smtp.security = 'none': the SMTP password would "
+            f"cross the network to {smtp.host} in clear",
+            hint="Set smtp.security = 'starttls' (port 587) or 'tls' (port 465); "
+            "'none' with a login is only allowed for a relay on this machine (localhost).",
+            context={"key": "smtp.security", "value": smtp.security, "host": smtp.host},
+        )
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s]*@", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``********``.
+
+    ``postgresql+asyncpg://carnews:hunter2@db/carnews`` prints as
+    ``postgresql+asyncpg://carnews:********@db/carnews``, in settings and in errors.
+    """
+    return _URL_PASSWORD.sub(r"\g<head>********@", text)
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:
@@ -576,9 +655,9 @@ def replace(settings: Settings, **changes: Any) -> Settings:
 
 
 def effective_values(settings: Settings) -> list[tuple[SettingSpec, str]]:
-    """Each setting with its printable value; secrets masked."""
+    """Each setting with its printable value; secrets and passwords in URLs masked."""
     rows = []
     for spec in all_specs():
         value = getattr(getattr(settings, spec.section), spec.name)
-        rows.append((spec, ", ".join(value) if isinstance(value, tuple) else str(value)))
+        rows.append((spec, ", ".join(value) if isinstance(value, tuple) else redact(str(value))))
     return rows

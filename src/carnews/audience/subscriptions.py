@@ -3,20 +3,21 @@
 Addresses are checked for syntax (no DNS look-up: the machine may be offline
 and a typo'd domain is the subscriber's to fix) and stored normalised, so
 ``Ana@Example.ORG`` and ``ana@example.org`` are one subscriber. Unsubscribe
-links carry a signed token, never the raw id; acting on them is POST-only
-(RFC 8058), because link scanners GET every URL in a mail.
+links carry each subscriber's own random token (made when they are added, looked
+up in the database), never their id; acting on them is POST-only (RFC 8058),
+because link scanners GET every URL in a mail.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from carnews.audience.diseases import disease_names, normalise_disease
@@ -28,7 +29,8 @@ from carnews.storage.audit import audit
 from carnews.storage.models import Subscriber, SubscriberStatus
 
 CSV_COLUMNS = ("email", "name", "diseases", "status", "consent_source", "created_at")
-UNSUBSCRIBE_SALT = "carnews-unsubscribe"
+# What a token looks like (secrets.token_urlsafe); anything else is not looked up at all.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def normalise_address(raw: str) -> str:
@@ -174,20 +176,23 @@ async def export_csv(db: Database) -> str:
     return out.getvalue()
 
 
-def unsubscribe_token(secret: str, subscriber_id: int) -> str:
-    return str(URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).dumps(subscriber_id))
+async def subscriber_for_token(db: Database, token: str) -> int:
+    """The subscriber an unsubscribe link names, or NotFoundError.
 
-
-def read_unsubscribe_token(secret: str, token: str) -> int:
-    try:
-        value = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).loads(token)
-    except BadSignature:
+    A link that was never issued, or whose subscriber was erased, gets the same answer as
+    a malformed one: nothing tells a guesser which tokens exist.
+    """
+    found = None
+    if TOKEN_PATTERN.fullmatch(token):
+        async with db.session() as session:
+            found = await session.scalar(
+                select(Subscriber.id).where(Subscriber.unsubscribe_token == token)
+            )
+    if found is None:
         raise NotFoundError(
             "this unsubscribe link is not valid", hint="Use the link from your newsletter email."
-        ) from None
-    if not isinstance(value, int):
-        raise NotFoundError("this unsubscribe link is not valid")
-    return value
+        )
+    return found
 
 
 async def unsubscribe(db: Database, clock: Clock, subscriber_id: int, *, via: str) -> Subscriber:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli.common import console, now, options, print_json, with_database
+from carnews.cli.common import console, now, print_json, with_database
 from carnews.mail.bounces import (
     BounceNotice,
     BounceReport,
@@ -19,6 +19,7 @@ from carnews.mail.bounces import (
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import BounceSource
+from carnews.storage.sitekey import site_key
 
 app = typer.Typer(help="Bounces and complaints.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -59,12 +60,18 @@ def import_command(
 
 @app.command("token")
 def token(ctx: typer.Context) -> None:
-    """Print the bearer token for POST /webhooks/bounces (derived from site.secret_key).
+    """Print the bearer token for POST /webhooks/bounces (derived from the site key).
 
-    Example: CARNEWS_SITE_SECRET_KEY=... carnews bounces token
+    The key is CARNEWS_SITE_SECRET_KEY when set; otherwise the one carnews made on first
+    use and keeps in the database, so the token is the same after every restart.
+
+    Example: carnews bounces token
     """
-    settings = options(ctx).settings()
-    sys.stdout.write(webhook_token(settings.site.secret_key.reveal()) + "\n")
+
+    async def work(db: Database, settings: Settings) -> None:
+        sys.stdout.write(webhook_token(await site_key(db, settings, now)) + "\n")
+
+    with_database(ctx, work)
 
 
 def _print_text(

@@ -12,20 +12,22 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from carnews.cli.common import console, now, print_json, with_database
+from carnews.cli.common import console, now, print_json, to_jsonable, with_database
 from carnews.editions.render import render_email
 from carnews.editions.review import approve, list_editions, load_edition
 from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
 from carnews.jobs import SendOutcome, send_due, settle
 from carnews.mail.deliver import SendProgress, SendReport
+from carnews.mail.recovery import mark_abandoned, unknown_rows
 from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
-from carnews.mail.recovery import unknown_rows
 from carnews.mail.testsend import TestSendReport, send_test
 from carnews.settings import Settings
 from carnews.storage import Database
 
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
+# 'carnews send' when the run paused after too many failures in a row (errors exit 2).
+PAUSED_EXIT = 3
 
 
 class Resolution(enum.StrEnum):
@@ -255,29 +257,20 @@ def register_send(root: typer.Typer) -> None:
 
         With --test the whole edition goes only to the given addresses, in any state, and
         nothing is recorded as sent. With mail.test_mode_address set, every send goes there.
+        A send that paused after too many failures in a row exits with status 3.
 
         Example: carnews send 1 --test editor@example.org
         """
 
-        async def work(db: Database, settings: Settings) -> None:
-            if resolve_unknown is not None:
-                as_sent = resolve_unknown == Resolution.SENT
-                seen = message_ids_in(relay_log) if relay_log else None
-                count = await resolve_unknown_rows(db, now, edition_id, as_sent=as_sent,
-                                                   relay_accepted=seen, actor="cli")  # fmt: skip
-                if not json_:
-                    decision = "by the relay's log" if seen is not None else (
-                        "sent" if as_sent else "to send again")  # fmt: skip
-                    console.print(f"{count} unknown deliveries resolved ({decision}).")
-                report = await settle(db, settings, now, edition_id, actor="cli")
-            elif status:
-                report = await settle(db, settings, now, edition_id, actor="cli")
-                if not json_:
-                    for address, message_id in await unknown_rows(db, edition_id):
-                        console.print(f"  unknown: {address} {message_id}", highlight=False)
+        async def work(db: Database, settings: Settings) -> SendReport | None:
+            unknown: list[tuple[str, str | None]] | None = None
+            if resolve_unknown is not None or status:
+                report, unknown = await _settle_unknown(
+                    db, settings, edition_id, resolve_unknown, relay_log, json_
+                )
             elif test:
                 await _test_send(db, settings, edition_id, test, json_)
-                return
+                return None
             else:
                 outcome = await (
                     send_due(db, settings, now, edition_id, actor="cli", resume=resume)
@@ -287,12 +280,47 @@ def register_send(root: typer.Typer) -> None:
                     target = settings.mail.test_mode_address
                     console.print(f"Test mode: everything went to {target}.", highlight=False)
                     _print_test_report(outcome.test_mode, json_)
-                    return
+                    return None
                 assert outcome.report is not None  # test mode is off, so this was a real send
                 report = outcome.report
-            if json_:
+            if json_ and unknown is not None:
+                listed = [{"address": address, "message_id": mid} for address, mid in unknown]
+                print_json({**to_jsonable(report), "unknown_deliveries": listed})
+            elif json_:
                 print_json(report)
             else:
                 print_send_report(report)
+            return report
 
-        with_database(ctx, work)
+        report = with_database(ctx, work)
+        if report is not None and report.paused:
+            raise typer.Exit(PAUSED_EXIT)  # a script or timer must not take a pause for done
+
+
+async def _settle_unknown(
+    db: Database,
+    settings: Settings,
+    edition_id: int,
+    resolution: Resolution | None,
+    relay_log: Path | None,
+    json_: bool,
+) -> tuple[SendReport, list[tuple[str, str | None]] | None]:
+    """``--status`` (the ledger, and the unknown rows listed) or ``--resolve-unknown``."""
+    # A sender that died on this host is seen at once, not after its lease.
+    await mark_abandoned(db, now, edition_id, settings.smtp.claim_lease_seconds, "cli")
+    if resolution is None:
+        report = await settle(db, settings, now, edition_id, actor="cli")
+        unknown = await unknown_rows(db, edition_id)
+        if not json_:
+            for address, message_id in unknown:
+                console.print(f"  unknown: {address} {message_id}", highlight=False)
+        return report, unknown
+    as_sent = resolution == Resolution.SENT
+    seen = message_ids_in(relay_log) if relay_log else None
+    count = await resolve_unknown_rows(db, now, edition_id, as_sent=as_sent,
+                                       relay_accepted=seen, actor="cli")  # fmt: skip
+    if not json_:
+        decision = "by the relay's log" if seen is not None else (
+            "sent" if as_sent else "to send again")  # fmt: skip
+        console.print(f"{count} unknown deliveries resolved ({decision}).")
+    return await settle(db, settings, now, edition_id, actor="cli"), None

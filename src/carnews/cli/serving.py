@@ -14,12 +14,14 @@ from carnews.clock import utc_now
 from carnews.schedule import build_scheduler
 from carnews.settings import Settings
 from carnews.storage import open_database
+from carnews.storage.sitekey import site_key
 from carnews.web.app import create_app
 
 
 def serve_forever(settings: Settings, host: str, port: int, with_scheduler: bool) -> None:
     async def run() -> None:
         db = await open_database(settings.database.url)
+        await site_key(db, settings, utc_now)  # refuse to start without one, as a clear error
         app = create_app(settings, db)
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port))
         scheduler = build_scheduler(db, settings, utc_now) if with_scheduler else None

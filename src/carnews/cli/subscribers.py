@@ -16,6 +16,7 @@ from carnews.errors import SubscriberError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus
+from carnews.storage.private import write_private
 
 app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -116,7 +117,7 @@ def export(
         if path is None:
             sys.stdout.write(text)
         else:
-            path.write_text(text, encoding="utf-8")
-            console.print(f"Wrote {path}")
+            write_private(path, text)  # addresses and diseases: for the owner's eyes only
+            console.print(f"Wrote {path} (readable by you only)")
 
     with_database(ctx, work)

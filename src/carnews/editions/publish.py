@@ -40,7 +40,7 @@ class PublishReport:
 
 
 def write_atomically(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _public_folder(path.parent)
     data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -64,6 +64,19 @@ def web_url(url: str) -> str:
             context={"key": "site.base_url", "value": url},
         )
     return safe
+
+
+def _public_folder(folder: Path) -> None:
+    """Folders of what is published are for the web server to read, whatever the umask
+    (the systemd unit sets 0077, so that the database is private)."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        os.chmod(created, 0o755)
 
 
 def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerator:

@@ -250,11 +250,15 @@ def _read(file: Path) -> bytes:
 
 
 def webhook_token(secret: str) -> str:
-    """The bearer token the bounce webhook wants, derived from ``site.secret_key``."""
+    """The bearer token the bounce webhook wants, derived from the site key.
+
+    The key comes from ``storage.sitekey.site_key``; an empty one would make a token
+    anyone can compute, so it is refused.
+    """
     if not secret:
         raise ConfigError(
-            "site.secret_key is not set, so there is no bounce webhook token",
-            hint="Set CARNEWS_SITE_SECRET_KEY (a long random string), then run this again.",
+            "there is no site key, so there is no bounce webhook token",
+            hint="The key is made on first start; run 'carnews bounces token' again.",
             context={"key": "site.secret_key"},
         )
     return hmac.new(secret.encode(), WEBHOOK_CONTEXT, hashlib.sha256).hexdigest()

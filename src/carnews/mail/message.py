@@ -21,7 +21,6 @@ from pathlib import Path
 
 import dkim
 
-from carnews.audience.subscriptions import unsubscribe_token
 from carnews.editions.render import (
     UNSUBSCRIBE_PLACEHOLDER,
     EditionView,
@@ -43,9 +42,9 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def unsubscribe_url(settings: Settings, subscriber_id: int) -> str:
-    """The reader's one-click link; http(s), or no mail goes out at all."""
-    token = unsubscribe_token(settings.site.secret_key.reveal(), subscriber_id)
+def unsubscribe_url(settings: Settings, token: str) -> str:
+    """The reader's one-click link, with their own random token
+    (``Subscriber.unsubscribe_token``); http(s), or no mail goes out at all."""
     base = settings.site.base_url
     url = safe_url(f"{base.rstrip('/')}/unsubscribe/{token}")
     if url is None:
@@ -165,8 +164,9 @@ class Composer:
         self._templates: dict[tuple[str, ...], MessageTemplate] = {}
 
     def compose(
-        self, *, subscriber_id: int, to: str, diseases: Sequence[str], message_id: str, date: str
-    ) -> bytes:
+        self, *, unsubscribe_token: str, to: str, diseases: Sequence[str], message_id: str,
+        date: str,
+    ) -> bytes:  # fmt: skip
         key = tuple(sorted(diseases))
         template = self._templates.get(key)
         if template is None:
@@ -174,7 +174,7 @@ class Composer:
             template = self._templates[key] = MessageTemplate.build(rendered, self._settings)
         data = template.personalise(
             to=to, date=date, message_id=message_id,
-            unsubscribe_url=unsubscribe_url(self._settings, subscriber_id),
+            unsubscribe_url=unsubscribe_url(self._settings, unsubscribe_token),
         )  # fmt: skip
         return self._signer.sign(data) if self._signer is not None else data
 

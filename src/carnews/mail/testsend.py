@@ -92,7 +92,7 @@ async def send_test_mode(
             examples.setdefault(tuple(sorted(reader.diseases)), reader)
     messages = []
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
-        url = unsubscribe_url(settings, reader.id)
+        url = unsubscribe_url(settings, reader.unsubscribe_token)
         rendered = render_email(view.for_diseases(diseases), settings.templates.dir)
         message = build_message(
             rendered.personalise(url),

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from carnews.errors import StorageError
+from carnews.settings import redact
 from carnews.storage.migrate import upgrade_to_head
+from carnews.storage.private import FILE_MODE, private_file, private_folder, tighten
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,25 +57,16 @@ def create_engine(url: str) -> AsyncEngine:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(
-            f"database.url = {url!r} is not a database URL",
+            f"database.url = {redact(url)!r} is not a database URL",
             hint="Use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB.",
-            context={"url": url},
+            context={"url": redact(url)},
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(
-                    f"cannot open the database at {parsed.database}: cannot create {folder} "
-                    f"({exc.strerror})",
-                    hint="Point database.url at a folder carnews may write to.",
-                    context={"url": url},
-                ) from None
+            _private_sqlite(Path(parsed.database), url)
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
@@ -85,8 +78,24 @@ def create_engine(url: str) -> AsyncEngine:
     raise StorageError(
         f"database.url uses {backend!r}, which carnews does not support",
         hint="Use SQLite (the default) or PostgreSQL.",
-        context={"url": url},
+        context={"url": redact(url)},
     )
+
+
+def _private_sqlite(path: Path, url: str) -> None:
+    """The database holds addresses and diseases: folder 0700, file 0600 before SQLite
+    opens it (its -wal and -shm files take the file's mode), older ones tightened."""
+    try:
+        private_folder(path.parent)
+        private_file(path)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot open the database at {path}: {exc.strerror}",
+            hint="Point database.url at a folder carnews may write to.",
+            context={"url": redact(url)},
+        ) from None
+    for companion in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + companion), FILE_MODE)
 
 
 _in_session: ContextVar[bool] = ContextVar("carnews_in_session", default=False)
@@ -134,8 +143,8 @@ async def open_database(url: str) -> Database:
         await engine.dispose()
         raise StorageError(
             f"cannot open the database at {make_url(url).render_as_string(hide_password=True)}: "
-            f"{_first_line(exc)}",
-            context={"url": url},
+            f"{redact(_first_line(exc))}",
+            context={"url": redact(url)},
         ) from exc
     return Database(engine)
 

@@ -9,6 +9,7 @@ decision a person makes (approval, edits, sends) is written to the audit log.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -249,8 +250,16 @@ class EditionStory(Base):
     story: Mapped[Story] = relationship()
 
 
+def new_unsubscribe_token() -> str:
+    """32 random bytes: a link that names nobody until the database says whose it is."""
+    return secrets.token_urlsafe(32)
+
+
 class Subscriber(Base):
     __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("unsubscribe_token", name="uq_subscribers_unsubscribe_token"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -265,6 +274,8 @@ class Subscriber(Base):
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # The unsubscribe link's key: random, so it reveals neither the id nor the list's size.
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), default=new_unsubscribe_token)
 
 
 class Delivery(Base):
@@ -285,6 +296,11 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     queued_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
+    # Who holds a claim, so a restart on the same host sees at once that the holder is
+    # dead; the heartbeat tells a live holder elsewhere from one gone for a lease.
+    claimed_host: Mapped[str | None] = mapped_column(String(255))
+    claimed_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     # A temporary failure is tried again from here, later after each attempt.
     retry_at: Mapped[datetime | None]
@@ -354,3 +370,14 @@ class RobotsFile(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime]
+
+
+class SiteKey(Base):
+    """A key made once per installation and kept, so what is derived from it (the bounce
+    webhook's token) survives restarts and is the same for every process."""
+
+    __tablename__ = "site_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

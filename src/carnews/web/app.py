@@ -3,6 +3,7 @@
 The factory takes its settings and, when the caller has one, the database: ``serve``
 shares one ``Database`` between the app and the scheduler, so on SQLite a single
 in-process writer lock covers both. Without one, the app opens its own for its lifetime.
+On start it reads the site key (``storage.sitekey``), making it the first time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from carnews.clock import Clock, utc_now
 from carnews.errors import CarnewsError, NotFoundError
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
+from carnews.storage.sitekey import site_key
 from carnews.web import ops, public
 from carnews.web.context import Site, site
 
@@ -27,10 +29,13 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
         current = site_of(app)
         if db is not None:
             current.db = db
+            current.key = await site_key(db, settings, clock)
             yield
             return
         current.db = await open_database(settings.database.url)
         try:
+            # No start without the site key: made once and kept, never a new one per start.
+            current.key = await site_key(current.db, settings, clock)
             yield
         finally:
             await current.db.close()

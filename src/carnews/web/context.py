@@ -22,6 +22,7 @@ class Site:
     settings: Settings
     clock: Clock
     db: Database | None = None  # set by the lifespan before the first request
+    key: str = ""  # the site key, likewise (``storage.sitekey``)
 
     @property
     def database(self) -> Database:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from feedgen.feed import FeedGenerator
 
-from carnews.audience.subscriptions import read_unsubscribe_token, unsubscribe
+from carnews.audience.subscriptions import subscriber_for_token, unsubscribe
 from carnews.editions.publish import build_feed, sent_edition_views
 from carnews.errors import NotFoundError
 from carnews.web.context import site
@@ -55,14 +55,14 @@ async def _feed(request: Request) -> FeedGenerator:
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
 async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
     current = site(request)
-    read_unsubscribe_token(current.settings.site.secret_key.reveal(), token)
+    await subscriber_for_token(current.database, token)
     return current.page("web/unsubscribe.html", token=token)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 async def unsubscribe_now(request: Request, token: str) -> HTMLResponse:
     current = site(request)
-    subscriber_id = read_unsubscribe_token(current.settings.site.secret_key.reveal(), token)
+    subscriber_id = await subscriber_for_token(current.database, token)
     await unsubscribe(current.database, current.clock, subscriber_id, via="web")
     return current.page("web/message.html", heading="You are unsubscribed",
                         message="You will get no more newsletters from us.", hint="")  # fmt: skip

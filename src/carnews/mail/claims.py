@@ -1,0 +1,200 @@
+"""Claims: which sender holds which ledger rows while their messages are out.
+
+A batch is marked ``sending`` and committed before the relay sees it, with the
+holder's host and pid and a heartbeat that the holder renews while it sends. A
+claim is dead when its holder is a process on this host that no longer exists,
+or when its heartbeat is older than ``smtp.claim_lease_seconds`` (a holder on
+another host, or a pid reused). Rows that never reached the relay go back to the
+queue with their Message-ID, so a message keeps one Message-ID however often it
+is tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from carnews.clock import Clock
+from carnews.storage import Database
+from carnews.storage.models import Delivery, DeliveryState, Subscriber
+
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A sending process: the host it runs on and its pid there."""
+
+    host: str
+    pid: int
+
+
+def this_process() -> Holder:
+    return Holder(socket.gethostname(), os.getpid())
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (signal 0 only asks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+Alive = Callable[[int], bool]
+
+
+def holder_is_dead(
+    holder: Holder | None,
+    heartbeat: datetime | None,
+    *,
+    cutoff: datetime,
+    here: str,
+    alive: Alive = pid_alive,
+) -> bool:
+    """A dead claim: its heartbeat is older than the lease, or its process on this host is gone.
+
+    A row with no heartbeat (claimed before holders were recorded) has only its lease.
+    """
+    if heartbeat is None or heartbeat <= cutoff:
+        return True
+    return holder is not None and holder.host == here and not alive(holder.pid)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claimed row with what its message needs, read without ORM objects."""
+
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    diseases: list[str]
+    unsubscribe_token: str
+    message_id: str
+    attempts: int  # counting this one
+
+
+async def claim_batch(
+    db: Database, edition_id: int, now: datetime, sender_domain: str, holder: Holder
+) -> list[Claim]:
+    """Mark a batch ``sending`` under ``holder`` and commit before any of it reaches the relay.
+
+    A batch is queued rows and temporary failures whose back-off is over. A row gets its
+    Message-ID the first time it is claimed and keeps it, so a row a dead sender left
+    behind names the message to look for in the relay's log, and a retry of a message
+    that did arrive is one the reader's mail system can recognise. On PostgreSQL, SKIP
+    LOCKED lets several senders claim side by side without ever taking the same row.
+    """
+    due = or_(
+        Delivery.state == DeliveryState.QUEUED,
+        and_(Delivery.state == DeliveryState.FAILED_TEMPORARY, Delivery.retry_at <= now),
+    )
+    async with db.session() as session:
+        picked = (
+            await session.execute(
+                select(Delivery.id, Delivery.attempts, Delivery.message_id)
+                .where(Delivery.edition_id == edition_id, due)
+                .order_by(Delivery.id)
+                .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True, of=Delivery)
+            )
+        ).all()
+        if not picked:
+            return []
+        message_ids = {row_id: known or make_msgid(domain=sender_domain)
+                       for row_id, _, known in picked}  # fmt: skip
+        attempts = {row_id: tried + 1 for row_id, tried, _ in picked}
+        await session.execute(
+            update(Delivery),
+            [{"id": row_id, "state": DeliveryState.SENDING, "attempts": attempts[row_id],
+              "claimed_at": now, "heartbeat_at": now, "claimed_host": holder.host,
+              "claimed_pid": holder.pid, "retry_at": None, "message_id": message_ids[row_id]}
+             for row_id in message_ids],
+        )  # fmt: skip
+        readers = await session.execute(
+            select(
+                Delivery.id,
+                Subscriber.id,
+                Subscriber.email,
+                Subscriber.diseases,
+                Subscriber.unsubscribe_token,
+            )
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.id.in_(list(message_ids)))
+            .order_by(Delivery.id)
+        )
+        return [
+            Claim(row_id, subscriber_id, email, list(diseases), token, message_ids[row_id],
+                  attempts[row_id])
+            for row_id, subscriber_id, email, diseases, token in readers.all()
+        ]  # fmt: skip
+
+
+async def release(db: Database, claims: Sequence[Claim]) -> None:
+    """Claims that never reached the relay go back to the queue, the attempt not counted.
+
+    The Message-ID stays: the message is the same one whenever it goes.
+    """
+    if not claims:
+        return
+    async with db.session() as session:
+        await session.execute(
+            update(Delivery),
+            [{"id": claim.delivery_id, "state": DeliveryState.QUEUED,
+              "attempts": claim.attempts - 1, "claimed_at": None, "heartbeat_at": None,
+              "claimed_host": None, "claimed_pid": None}
+             for claim in claims],
+        )  # fmt: skip
+
+
+async def give_up(db: Database, claims: Iterable[Claim], reason: str) -> None:
+    """Claims whose message the relay had when the run stopped: maybe sent, so ``unknown``."""
+    ids = [claim.delivery_id for claim in claims]
+    if not ids:
+        return
+    async with db.session() as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.SENDING)
+            .values(state=DeliveryState.UNKNOWN, last_error=reason)
+        )
+
+
+async def keep_alive(
+    db: Database, clock: Clock, edition_id: int, holder: Holder, lease_seconds: float
+) -> None:
+    """Renew the heartbeat of ``holder``'s claims a few times per lease, until cancelled.
+
+    A batch at a low rate limit can take longer than the lease (200 messages at 500 an
+    hour take 24 minutes); the heartbeat keeps such a batch from looking abandoned.
+    """
+    every = lease_seconds / 3
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with db.session() as session:
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.edition_id == edition_id,
+                           Delivery.state == DeliveryState.SENDING,
+                           Delivery.claimed_host == holder.host,
+                           Delivery.claimed_pid == holder.pid)
+                    .values(heartbeat_at=clock())
+                )  # fmt: skip
+        except SQLAlchemyError:  # one missed beat is no harm; the next may get through
+            continue
+
+
+def lease_cutoff(now: datetime, lease_seconds: float) -> datetime:
+    return now - timedelta(seconds=lease_seconds)
