@@ -208,6 +208,6 @@ def _require(edition: Edition, states: tuple[EditionState, ...], what: str) -> N
 
 
 async def list_editions(db: Database) -> list[Edition]:
-    async with db.session() as session:
+    async with db.read() as session:
         query = select(Edition).options(selectinload(Edition.items)).order_by(Edition.id.desc())
         return list((await session.scalars(query)).all())
