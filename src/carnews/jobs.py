@@ -19,14 +19,9 @@ import httpx
 from sqlalchemy import select
 
 from carnews.clock import Clock
+from carnews.curate.explaining import Explainer, extractive_explainer
 from carnews.curate.lexicon import load_lexicon
-from carnews.curate.stories import (
-    CurationReport,
-    Explainer,
-    Knowledge,
-    curate_new_entries,
-    extractive_explainer,
-)
+from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
 from carnews.editions.publish import publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError

@@ -71,6 +71,8 @@ async def draft_edition(
             await session.scalars(
                 select(Story)
                 .where(Story.relevant.is_(True), Story.id.not_in(used))
+                # A story still being explained would go out with no (or an old) summary.
+                .where(Story.awaiting_explanation.is_(False))
                 .where(Story.published_at >= start, Story.published_at <= now)
                 .order_by(Story.rank_score.desc(), Story.id)
                 .limit(max_stories)
