@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import MaildirHandler, free_port
 from carnews.storage import Database
-from carnews.storage.models import Story
+from carnews.storage.models import Entry, Source, Story
 
 
 async def add_stories(
@@ -48,6 +49,31 @@ async def add_stories(
             await session.flush()
             ids.append(story.id)
     return ids
+
+
+LUPUS_TITLE = "CD19 CAR T cells put lupus into remission"
+LUPUS_TEXT = (
+    "Researchers treated five patients with severe systemic lupus erythematosus using "
+    "CD19 CAR T cells. All five were in drug-free remission after three months. Side "
+    "effects were mild, and no patient had severe cytokine release syndrome."
+)
+
+
+async def add_entry(
+    db: Database, now: datetime, key: str, title: str = LUPUS_TITLE, text: str = LUPUS_TEXT
+) -> int:
+    """A new entry from the source 'news' (made if missing), waiting to be curated."""
+    async with db.session() as session:
+        source = await session.scalar(select(Source).where(Source.name == "news"))
+        if source is None:
+            source = Source(name="news", url="https://news.test/feed", created_at=now)
+            session.add(source)
+        entry = Entry(source=source, guid=key, canonical_key=f"url:https://news.test/{key}",
+                      link=f"https://news.test/{key}", title=title, text=text,
+                      content_hash=key, fetched_at=now, published_at=now)  # fmt: skip
+        session.add(entry)
+        await session.flush()
+        return entry.id
 
 
 class RefusingHandler(MaildirHandler):

@@ -1,4 +1,4 @@
-"""A loopback HTTP server whose every path is told what to answer, for fetch and ingest tests."""
+"""A loopback HTTP server whose every path is told what to answer: feeds, or an API (POST)."""
 
 from __future__ import annotations
 
@@ -96,6 +96,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def do_POST(self) -> None:
+        """An API call, such as an LLM's chat completion: read the body, answer as a GET."""
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.do_GET()
 
     def _send_forever(self, reply: Reply) -> None:
         chunk = b"<!-- padding -->" * (1 if reply.drip else 4096)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from carnews.clock import Clock
@@ -103,7 +104,7 @@ async def test_unknown_database_kind_is_refused() -> None:
 async def test_the_token_migration_gives_each_existing_subscriber_their_own(
     database_url: str, clock: Clock
 ) -> None:
-    """Subscribers from before 0009 get a random unsubscribe token each."""
+    """Subscribers from before 0010 get a random unsubscribe token each."""
     import sqlalchemy as sa
     from alembic import command
 
@@ -124,3 +125,47 @@ async def test_the_token_migration_gives_each_existing_subscriber_their_own(
         tokens = (await session.scalars(select(Subscriber.unsubscribe_token))).all()
     await db.close()
     assert len(set(tokens)) == 3 and all(len(token) >= 43 for token in tokens)
+
+
+# A hang bound, not a benchmark: a read takes milliseconds; one that waited for the
+# writer below would wait for ever (same Database) or busy_timeout, 10 s (another one).
+HANG = 5.0
+
+
+async def test_a_read_does_not_wait_for_a_writer(database_url: str, clock: Clock) -> None:
+    """Pages and reports read while a job holds the write lock (WAL on SQLite)."""
+    db, other = await open_database(database_url), await open_database(database_url)
+    try:
+        async with db.session() as session:
+            session.add(Source(name="new", url="http://x.test/", created_at=clock()))
+            await session.flush()  # SQLite's write lock is held from BEGIN IMMEDIATE on
+            for reader in (db, other):  # this process's Database, and another's
+                async with asyncio.timeout(HANG), reader.read() as read:
+                    names = (await read.scalars(select(Source.name))).all()
+                assert names == [], "a read sees committed data only"
+        async with other.read() as read:
+            assert (await read.scalars(select(Source.name))).all() == ["new"]
+    finally:
+        await db.close()
+        await other.close()
+
+
+async def test_a_read_session_refuses_to_write(db: Database, clock: Clock) -> None:
+    async with db.session() as session:
+        session.add(Source(name="kept", url="http://x.test/", created_at=clock()))
+    with pytest.raises(RuntimeError, match="read session"):
+        async with db.read() as read:
+            loaded = await read.scalar(select(Source))
+            assert loaded is not None
+            loaded.name = "changed"
+            await read.flush()
+    with pytest.raises(RuntimeError, match="read session"):
+        async with db.read() as read:
+            await read.execute(update(Source).values(name="changed"))
+    async with db.read() as read:
+        source = await read.scalar(select(Source))
+    assert source is not None and source.name == "kept", "readable after the read closed"
+    async with db.session() as session:  # what a read used is writable again
+        (await session.scalars(select(Source))).one().name = "written"
+    async with db.read() as read:
+        assert (await read.scalars(select(Source.name))).all() == ["written"]

@@ -19,14 +19,9 @@ import httpx
 from sqlalchemy import select
 
 from carnews.clock import Clock
+from carnews.curate.explaining import Explainer, extractive_explainer
 from carnews.curate.lexicon import load_lexicon
-from carnews.curate.stories import (
-    CurationReport,
-    Explainer,
-    Knowledge,
-    curate_new_entries,
-    extractive_explainer,
-)
+from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
 from carnews.editions.publish import publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError
@@ -121,7 +116,7 @@ async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -
 
 async def approved_edition_ids(db: Database) -> list[int]:
     """Editions an editor approved (or whose sending was interrupted): ready to send."""
-    async with db.session() as session:
+    async with db.read() as session:
         query = select(Edition.id).where(
             Edition.state.in_([EditionState.APPROVED, EditionState.SENDING])
         )
@@ -213,7 +208,7 @@ async def send_all_due(
 
 async def _test_mode_sent(db: Database, edition_id: int) -> bool:
     """Whether test mode already sent this edition since it was (last) approved."""
-    async with db.session() as session:
+    async with db.read() as session:
         edition = await session.get_one(Edition, edition_id)
         query = select(AuditEvent.id).where(
             AuditEvent.action == "test_mode_send",

@@ -116,7 +116,7 @@ def _new_subscriber(
 async def list_subscribers(
     db: Database, status: SubscriberStatus | None = None
 ) -> list[Subscriber]:
-    async with db.session() as session:
+    async with db.read() as session:
         query = select(Subscriber).order_by(Subscriber.id)
         if status is not None:
             query = query.where(Subscriber.status == status)

@@ -71,7 +71,7 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        async with db.session() as session:
+        async with db.read() as session:
             edition = await load_edition(session, edition_id)
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip
@@ -140,7 +140,7 @@ def preview(
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        async with db.session() as session:
+        async with db.read() as session:
             edition = await load_edition(session, edition_id)
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip

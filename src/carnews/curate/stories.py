@@ -3,13 +3,13 @@
 The database side of the curate and explain stages. Entries about the same
 thing become one Story (``dedupe`` decides: shared DOI, PMID, NCT number or URL,
 or the same title in other words); each story is
-judged on its strongest entry, and the kept ones get a plain-language summary.
+judged on its strongest entry, and the kept ones get a plain-language summary
+(``explaining`` writes it, outside the judging transaction).
 Dropped stories are kept too, with their reasons, so an editor can see why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -22,12 +22,13 @@ from sqlalchemy.orm.attributes import flag_modified
 from carnews.clock import Clock
 from carnews.curate.classify import Verdict, classify, rank_score
 from carnews.curate.dedupe import WINDOW, Candidate, StoryIndex
+from carnews.curate.explaining import Explainer, ToExplain, explain_all
 from carnews.curate.lexicon import Lexicon
-from carnews.explain.extractive import Explanation, GlossaryTerm, explain
+from carnews.explain.extractive import GlossaryTerm
 from carnews.gather.landing import with_landing
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
-from carnews.text.readability import fk_grade, smog_grade, split_sentences
+from carnews.text.readability import fk_grade, split_sentences
 
 MIN_SENTENCES_TO_EXPLAIN = 4
 T = TypeVar("T")
@@ -41,10 +42,6 @@ class CurationReport:
     warnings: tuple[str, ...] = ()  # e.g. an LLM summary refused and replaced
 
 
-# (title, text, evidence, patients) -> explanation: offline by default, an LLM if configured.
-Explainer = Callable[[str, str, str, int | None], Awaitable[Explanation]]
-
-
 @dataclass(frozen=True)
 class Knowledge:
     """The editor-extendable data the stages read: lexicon, glossary, threshold."""
@@ -55,18 +52,34 @@ class Knowledge:
     explainer: Explainer
 
 
-def extractive_explainer(glossary: tuple[GlossaryTerm, ...]) -> Explainer:
-    """The offline default: sentences from the source, framed, graded and glossed."""
-
-    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
-        return explain(title, text, evidence=evidence, patients=patients, glossary=glossary)
-
-    return explainer
-
-
 async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -> CurationReport:
-    """Attach every new or changed entry to its story and (re)judge those stories."""
+    """Attach every new or changed entry to its story, (re)judge those stories, explain
+    the kept ones.
+
+    One short write attaches and judges; the explainer (maybe an LLM taking a minute a
+    story) then runs with no transaction open (see ``explaining``). A kept story stays
+    ``awaiting_explanation`` until its explanation is stored, and the next run judges
+    and explains again any story a stopped run left so.
+    """
     now = clock()
+    judged = await _judge_new_entries(db, knowledge, now)
+    warnings = await explain_all(db, knowledge.explainer, judged.to_explain)
+    stories = judged.stories
+    kept = tuple((s.id, s.title) for s in stories if s.relevant)
+    dropped = tuple((s.id, s.title, _main_reason(s)) for s in stories if not s.relevant)
+    return CurationReport(kept, dropped, judged.merged_entries, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class _Judged:
+    stories: list[Story]
+    to_explain: list[ToExplain]
+    merged_entries: int
+
+
+async def _judge_new_entries(db: Database, knowledge: Knowledge, now: datetime) -> _Judged:
+    """One write: new entries join their stories, which are judged with any story an
+    earlier run left awaiting its explanation."""
     async with db.session() as session:
         pending = await _pending_entries(session)
         index = await _index_for(session, pending)
@@ -74,24 +87,21 @@ async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -
         ids = await _insert_stories(session, created, now)
         for entry, story_id in placed:
             entry.story_id = ids.get(story_id, story_id)
-        touched = sorted({ids.get(story_id, story_id) for _, story_id in placed})
+        touched = {ids.get(story_id, story_id) for _, story_id in placed}
+        touched.update(await session.scalars(select(Story.id).where(Story.awaiting_explanation)))
         stories: list[Story] = []
-        warnings: list[str] = []
+        to_explain: list[ToExplain] = []
         # Copies of one study (a DOI's PubMed and journal records) share title and text.
         verdicts: dict[tuple[str, str], Verdict] = {}
-        for chunk in _chunks(touched):
+        for chunk in _chunks(sorted(touched)):
             for story in await _with_entries(session, chunk):
+                if not story.entries:  # its only entry is detached for an update: later
+                    continue
                 stories.append(story)
                 primary = _judge(story, knowledge, now, verdicts)
                 if primary is not None:
-                    explanation = await knowledge.explainer(
-                        primary.title, _text(primary), story.evidence, story.patients
-                    )
-                    _apply_explanation(story, explanation)
-                    warnings += [f"{story.title}: {w}" for w in explanation.warnings]
-    kept = tuple((s.id, s.title) for s in stories if s.relevant)
-    dropped = tuple((s.id, s.title, _main_reason(s)) for s in stories if not s.relevant)
-    return CurationReport(kept, dropped, len(pending) - len(created), tuple(warnings))
+                    to_explain.append(ToExplain.of(story, primary, _text(primary)))
+    return _Judged(stories, to_explain, len(pending) - len(created))
 
 
 def _attach(
@@ -207,13 +217,14 @@ async def _with_entries(session: AsyncSession, story_ids: list[int]) -> list[Sto
     return list((await session.scalars(query)).all())
 
 
-# What judging and explaining a story may change. All of it is marked changed before a
-# story is judged, so that every story is written with the same columns and the
-# database gets one executemany UPDATE, not one UPDATE per set of columns that changed.
+# What judging a story may change. All of it is marked changed before a story is
+# judged, so that every story is written with the same columns and the database gets
+# one executemany UPDATE, not one UPDATE per set of columns that changed. A kept story
+# keeps its old summary until the new one is stored (the flag keeps it out of drafts).
 _JUDGED = (
     *("title", "link", "published_at", "relevant", "score", "reasons", "diseases", "therapy"),
     *("target", "evidence", "patients", "rank_score", "updated_at", "summary", "what_it_means"),
-    *("terms_explained", "unexplained_terms", "fk_grade", "smog_grade"),
+    *("terms_explained", "awaiting_explanation"),
 )
 
 
@@ -240,6 +251,7 @@ def _judge(
         verdict, published_at=story.published_at, now=now, source_weight=weight
     )
     story.updated_at = now
+    story.awaiting_explanation = verdict.relevant
     if not verdict.relevant:
         story.summary, story.what_it_means, story.terms_explained = "", "", []
         return None
@@ -253,15 +265,6 @@ def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], V
             entry.title, key[1], lexicon=knowledge.lexicon, threshold=knowledge.threshold
         )
     return known[key]
-
-
-def _apply_explanation(story: Story, explanation: Explanation) -> None:
-    story.summary = explanation.summary
-    story.what_it_means = explanation.what_it_means
-    story.fk_grade = explanation.fk_grade
-    story.smog_grade = smog_grade(explanation.summary)
-    story.terms_explained = [{"term": t.term, "plain": t.plain} for t in explanation.terms]
-    story.unexplained_terms = list(explanation.unexplained_terms)
 
 
 def _plainest(entries: list[Entry]) -> Entry | None:

@@ -107,7 +107,7 @@ def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerato
 
 
 async def sent_edition_views(db: Database, settings: Settings) -> list[EditionView]:
-    async with db.session() as session:
+    async with db.read() as session:
         editions = (
             await session.scalars(
                 select(Edition)

@@ -71,6 +71,8 @@ async def draft_edition(
             await session.scalars(
                 select(Story)
                 .where(Story.relevant.is_(True), Story.id.not_in(used))
+                # A story still being explained would go out with no (or an old) summary.
+                .where(Story.awaiting_explanation.is_(False))
                 .where(Story.published_at >= start, Story.published_at <= now)
                 .order_by(Story.rank_score.desc(), Story.id)
                 .limit(max_stories)
@@ -208,6 +210,6 @@ def _require(edition: Edition, states: tuple[EditionState, ...], what: str) -> N
 
 
 async def list_editions(db: Database) -> list[Edition]:
-    async with db.session() as session:
+    async with db.read() as session:
         query = select(Edition).options(selectinload(Edition.items)).order_by(Edition.id.desc())
         return list((await session.scalars(query)).all())

@@ -87,7 +87,7 @@ async def ingest(
     """Fetch every due source (every healthy one with ``force``) and store its entries."""
     now = clock()
     await sync_sources(db, settings.sources, now)
-    async with db.session() as session:
+    async with db.read() as session:
         query = select(Source).where(Source.enabled.is_(True)).order_by(Source.id)
         candidates = (await session.scalars(query)).all()
         # --all polls every healthy source now; failing and gone ones wait for an operator.

@@ -119,7 +119,7 @@ class SourceStatus:
 
 
 async def source_statuses(db: Database) -> list[SourceStatus]:
-    async with db.session() as session:
+    async with db.read() as session:
         rows = (await session.scalars(select(Source).order_by(Source.name))).all()
         return [
             SourceStatus(s.name, s.url, s.kind, s.enabled, s.health.value, s.last_status,

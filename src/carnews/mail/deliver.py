@@ -169,7 +169,7 @@ async def send_edition(
     holder = holder or this_process()
     await start_sending(db, clock, edition_id, actor, resume=resume)
     await mark_abandoned(db, clock, edition_id, settings.smtp.claim_lease_seconds, actor)
-    async with db.session() as session:
+    async with db.read() as session:
         counts = await delivery_counts(session, edition_id)
         edition = await load_edition(session, edition_id)
         view = await edition_view(
@@ -214,7 +214,7 @@ async def _wait_for_retries(db: Database, edition_id: int, clock: Clock, sleep: 
     A clock that does not move while sleeping (a fixed test or demo clock) would make
     the wait endless, so then the retries are left to the next run.
     """
-    async with db.session() as session:
+    async with db.read() as session:
         due = await session.scalar(
             select(func.min(Delivery.retry_at)).where(
                 Delivery.edition_id == edition_id,

@@ -107,7 +107,7 @@ async def resolve_unknown(
 
 async def unknown_rows(db: Database, edition_id: int) -> list[tuple[str, str | None]]:
     """(address, Message-ID) of every row waiting for an operator."""
-    async with db.session() as session:
+    async with db.read() as session:
         rows = await session.execute(
             select(Subscriber.email, Delivery.message_id)
             .join(Subscriber, Delivery.subscriber_id == Subscriber.id)

@@ -1,7 +1,10 @@
 """One async database handle for SQLite (default) and PostgreSQL.
 
 ``open_database`` connects, applies every pending Alembic migration and hands
-back a ``Database`` whose ``session()`` is the only way the stages touch data.
+back a ``Database``: ``session()`` for work that writes, ``read()`` for work that
+only reads. On SQLite (one writer at a time) the difference matters: a write session
+waits for the write lock, a read session never does, so pages and reports stay quick
+while a long job writes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from carnews.errors import StorageError
 from carnews.settings import redact
@@ -43,13 +47,23 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
-    """SQLite has one writer: take the write lock at BEGIN, where busy_timeout waits for it.
+# An execution option on the read sessions' engine: their connections begin deferred.
+_READ_ONLY = "carnews_read_only"
+
+
+def _begin(connection: Connection) -> None:
+    """SQLite has one writer: a write session takes the write lock at BEGIN, where
+    busy_timeout waits for it; a read session takes none.
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another writer committed in between; IMMEDIATE waits its turn instead.
+    A read session never writes, so a deferred BEGIN suits it: in WAL mode it reads a
+    snapshot beside the writer and waits for nobody.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -69,7 +83,7 @@ def create_engine(url: str) -> AsyncEngine:
             _private_sqlite(Path(parsed.database), url)
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
     if backend == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
@@ -101,10 +115,34 @@ def _private_sqlite(path: Path, url: str) -> None:
 _in_session: ContextVar[bool] = ContextVar("carnews_in_session", default=False)
 
 
+class ReadOnlySession(Session):
+    """The session behind ``Database.read()``: any attempt to write raises.
+
+    Its transaction is never committed either, so a write the checks below cannot see
+    (raw SQL) is rolled back when the session closes.
+    """
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    raise RuntimeError("a read session (Database.read) tried to write: use Database.session")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("a read session (Database.read) tried to write: use Database.session")
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # PostgreSQL is told too, so a write slipped past the checks fails there as well.
+        read_only = "postgresql_readonly" if engine.dialect.name == "postgresql" else _READ_ONLY
+        self._readers = async_sessionmaker(
+            engine.execution_options(**{read_only: True}), sync_session_class=ReadOnlySession
+        )
         # SQLite has one writer. Taking turns here, in asyncio, is fair and has no time
         # limit; taking turns inside SQLite ends in "database is locked" under load.
         self._turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
@@ -128,6 +166,18 @@ class Database:
                 yield session
             finally:
                 _in_session.reset(token)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: it takes no write lock and never waits for a writer.
+
+        It sees one snapshot of the data, taken at its first query. Anything it tries
+        to write raises ``RuntimeError``. Objects it loaded stay readable after it closes.
+        """
+        async with self._readers() as session:
+            yield session
+        # Closing (not committing) ends the transaction with a rollback and leaves the
+        # loaded objects as they were, detached but not expired.
 
     async def close(self) -> None:
         await self.engine.dispose()

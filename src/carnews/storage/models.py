@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -204,6 +205,11 @@ class Story(Base):
     fk_grade: Mapped[float | None] = mapped_column(Float)
     smog_grade: Mapped[float | None] = mapped_column(Float)
     rank_score: Mapped[float] = mapped_column(Float, default=0.0)
+    # Kept, but its summary is not written yet: curation judges and explains in separate
+    # transactions (an LLM may take a minute a story), and a draft leaves such a story out.
+    awaiting_explanation: Mapped[bool] = mapped_column(
+        default=False, server_default=false(), index=True
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
 
