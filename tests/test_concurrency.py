@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from carnews.audience.subscriptions import add_subscriber, unsubscribe_token
+from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import free_port
@@ -90,10 +90,11 @@ async def published_edition(db: Database, clock: Clock) -> int:
     return draft.edition_id
 
 
-async def reader(db: Database, clock: Clock, address: str) -> int:
+async def reader(db: Database, clock: Clock, address: str) -> str:
+    """A new active subscriber's unsubscribe token."""
     person = await add_subscriber(db, clock, load_lexicon(), email=address, confirmed=True,
                                   consent_source="test", actor="test")  # fmt: skip
-    return person.id
+    return person.unsubscribe_token
 
 
 async def answered(client: httpx.AsyncClient, method: str, url: str) -> httpx.Response:
@@ -121,7 +122,6 @@ async def test_pages_and_unsubscribes_answer_while_the_llm_explains(
     explain = ExplainSettings(backend="llm", llm_url=f"{llm.base_url}/v1", llm_model="test",
                               llm_timeout_seconds=4 * LLM_SECONDS)  # fmt: skip
     settings = replace(settings, explain=explain)
-    secret = settings.site.secret_key.reveal()
     edition_id = await published_edition(db, clock)
     readers = [await reader(db, clock, f"{name}@example.org") for name in ("ann", "bob")]
     await add_entry(db, clock(), "new-lupus-study")
@@ -141,7 +141,7 @@ async def test_pages_and_unsubscribes_answer_while_the_llm_explains(
         )
         await until(lambda: llm.received or gathering.done())  # the LLM is asked
         for base, person in zip((shared_url, own_url), readers, strict=True):
-            await visit(client, base, edition_id, unsubscribe_token(secret, person))
+            await visit(client, base, edition_id, person)
         assert not gathering.done(), "all that while, the LLM was still writing"
         report = await gathering
 
