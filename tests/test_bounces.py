@@ -26,11 +26,10 @@ from carnews.errors import NotFoundError, SubscriberError, WebhookError
 from carnews.mail.bounces import (
     BounceNotice,
     parse_dsn,
-    parse_webhook,
     read_maildir,
     record_bounces,
-    webhook_token,
 )
+from carnews.mail.webhook import parse_webhook, webhook_token
 from carnews.settings import Secret, Settings, SiteSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import (

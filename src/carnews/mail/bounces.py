@@ -1,20 +1,19 @@
 """Bounces: reports that a newsletter did not arrive, or that a reader called it spam.
 
 Three ways in: the relay's 5xx answer during a send (``deliver``), a provider's
-authenticated webhook (``POST /webhooks/bounces``) and delivery status notifications
-an operator collects in a maildir (``carnews bounces import``): RFC 3464 bounces
-and RFC 5965 feedback (complaint) reports. Parsing is pure and never raises on bad
-mail; ``record_bounces`` stores one event per notice and moves a subscriber when a
-threshold is reached — one hard bounce or three soft ones within 30 days make the
-address bounced, one complaint makes it complained. Feeding a report twice is harmless.
+authenticated webhook (``POST /webhooks/bounces``, read by ``carnews.mail.webhook``) and
+delivery status notifications an operator collects in a maildir (``carnews bounces
+import``): RFC 3464 bounces and RFC 5965 feedback (complaint) reports. Parsing is pure
+and never raises on bad mail; ``record_bounces`` stores one event per notice and moves a
+subscriber when a threshold is reached — one hard bounce or three soft ones within 30
+days make the address bounced, one complaint makes it complained. Feeding a report twice
+is harmless.
 """
 
 from __future__ import annotations
 
 import email
 import hashlib
-import hmac
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
-from carnews.errors import ConfigError, NotFoundError, SubscriberError, WebhookError
+from carnews.errors import NotFoundError, SubscriberError
 from carnews.storage import Database
 from carnews.storage.audit import audit
 from carnews.storage.models import (
@@ -43,8 +42,6 @@ from carnews.storage.models import (
 
 SOFT_LIMIT = 3
 SOFT_WINDOW = timedelta(days=30)
-WEBHOOK_CONTEXT = b"carnews-bounce-webhook"
-WEBHOOK_MAX_ITEMS = 1000
 MAX_MESSAGE_BYTES = 10_000_000
 COMPLAINT_TYPES = {"abuse", "fraud"}  # not "not-spam", "auth-failure" or "virus"
 _KEPT = ("Action", "Status", "Final-Recipient", "Original-Recipient", "Remote-MTA")
@@ -247,59 +244,6 @@ def _read(file: Path) -> bytes:
         return file.read_bytes()
     except OSError:  # gone or unreadable since listed: nothing to learn from it
         return b""
-
-
-def webhook_token(secret: str) -> str:
-    """The bearer token the bounce webhook wants, derived from ``site.secret_key``."""
-    if not secret:
-        raise ConfigError(
-            "site.secret_key is not set, so there is no bounce webhook token",
-            hint="Set CARNEWS_SITE_SECRET_KEY (a long random string), then run this again.",
-            context={"key": "site.secret_key"},
-        )
-    return hmac.new(secret.encode(), WEBHOOK_CONTEXT, hashlib.sha256).hexdigest()
-
-
-def webhook_authorised(secret: str, authorization: str | None) -> bool:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    expected = webhook_token(secret).encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
-
-
-def parse_webhook(body: bytes) -> list[BounceNotice]:
-    """``{"address", "type", "diagnostic"?, "id"?}`` or a list of them → notices."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise _bad_body("the body is not JSON") from None
-    items = payload if isinstance(payload, list) else [payload]
-    if len(items) > WEBHOOK_MAX_ITEMS:
-        raise _bad_body(f"more than {WEBHOOK_MAX_ITEMS} bounces in one request")
-    return [_webhook_notice(number, item) for number, item in enumerate(items, start=1)]
-
-
-def _webhook_notice(number: int, item: object) -> BounceNotice:
-    where = f"bounce {number}"
-    if not isinstance(item, dict):
-        raise _bad_body(f"{where} is not a JSON object")
-    address, kind = item.get("address"), item.get("type")
-    diagnostic, event_id = item.get("diagnostic", ""), item.get("id")
-    if not isinstance(address, str) or not address.strip():
-        raise _bad_body(f'{where} has no "address"')
-    if kind not in {k.value for k in BounceKind}:
-        raise _bad_body(f'{where} has "type" {kind!r}; expected hard, soft or complaint')
-    if not isinstance(diagnostic, str) or not isinstance(event_id, str | None):
-        raise _bad_body(f'{where}: "diagnostic" and "id" must be strings')
-    try:
-        normalise_address(address)
-    except SubscriberError as exc:  # the sender's request is at fault, not a subscriber row
-        raise _bad_body(f"{where}: {exc.message}") from None
-    reference = f"webhook:{event_id}"[:300] if event_id else None
-    return BounceNotice(address, BounceKind(kind), diagnostic, reference)
-
-
-def _bad_body(message: str) -> WebhookError:
-    return WebhookError(message)
 
 
 async def record_bounces(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from carnews.errors import WebhookError
-from carnews.mail.bounces import parse_webhook, record_bounces, webhook_authorised
+from carnews.mail.bounces import record_bounces
+from carnews.mail.webhook import parse_webhook, webhook_authorised
 from carnews.storage.models import BounceSource
 from carnews.web.context import site
 

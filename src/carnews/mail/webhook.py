@@ -1,0 +1,74 @@
+"""The bounce webhook's side of bounces: its bearer token and the body it accepts.
+
+A mail provider POSTs ``{"address", "type", "diagnostic"?, "id"?}`` or a list of them to
+``/webhooks/bounces`` with ``Authorization: Bearer TOKEN``, the token being an HMAC of
+``site.secret_key`` (``carnews bounces token`` prints it). A body carnews cannot read is a
+``WebhookError``: the sender's request is at fault, never a subscriber row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from carnews.audience.subscriptions import normalise_address
+from carnews.errors import ConfigError, SubscriberError, WebhookError
+from carnews.mail.bounces import BounceNotice
+from carnews.storage.models import BounceKind
+
+WEBHOOK_CONTEXT = b"carnews-bounce-webhook"
+WEBHOOK_MAX_ITEMS = 1000
+
+
+def webhook_token(secret: str) -> str:
+    """The bearer token the bounce webhook wants, derived from ``site.secret_key``."""
+    if not secret:
+        raise ConfigError(
+            "site.secret_key is not set, so there is no bounce webhook token",
+            hint="Set CARNEWS_SITE_SECRET_KEY (a long random string), then run this again.",
+            context={"key": "site.secret_key"},
+        )
+    return hmac.new(secret.encode(), WEBHOOK_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def webhook_authorised(secret: str, authorization: str | None) -> bool:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    expected = webhook_token(secret).encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+
+def parse_webhook(body: bytes) -> list[BounceNotice]:
+    """``{"address", "type", "diagnostic"?, "id"?}`` or a list of them → notices."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise _bad_body("the body is not JSON") from None
+    items = payload if isinstance(payload, list) else [payload]
+    if len(items) > WEBHOOK_MAX_ITEMS:
+        raise _bad_body(f"more than {WEBHOOK_MAX_ITEMS} bounces in one request")
+    return [_webhook_notice(number, item) for number, item in enumerate(items, start=1)]
+
+
+def _webhook_notice(number: int, item: object) -> BounceNotice:
+    where = f"bounce {number}"
+    if not isinstance(item, dict):
+        raise _bad_body(f"{where} is not a JSON object")
+    address, kind = item.get("address"), item.get("type")
+    diagnostic, event_id = item.get("diagnostic", ""), item.get("id")
+    if not isinstance(address, str) or not address.strip():
+        raise _bad_body(f'{where} has no "address"')
+    if kind not in {k.value for k in BounceKind}:
+        raise _bad_body(f'{where} has "type" {kind!r}; expected hard, soft or complaint')
+    if not isinstance(diagnostic, str) or not isinstance(event_id, str | None):
+        raise _bad_body(f'{where}: "diagnostic" and "id" must be strings')
+    try:
+        normalise_address(address)
+    except SubscriberError as exc:  # the sender's request is at fault, not a subscriber row
+        raise _bad_body(f"{where}: {exc.message}") from None
+    reference = f"webhook:{event_id}"[:300] if event_id else None
+    return BounceNotice(address, BounceKind(kind), diagnostic, reference)
+
+
+def _bad_body(message: str) -> WebhookError:
+    return WebhookError(message)
