@@ -43,6 +43,8 @@ from carnews.storage.models import (
 SOFT_LIMIT = 3
 SOFT_WINDOW = timedelta(days=30)
 MAX_MESSAGE_BYTES = 10_000_000
+STORED_TEXT_CHARS = 2000  # a diagnostic is for a person to read; a relay's essay is cut
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # refused by SQLite's codec or PostgreSQL
 COMPLAINT_TYPES = {"abuse", "fraud"}  # not "not-spam", "auth-failure" or "virus"
 _KEPT = ("Action", "Status", "Final-Recipient", "Original-Recipient", "Remote-MTA")
 _STATUS = re.compile(r"^\s*([245])\.\d{1,3}\.\d{1,3}")
@@ -279,9 +281,10 @@ async def _record_one(
         address = normalise_address(notice.address)
     except SubscriberError:
         return "skipped: not an email address", notice.address, None
-    if notice.reference is not None and await session.scalar(
+    reference = _storable(notice.reference, 300) if notice.reference is not None else None
+    if reference is not None and await session.scalar(
         select(BounceEvent.id).where(BounceEvent.address == address,
-            BounceEvent.kind == notice.kind, BounceEvent.reference == notice.reference)
+            BounceEvent.kind == notice.kind, BounceEvent.reference == reference)
     ):  # fmt: skip
         return "duplicate", address, None
     subscriber = await session.scalar(select(Subscriber).where(Subscriber.email == address))
@@ -289,12 +292,23 @@ async def _record_one(
         BounceEvent(
             subscriber_id=subscriber.id if subscriber is not None else None,
             address=address, kind=notice.kind, at=min(notice.at or now, now), source=source,
-            reference=notice.reference, diagnostic=notice.diagnostic, detail=dict(notice.detail),
+            reference=reference,
+            diagnostic=_storable(notice.diagnostic), detail=_storable_detail(notice.detail),
         )
     )  # fmt: skip
     await session.flush()
     outcome = "recorded" if subscriber is not None else "recorded (no subscriber)"
     return outcome, address, subscriber
+
+
+def _storable(text: str, limit: int = STORED_TEXT_CHARS) -> str:
+    """Text as stored, whichever way it came in: no NUL or lone surrogate, and not too long."""
+    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
+    return UNSTORABLE.sub("\ufffd", clipped)
+
+
+def _storable_detail(detail: dict[str, str]) -> dict[str, str]:
+    return {_storable(key, 100): _storable(value) for key, value in detail.items()}
 
 
 async def _apply_thresholds(

@@ -4,6 +4,12 @@ A mail provider POSTs ``{"address", "type", "diagnostic"?, "id"?}`` or a list of
 ``/webhooks/bounces`` with ``Authorization: Bearer TOKEN``, the token being an HMAC of
 ``site.secret_key`` (``carnews bounces token`` prints it). A body carnews cannot read is a
 ``WebhookError``: the sender's request is at fault, never a subscriber row.
+
+Only an authenticated sender gets this far, but a buggy or hijacked one must not reach
+the database with what it cannot hold: the web layer stops reading past
+``WEBHOOK_MAX_BYTES`` (413), and here nesting deeper than ``WEBHOOK_MAX_DEPTH`` and text
+that is not storable Unicode (a lone surrogate such as ``"\\ud800"`` is valid JSON, and a
+NUL is refused by PostgreSQL) are a 400.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import json
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.errors import ConfigError, SubscriberError, WebhookError
-from carnews.mail.bounces import BounceNotice
+from carnews.mail.bounces import UNSTORABLE, BounceNotice
 from carnews.storage.models import BounceKind
 
 WEBHOOK_CONTEXT = b"carnews-bounce-webhook"
 WEBHOOK_MAX_ITEMS = 1000
+WEBHOOK_MAX_BYTES = 1_000_000  # a thousand bounces at 1 KB each; a provider sends far less
+WEBHOOK_MAX_DEPTH = 32  # our format nests 3 deep; room for a provider's extra fields
 
 
 def webhook_token(secret: str) -> str:
@@ -42,12 +50,40 @@ def parse_webhook(body: bytes) -> list[BounceNotice]:
     """``{"address", "type", "diagnostic"?, "id"?}`` or a list of them → notices."""
     try:
         payload = json.loads(body)
+    except RecursionError:  # json's C scanner gives up near 1,000 levels
+        raise _too_deep() from None
     except ValueError:
         raise _bad_body("the body is not JSON") from None
+    _check_storable(payload)
     items = payload if isinstance(payload, list) else [payload]
     if len(items) > WEBHOOK_MAX_ITEMS:
         raise _bad_body(f"more than {WEBHOOK_MAX_ITEMS} bounces in one request")
     return [_webhook_notice(number, item) for number, item in enumerate(items, start=1)]
+
+
+def _check_storable(payload: object) -> None:
+    """Refuse deep nesting and unstorable text anywhere in the body, before any of it is used.
+
+    A loop, not recursion, so a deep body cannot exhaust the stack here either.
+    """
+    pending: list[tuple[object, int]] = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > WEBHOOK_MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and (found := UNSTORABLE.search(value)):
+            if found.group() == "\x00":
+                raise _bad_body("a string in the body holds a NUL character")
+            raise _bad_body("a string in the body is not valid Unicode (a lone surrogate)")
+
+
+def _too_deep() -> WebhookError:
+    return _bad_body(f"the body is nested deeper than {WEBHOOK_MAX_DEPTH} levels")
 
 
 def _webhook_notice(number: int, item: object) -> BounceNotice:
