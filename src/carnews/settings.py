@@ -204,6 +204,9 @@ class PublishSettings:
 class WebSettings:
     host: str = setting("127.0.0.1", "Address 'carnews serve' listens on.")
     port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1)
+    api_docs: bool = setting(
+        False, "Serve the API docs at /docs, /redoc and /openapi.json (public when on)."
+    )
 
 
 @dataclass(frozen=True)
