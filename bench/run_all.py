@@ -5,7 +5,15 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-BENCHMARKS = ["pipeline.py", "ingest.py", "corpus.py", "curate.py", "send.py", "stories.py"]
+BENCHMARKS = [
+    "pipeline.py",
+    "ingest.py",
+    "corpus.py",
+    "curate.py",
+    "send.py",
+    "stories.py",
+    "clean.py",
+]
 
 for name in BENCHMARKS:
     print(f"== {name}")

@@ -26,11 +26,10 @@ from carnews.errors import NotFoundError, SubscriberError, WebhookError
 from carnews.mail.bounces import (
     BounceNotice,
     parse_dsn,
-    parse_webhook,
     read_maildir,
     record_bounces,
-    webhook_token,
 )
+from carnews.mail.webhook import parse_webhook, webhook_token
 from carnews.settings import Secret, Settings, SiteSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import (
@@ -514,6 +513,92 @@ async def test_webhook_records_one_or_many(
                             "to": "complained", "reason": "1 complaint(s)"}],
     }  # fmt: skip
     assert (await statuses(db))["ben@example.org"] == SubscriberStatus.COMPLAINED
+
+
+async def diagnostics(db: Database) -> list[str]:
+    async with db.session() as session:
+        return list((await session.scalars(select(BounceEvent.diagnostic))).all())
+
+
+def _over_a_megabyte() -> Iterator[bytes]:
+    yield b'[{"address": "a@example.org", "type": "hard", "diagnostic": "'
+    for _ in range(1100):
+        yield b"x" * 1024
+    yield b'"}]'
+
+
+@pytest.mark.both_databases
+async def test_webhook_refuses_a_body_over_a_megabyte(
+    client: TestClient, settings: Settings, db: Database
+) -> None:
+    """Declared or streamed (chunked, no Content-Length), a huge body is cut off at the cap."""
+    declared = client.post("/webhooks/bounces", headers=bearer(settings),
+                           content=b"".join(_over_a_megabyte()))  # fmt: skip
+    streamed = client.post("/webhooks/bounces", headers=bearer(settings),
+                           content=_over_a_megabyte())  # fmt: skip
+    for answer in (declared, streamed):
+        assert answer.status_code == 413
+        assert "larger than" in answer.json()["error"] and answer.json()["hint"]
+    assert await count(db, BounceEvent) == 0
+
+
+DEEP = b'{"address": "a@example.org", "type": "hard", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (DEEP, "nested deeper than"),
+        (b'{"address": "a@example.org", "type": "hard", "x": ' + b"[" * 40 + b"]" * 40 + b"}",
+         "nested deeper than"),
+        (b'{"address": "a@example.org", "type": "hard", "diagnostic": "bad \\ud800"}',
+         "not valid Unicode"),
+        (b'{"address": "a\\udfff@example.org", "type": "hard"}', "not valid Unicode"),
+        (b'{"address": "a@example.org", "type": "hard", "id": "\\ud83d"}', "not valid Unicode"),
+        (b'{"address": "a@example.org", "type": "hard", "id": "evt\\u0000"}', "NUL"),
+    ],
+    ids=["2000-deep", "40-deep", "surrogate-diagnostic", "surrogate-address", "surrogate-id",
+         "nul-id"],
+)  # fmt: skip
+async def test_webhook_refuses_bodies_the_database_cannot_hold(
+    client: TestClient, settings: Settings, db: Database, body: bytes, error: str
+) -> None:
+    """Deep nesting, lone surrogates and NULs are the sender's fault: a 400, nothing stored."""
+    answer = client.post("/webhooks/bounces", content=body, headers=bearer(settings))
+    assert answer.status_code == 400
+    assert error in answer.json()["error"] and answer.json()["hint"]
+    assert await count(db, BounceEvent) == 0
+
+
+@pytest.mark.both_databases
+async def test_webhook_keeps_the_start_of_a_long_diagnostic(
+    client: TestClient, settings: Settings, db: Database, clock: Clock
+) -> None:
+    await subscribe(db, clock, "ana@example.org")
+    diagnostic = "550 5.1.1 user unknown; " + "y" * 900_000
+    answer = client.post("/webhooks/bounces", headers=bearer(settings),
+                         json={"address": "ana@example.org", "type": "hard",
+                               "diagnostic": diagnostic})  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["recorded"] == 1
+    [stored] = await diagnostics(db)
+    assert stored.startswith("550 5.1.1 user unknown; yyy") and len(stored) <= 2000
+
+
+@pytest.mark.both_databases
+async def test_recorded_text_is_clipped_and_storable_from_every_source(
+    db: Database, clock: Clock
+) -> None:
+    """A DSN read from a maildir can carry a NUL or a huge header: stored clipped, without NUL."""
+    notice = BounceNotice("ana@example.org", BounceKind.HARD, "550 gone\x00" + "z" * 50_000,
+                          "ref-1", detail={"remote-mta": "dns; mx\x00" + "m" * 5000})  # fmt: skip
+    report = await record_bounces(db, clock, [notice], source=BounceSource.DSN)
+    assert report.recorded == 1
+    async with db.session() as session:
+        event = (await session.scalars(select(BounceEvent))).one()
+    assert event.diagnostic.startswith("550 gone") and "\x00" not in event.diagnostic
+    assert len(event.diagnostic) <= 2000
+    assert "\x00" not in event.detail["remote-mta"] and len(event.detail["remote-mta"]) <= 2000
 
 
 def test_parse_webhook_accepts_one_or_a_list() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -406,3 +407,45 @@ def test_an_atom_link_carrying_a_trick_never_becomes_the_entrys_link() -> None:
     assert [entry.unsafe_link for entry in parsed.entries] == [
         "java\tscript:alert(1)", "&#x6A;avascript:alert(1)", None,
     ]  # fmt: skip
+
+
+# --- parsing off the event loop ---------------------------------------------------------------
+
+LOOP_HANG_BOUND = 2.0  # seconds the loop may go without a turn; parsing inline took ~15 s
+
+
+def nested_feed(depth: int) -> bytes:
+    body = "<div>" * depth + "deep text" + "</div>" * depth
+    item = (f"<item><guid>deep</guid><title>Deep</title><link>https://news.test/deep</link>"
+            f"<description><![CDATA[{body}]]></description></item>")  # fmt: skip
+    channel = f"<channel><title>t</title>{item}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+async def test_the_event_loop_keeps_turning_while_a_body_is_parsed(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The loop also serves the web app and the other sources: parsing never holds it.
+
+    The body is under 512 KB, the size below which feeds used to be parsed inline.
+    """
+    feed = nested_feed(45_000)
+    assert len(feed) < 512 * 1024
+    url = server.serve("/deep", Reply(body=feed, headers=RSS_TYPE))
+    loop = asyncio.get_running_loop()
+    turns = [loop.time()]
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            turns.append(loop.time())
+
+    ticker = asyncio.create_task(tick())
+    try:
+        result = await get(client, url)
+    finally:
+        ticker.cancel()
+    turns.append(loop.time())  # a parse that held the loop ends the longest gap right here
+    gaps = [later - earlier for earlier, later in itertools.pairwise(turns)]
+    assert result.outcome == "ok" and result.entries[0].text == "deep text"
+    assert max(gaps) < LOOP_HANG_BOUND

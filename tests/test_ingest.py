@@ -154,6 +154,21 @@ async def test_one_hung_source_does_not_stop_the_others(
     assert reports["junk"].outcome == "error" and "not a feed" in (reports["junk"].error or "")
 
 
+async def test_a_source_too_slow_to_parse_is_an_error_and_the_others_go_on(
+    db: Database, settings: Settings, clock: Clock, server: Server
+) -> None:
+    """2,000 entries take seconds to parse, ten times the limit set here; two take moments."""
+    text = "&lt;p&gt;" + "Patients with lupus got CAR-T cells. " * 10 + "&lt;/p&gt;"
+    server.serve("/huge", Reply(body=rss(*((f"e{n}", f"Entry {n}", text) for n in range(2000)))))
+    server.serve("/good", Reply(body=rss(LUPUS, MYOSITIS)))
+    settings = configure(settings, server, "/huge", "/good", parse_timeout_seconds=0.25)
+    reports = {r.name: r for r in await ingest(db, settings, clock)}
+    assert reports["good"].new == 2
+    assert reports["huge"].outcome == "error" and reports["huge"].new == 0
+    assert "parse_timeout_seconds" in (reports["huge"].error or "")
+    assert len(await entries(db)) == 2
+
+
 async def test_ttl_and_cache_control_push_the_next_poll(
     db: Database, settings: Settings, clock: Clock, server: Server
 ) -> None:

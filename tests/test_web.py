@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
 from carnews.curate.lexicon import load_lexicon
+from carnews.editions.publish import publish
 from carnews.editions.render import render
 from carnews.errors import ConfigError, TemplateError
-from carnews.settings import Settings
+from carnews.settings import Settings, WebSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Subscriber, SubscriberStatus
 from carnews.web.app import create_app
+from carnews.web.headers import SECURITY_HEADERS
 
 
 @pytest.fixture
@@ -112,3 +119,89 @@ async def test_the_link_in_a_sent_email_works_whatever_the_site_key_and_names_no
         assert client.get(path).status_code == 200
         assert client.post(path).status_code == 200
     assert await status_of(db, 1) == SubscriberStatus.UNSUBSCRIBED
+
+
+# --- security headers and the API docs ------------------------------------------------------
+
+DEPLOY = Path(__file__).parents[1] / "deploy" / "nginx"
+
+
+def sample_paths(app: FastAPI, token: str) -> list[str]:
+    """Every GET route of the app (from its schema), with parameters filled in: a route added
+    later is covered too."""
+    samples = {"edition_id": "1", "token": token}
+    paths = [path.format(**samples) for path, methods in app.openapi()["paths"].items()
+             if "get" in methods]  # fmt: skip
+    return [*paths, "/no-such-page"]
+
+
+def assert_locked_down(answer: httpx.Response) -> None:
+    policy = answer.headers.get("content-security-policy", "")
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "script-src" not in policy
+    assert answer.headers.get("x-content-type-options") == "nosniff"
+    assert answer.headers.get("referrer-policy") == "no-referrer"
+
+
+async def test_every_answer_sends_the_security_headers(
+    client: TestClient, db: Database, clock: Clock, settings: Settings
+) -> None:
+    """Pages, feeds, errors and the unsubscribe page (its token is in the URL: no referrer)."""
+    _, token = await subscriber(db, clock)
+    paths = sample_paths(client.app, token)  # type: ignore[arg-type]
+    assert {"/", f"/unsubscribe/{token}", "/carnews.css"} <= set(paths)
+    for path in paths:
+        assert_locked_down(client.get(path))
+    assert_locked_down(client.post(f"/unsubscribe/{token}"))
+    assert_locked_down(client.get("/unsubscribe/forged", headers={"accept": "application/json"}))
+
+
+def test_pages_use_the_served_stylesheet_not_inline_css(client: TestClient) -> None:
+    """The policy allows styles from the site only, so the CSS must be a file the site serves."""
+    page = client.get("/").text
+    assert "<style" not in page and "<script" not in page and " style=" not in page
+    assert '<link rel="stylesheet" href="http://news.test/carnews.css">' in page
+    css = client.get("/carnews.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "font-family" in css.text
+
+
+async def test_the_published_archive_carries_its_stylesheet(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    report = await publish(db, settings, tmp_path)
+    assert tmp_path / "carnews.css" in report.files
+    assert "font-family" in (tmp_path / "carnews.css").read_text()
+    assert "<style" not in (tmp_path / "index.html").read_text()
+
+
+def test_api_docs_are_hidden_by_default(client: TestClient) -> None:
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_api_docs_when_the_operator_turns_them_on(settings: Settings, clock: Clock) -> None:
+    """Swagger UI runs one inline script: the docs policy allows exactly that one, by hash."""
+    docs_on = replace(settings, web=WebSettings(api_docs=True))
+    with TestClient(create_app(docs_on, clock=clock)) as test_client:
+        schema = test_client.get("/openapi.json")
+        assert schema.status_code == 200 and "/webhooks/bounces" in schema.json()["paths"]
+        for path in ("/docs", "/redoc"):
+            page = test_client.get(path)
+            assert page.status_code == 200 and "/openapi.json" in page.text
+            policy = page.headers["content-security-policy"]
+            script_policy = next(p for p in policy.split(";") if "script-src" in p)
+            assert "unsafe-inline" not in script_policy and "frame-ancestors 'none'" in policy
+            for script in re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL):
+                digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+                assert f"'sha256-{digest}'" in script_policy
+            assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_nginx_sends_the_same_headers_for_the_static_archive() -> None:
+    snippet = (DEPLOY / "security-headers.conf").read_text()
+    for name, value in SECURITY_HEADERS.items():
+        assert f'add_header {name} "{value}" always;' in snippet, name
+    site = (DEPLOY / "carnews.conf").read_text()
+    static = [block for block in site.split("location") if "try_files" in block]
+    assert static and all("security-headers.conf" in block for block in static)

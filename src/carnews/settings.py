@@ -96,6 +96,11 @@ class FetchSettings:
     timeout_seconds: float = setting(20.0, "Total time one fetch may take.", minimum=0.1)
     connect_timeout_seconds: float = setting(5.0, "Time to open a connection.", minimum=0.1)
     max_bytes: int = setting(10_000_000, "Largest feed body accepted, in bytes.", minimum=1024)
+    parse_timeout_seconds: float = setting(
+        60.0,
+        "Time parsing and cleaning one source's download may take; past it, an error.",
+        minimum=0.01,
+    )
     concurrency: int = setting(8, "Sources fetched at the same time.", minimum=1)
     per_host: int = setting(2, "Sources fetched at the same time from one host.", minimum=1)
     max_consecutive_errors: int = setting(
@@ -231,6 +236,9 @@ class PublishSettings:
 class WebSettings:
     host: str = setting("127.0.0.1", "Address 'carnews serve' listens on.")
     port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1, maximum=65535)
+    api_docs: bool = setting(
+        False, "Serve the API docs at /docs, /redoc and /openapi.json (public when on)."
+    )
 
 
 @dataclass(frozen=True)

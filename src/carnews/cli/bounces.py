@@ -14,8 +14,8 @@ from carnews.mail.bounces import (
     BounceReport,
     read_maildir,
     record_bounces,
-    webhook_token,
 )
+from carnews.mail.webhook import webhook_token
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import BounceSource

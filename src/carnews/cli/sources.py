@@ -104,7 +104,8 @@ async def read_url(url: str, settings: Settings) -> dict[str, Any]:
         connect_timeout=options.connect_timeout_seconds,
     ) as client:
         poll = Poll(FetchRequest(url), options.max_bytes, options.timeout_seconds, now(),
-                    options.first_fetch_window_days)  # fmt: skip
+                    options.first_fetch_window_days,
+                    parse_timeout=options.parse_timeout_seconds)  # fmt: skip
         result = await fetch_kind("feed", client, poll)
     return _report(result.error, result.entries)
 

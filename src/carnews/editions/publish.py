@@ -125,7 +125,7 @@ async def sent_edition_views(db: Database, settings: Settings) -> list[EditionVi
 
 
 async def publish(db: Database, settings: Settings, directory: Path | None = None) -> PublishReport:
-    """Write feed.xml, atom.xml, index.html and one page per sent edition."""
+    """Write feed.xml, atom.xml, index.html, its stylesheet and one page per sent edition."""
     out = directory or settings.publish.dir
     views = await sent_edition_views(db, settings)
     feed = build_feed(views, settings)
@@ -144,6 +144,7 @@ async def publish(db: Database, settings: Settings, directory: Path | None = Non
             ),
         ),
     ]
+    files.append(write_atomically(out / "carnews.css", render("publish/carnews.css", templates)))
     for view in views:
         page = render("publish/edition.html", templates, edition=view)
         files.append(write_atomically(out / "editions" / f"{view.edition_id}.html", page))

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
 
+from carnews.gather.nesting import bound_nesting
 from carnews.text.urls import SAFE_SCHEMES, safe_url
 
 ALLOWED_TAGS = {
@@ -53,7 +54,7 @@ TRACKING_PARAMETERS = re.compile(
     re.IGNORECASE,
 )
 PIXEL_HINTS = re.compile(r"(pixel|beacon|tracking|/open\.|1x1|spacer)", re.IGNORECASE)
-IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+IMG_TAG = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)  # not [^>]*: quadratic on "<img<img…"
 IMG_SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
 TINY_SIZE = re.compile(r"""\b(width|height)\s*=\s*["']?\s*([0-2])(px)?\s*["'\s/>]""", re.I)
 BLOCK_BOUNDARY = re.compile(
@@ -116,7 +117,8 @@ def _attribute_filter(base: str | None) -> Callable[[str, str, str], str | None]
 def sanitize(raw_html: str, base_url: str | None = None) -> str:
     """Safe HTML: only allow-listed tags, attributes and http(s) links survive."""
     safe = nh3.clean(
-        _without_pixels(raw_html),
+        # Depth is bounded last, on exactly the text nh3 will parse (see gather/nesting.py).
+        bound_nesting(_without_pixels(raw_html)),
         tags=ALLOWED_TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,

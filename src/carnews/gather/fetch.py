@@ -5,6 +5,10 @@ The HTTP safeguards live in ``carnews.gather.http``; this module turns bytes int
 source kinds (PubMed, ClinicalTrials.gov, Europe PMC) build their entries with
 ``build_entry`` so every kind is cleaned and identified the same way. Nothing
 here touches the database; ``ingest`` stores what comes out.
+
+Parsing and cleaning never run on the event loop, which also serves the web app and
+the other sources: every kind runs them in a thread, within ``fetch.parse_timeout_seconds``
+(``too_slow`` says why a source went over it).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from carnews.gather.http import HttpAnswer, get
 from carnews.gather.identify import Identifiers, find_identifiers
 from carnews.text.urls import safe_url
 
-THREAD_PARSE_BYTES = 512 * 1024
+PARSE_TIMEOUT_SECONDS = 60.0  # the default of fetch.parse_timeout_seconds
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Poll:
     now: datetime
     window_days: int
     query: str = ""
+    parse_timeout: float = PARSE_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,23 @@ def result_from(request: FetchRequest, answer: HttpAnswer, **fields: Any) -> Fet
     return FetchResult(**base)
 
 
+def too_slow(seconds: float) -> str:
+    """The error of a source whose download took longer than ``seconds`` to parse.
+
+    Parsing runs in a thread (``asyncio.to_thread``), which cannot be stopped: one past its
+    time finishes in the background and its result is dropped; its work is bounded by
+    ``fetch.max_bytes`` and by the nesting cap in ``clean``.
+    """
+    return f"parsing took longer than {seconds:g} s (fetch.parse_timeout_seconds)"
+
+
 async def fetch(
-    client: httpx.AsyncClient, request: FetchRequest, *, max_bytes: int, total_timeout: float
+    client: httpx.AsyncClient,
+    request: FetchRequest,
+    *,
+    max_bytes: int,
+    total_timeout: float,
+    parse_timeout: float = PARSE_TIMEOUT_SECONDS,
 ) -> FetchResult:
     """Download and parse one feed; every failure comes back as an ``error`` result."""
     answer = await get(
@@ -129,12 +149,11 @@ async def fetch(
     started = time.perf_counter()
     headers = dict(answer.headers or {})
     url = answer.final_url or request.url
-    if len(answer.body) > THREAD_PARSE_BYTES:
-        # A huge feed is parsed in a thread, so it cannot freeze the event loop that also
-        # serves the web app and the other fetches; small ones are cheaper parsed inline.
-        parsed = await asyncio.to_thread(parse_feed, answer.body, url, headers)
-    else:
-        parsed = parse_feed(answer.body, url, headers)
+    try:
+        async with asyncio.timeout(parse_timeout):
+            parsed = await asyncio.to_thread(parse_feed, answer.body, url, headers)
+    except TimeoutError:
+        parsed = ParsedFeed("", (), too_slow(parse_timeout), ())
     return result_from(
         request,
         answer,

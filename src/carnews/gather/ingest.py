@@ -106,7 +106,8 @@ async def ingest(
             started = time.perf_counter()  # waiting for a free slot is not the source's cost
             request = FetchRequest(source.url, source.etag, source.last_modified)
             poll = Poll(request, options.max_bytes, options.timeout_seconds, now,
-                        options.first_fetch_window_days, source.query)  # fmt: skip
+                        options.first_fetch_window_days, source.query,
+                        options.parse_timeout_seconds)  # fmt: skip
             result = await fetch_kind(source.kind, client, poll)
         await fetched.put(Fetched(source.id, result, time.perf_counter() - started))
 

@@ -1,20 +1,19 @@
 """Bounces: reports that a newsletter did not arrive, or that a reader called it spam.
 
 Three ways in: the relay's 5xx answer during a send (``deliver``), a provider's
-authenticated webhook (``POST /webhooks/bounces``) and delivery status notifications
-an operator collects in a maildir (``carnews bounces import``): RFC 3464 bounces
-and RFC 5965 feedback (complaint) reports. Parsing is pure and never raises on bad
-mail; ``record_bounces`` stores one event per notice and moves a subscriber when a
-threshold is reached — one hard bounce or three soft ones within 30 days make the
-address bounced, one complaint makes it complained. Feeding a report twice is harmless.
+authenticated webhook (``POST /webhooks/bounces``, read by ``carnews.mail.webhook``) and
+delivery status notifications an operator collects in a maildir (``carnews bounces
+import``): RFC 3464 bounces and RFC 5965 feedback (complaint) reports. Parsing is pure
+and never raises on bad mail; ``record_bounces`` stores one event per notice and moves a
+subscriber when a threshold is reached — one hard bounce or three soft ones within 30
+days make the address bounced, one complaint makes it complained. Feeding a report twice
+is harmless.
 """
 
 from __future__ import annotations
 
 import email
 import hashlib
-import hmac
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
-from carnews.errors import ConfigError, NotFoundError, SubscriberError, WebhookError
+from carnews.errors import NotFoundError, SubscriberError
 from carnews.storage import Database
 from carnews.storage.audit import audit
 from carnews.storage.models import (
@@ -43,9 +42,9 @@ from carnews.storage.models import (
 
 SOFT_LIMIT = 3
 SOFT_WINDOW = timedelta(days=30)
-WEBHOOK_CONTEXT = b"carnews-bounce-webhook"
-WEBHOOK_MAX_ITEMS = 1000
 MAX_MESSAGE_BYTES = 10_000_000
+STORED_TEXT_CHARS = 2000  # a diagnostic is for a person to read; a relay's essay is cut
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # refused by SQLite's codec or PostgreSQL
 COMPLAINT_TYPES = {"abuse", "fraud"}  # not "not-spam", "auth-failure" or "virus"
 _KEPT = ("Action", "Status", "Final-Recipient", "Original-Recipient", "Remote-MTA")
 _STATUS = re.compile(r"^\s*([245])\.\d{1,3}\.\d{1,3}")
@@ -249,63 +248,6 @@ def _read(file: Path) -> bytes:
         return b""
 
 
-def webhook_token(secret: str) -> str:
-    """The bearer token the bounce webhook wants, derived from the site key.
-
-    The key comes from ``storage.sitekey.site_key``; an empty one would make a token
-    anyone can compute, so it is refused.
-    """
-    if not secret:
-        raise ConfigError(
-            "there is no site key, so there is no bounce webhook token",
-            hint="The key is made on first start; run 'carnews bounces token' again.",
-            context={"key": "site.secret_key"},
-        )
-    return hmac.new(secret.encode(), WEBHOOK_CONTEXT, hashlib.sha256).hexdigest()
-
-
-def webhook_authorised(secret: str, authorization: str | None) -> bool:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    expected = webhook_token(secret).encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
-
-
-def parse_webhook(body: bytes) -> list[BounceNotice]:
-    """``{"address", "type", "diagnostic"?, "id"?}`` or a list of them → notices."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise _bad_body("the body is not JSON") from None
-    items = payload if isinstance(payload, list) else [payload]
-    if len(items) > WEBHOOK_MAX_ITEMS:
-        raise _bad_body(f"more than {WEBHOOK_MAX_ITEMS} bounces in one request")
-    return [_webhook_notice(number, item) for number, item in enumerate(items, start=1)]
-
-
-def _webhook_notice(number: int, item: object) -> BounceNotice:
-    where = f"bounce {number}"
-    if not isinstance(item, dict):
-        raise _bad_body(f"{where} is not a JSON object")
-    address, kind = item.get("address"), item.get("type")
-    diagnostic, event_id = item.get("diagnostic", ""), item.get("id")
-    if not isinstance(address, str) or not address.strip():
-        raise _bad_body(f'{where} has no "address"')
-    if kind not in {k.value for k in BounceKind}:
-        raise _bad_body(f'{where} has "type" {kind!r}; expected hard, soft or complaint')
-    if not isinstance(diagnostic, str) or not isinstance(event_id, str | None):
-        raise _bad_body(f'{where}: "diagnostic" and "id" must be strings')
-    try:
-        normalise_address(address)
-    except SubscriberError as exc:  # the sender's request is at fault, not a subscriber row
-        raise _bad_body(f"{where}: {exc.message}") from None
-    reference = f"webhook:{event_id}"[:300] if event_id else None
-    return BounceNotice(address, BounceKind(kind), diagnostic, reference)
-
-
-def _bad_body(message: str) -> WebhookError:
-    return WebhookError(message)
-
-
 async def record_bounces(
     db: Database, clock: Clock, notices: Iterable[BounceNotice], *, source: BounceSource
 ) -> BounceReport:
@@ -339,9 +281,10 @@ async def _record_one(
         address = normalise_address(notice.address)
     except SubscriberError:
         return "skipped: not an email address", notice.address, None
-    if notice.reference is not None and await session.scalar(
+    reference = _storable(notice.reference, 300) if notice.reference is not None else None
+    if reference is not None and await session.scalar(
         select(BounceEvent.id).where(BounceEvent.address == address,
-            BounceEvent.kind == notice.kind, BounceEvent.reference == notice.reference)
+            BounceEvent.kind == notice.kind, BounceEvent.reference == reference)
     ):  # fmt: skip
         return "duplicate", address, None
     subscriber = await session.scalar(select(Subscriber).where(Subscriber.email == address))
@@ -349,12 +292,23 @@ async def _record_one(
         BounceEvent(
             subscriber_id=subscriber.id if subscriber is not None else None,
             address=address, kind=notice.kind, at=min(notice.at or now, now), source=source,
-            reference=notice.reference, diagnostic=notice.diagnostic, detail=dict(notice.detail),
+            reference=reference,
+            diagnostic=_storable(notice.diagnostic), detail=_storable_detail(notice.detail),
         )
     )  # fmt: skip
     await session.flush()
     outcome = "recorded" if subscriber is not None else "recorded (no subscriber)"
     return outcome, address, subscriber
+
+
+def _storable(text: str, limit: int = STORED_TEXT_CHARS) -> str:
+    """Text as stored, whichever way it came in: no NUL or lone surrogate, and not too long."""
+    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
+    return UNSTORABLE.sub("\ufffd", clipped)
+
+
+def _storable_detail(detail: dict[str, str]) -> dict[str, str]:
+    return {_storable(key, 100): _storable(value) for key, value in detail.items()}
 
 
 async def _apply_thresholds(

@@ -4,6 +4,8 @@ The factory takes its settings and, when the caller has one, the database: ``ser
 shares one ``Database`` between the app and the scheduler, so on SQLite a single
 in-process writer lock covers both. Without one, the app opens its own for its lifetime.
 On start it reads the site key (``storage.sitekey``), making it the first time.
+Every answer gets the security headers of ``headers``; the API docs exist only when
+``web.api_docs`` is on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
 from carnews.web import ops, public
+from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
+from carnews.web.headers import SecurityHeaders
 
 
 def create_app(settings: Settings, db: Database | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -41,8 +45,11 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
             await current.db.close()
             current.db = None
 
-    app = FastAPI(title=settings.site.title, lifespan=lifespan)
+    docs = settings.web.api_docs
+    app = FastAPI(title=settings.site.title, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=OPENAPI_URL if docs else None)  # fmt: skip
     app.state.site = Site(settings, clock, db)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(CarnewsError)
     async def carnews_error(request: Request, exc: CarnewsError) -> Response:
@@ -54,6 +61,8 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
 
     app.include_router(public.router)
     app.include_router(ops.router)
+    if docs:
+        add_api_docs(app, settings.site.title)
     return app
 
 

@@ -1,6 +1,8 @@
 """Operations endpoints: the health check and the bounce webhook.
 
 Bounces come in on POST /webhooks/bounces with a bearer token ('carnews bounces token').
+The body is read in chunks and refused (413) once past ``WEBHOOK_MAX_BYTES``, whether or
+not it declared its length, so a sender cannot make the app hold a huge body in memory.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from carnews.errors import WebhookError
-from carnews.mail.bounces import parse_webhook, record_bounces, webhook_authorised
+from carnews.mail.bounces import record_bounces
+from carnews.mail.webhook import WEBHOOK_MAX_BYTES, parse_webhook, webhook_authorised
 from carnews.storage.models import BounceSource
 from carnews.web.context import site
 
@@ -30,10 +33,30 @@ async def bounce_webhook(request: Request) -> JSONResponse:
              "hint": "Send 'Authorization: Bearer TOKEN'; 'carnews bounces token' prints it."},
             status_code=401, headers={"WWW-Authenticate": "Bearer"},
         )  # fmt: skip
+    body = await capped_body(request, WEBHOOK_MAX_BYTES)
+    if body is None:
+        return JSONResponse(
+            {"error": f"the body is larger than {WEBHOOK_MAX_BYTES} bytes",
+             "hint": "Send the bounces in smaller batches."},
+            status_code=413,
+        )  # fmt: skip
     try:
-        notices = parse_webhook(await request.body())
+        notices = parse_webhook(body)
     except WebhookError as exc:
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
     report = await record_bounces(current.database, current.clock, notices,
                                   source=BounceSource.WEBHOOK)  # fmt: skip
     return JSONResponse(report.summary())
+
+
+async def capped_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

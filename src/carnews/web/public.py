@@ -1,4 +1,4 @@
-"""Public pages: the archive, one issue, the feeds, and unsubscribe.
+"""Public pages: the archive, one issue, the feeds, the stylesheet, and unsubscribe.
 
 Unsubscribe acts on POST only (RFC 8058): mail scanners GET every link, so a GET
 shows a page with a button and changes nothing.
@@ -12,6 +12,7 @@ from feedgen.feed import FeedGenerator
 
 from carnews.audience.subscriptions import subscriber_for_token, unsubscribe
 from carnews.editions.publish import build_feed, sent_edition_views
+from carnews.editions.render import render
 from carnews.errors import NotFoundError
 from carnews.web.context import site
 
@@ -50,6 +51,14 @@ async def _feed(request: Request) -> FeedGenerator:
     current = site(request)
     return build_feed(await sent_edition_views(current.database, current.settings),
                       current.settings)  # fmt: skip
+
+
+@router.get("/carnews.css")
+async def stylesheet(request: Request) -> Response:
+    """The pages' one stylesheet, from the templates (so an override in templates.dir wins)."""
+    current = site(request)
+    css = render("publish/carnews.css", current.settings.templates.dir)
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)

@@ -31,7 +31,8 @@ class Fetcher(Protocol):
 async def _fetch_feed(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     """A feed is its URL: the query and the window do not apply."""
     return await fetch(client, poll.request, max_bytes=poll.max_bytes,
-                       total_timeout=poll.total_timeout)  # fmt: skip
+                       total_timeout=poll.total_timeout,
+                       parse_timeout=poll.parse_timeout)  # fmt: skip
 
 
 # The keys are settings.SourceKind; a test keeps the two in step.

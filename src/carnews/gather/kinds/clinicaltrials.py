@@ -9,6 +9,7 @@ ETag is sent back next time, like a feed's, and a 304 means nothing changed.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -26,6 +27,7 @@ from carnews.gather.fetch import (
     Poll,
     build_entry,
     result_from,
+    too_slow,
 )
 from carnews.gather.http import HttpAnswer
 from carnews.gather.kinds.common import dig, get_within
@@ -65,7 +67,11 @@ async def fetch_studies(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
         if not answer.ok or answer.status == 304:
             return _result(request, answer, started)
         try:
-            studies, token = parse_page(answer.body)
+            async with asyncio.timeout(poll.parse_timeout):  # off the loop: see gather/fetch.py
+                studies, token = await asyncio.to_thread(parse_page, answer.body)
+        except TimeoutError:
+            return _result(request, answer, started, outcome="error",
+                           error=too_slow(poll.parse_timeout))  # fmt: skip
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             return _result(request, answer, started, outcome="error", error=f"{NOT_JSON}: {exc}")
         entries.extend(studies)

@@ -10,6 +10,7 @@ reviewed, because a reader must not take them for a published paper.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -20,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry
+from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry, too_slow
 from carnews.gather.http import HttpAnswer
 from carnews.gather.kinds.common import dig, generated_result, get_within
 
@@ -46,7 +47,11 @@ async def fetch_europepmc(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
         if not answer.ok:
             return generated_result(request, answer, started)
         try:
-            found, hits, next_cursor = parse_page(answer.body)
+            async with asyncio.timeout(poll.parse_timeout):  # off the loop: see gather/fetch.py
+                found, hits, next_cursor = await asyncio.to_thread(parse_page, answer.body)
+        except TimeoutError:
+            error = too_slow(poll.parse_timeout)
+            return generated_result(request, answer, started, outcome="error", error=error)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             return generated_result(
                 request, answer, started, outcome="error", error=f"{NOT_JSON}: {exc}"

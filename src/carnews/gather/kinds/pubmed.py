@@ -12,6 +12,7 @@ external entity, expat (2.4 and later) refuses entity-expansion bombs, and
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -23,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry
+from carnews.gather.fetch import FetchedEntry, FetchResult, Poll, build_entry, too_slow
 from carnews.gather.kinds.common import generated_result, get_within
 
 TOOL = "carnews"  # NCBI asks every client to name itself, so it can write before it blocks
@@ -63,7 +64,12 @@ async def fetch_pubmed(client: httpx.AsyncClient, poll: Poll) -> FetchResult:
     if not fetched.ok:
         return generated_result(request, fetched, started)
     try:
-        entries, warnings = parse_articles(fetched.body)
+        async with asyncio.timeout(poll.parse_timeout):  # off the loop: see gather/fetch.py
+            entries, warnings = await asyncio.to_thread(parse_articles, fetched.body)
+    except TimeoutError:
+        return generated_result(
+            request, fetched, started, outcome="error", error=too_slow(poll.parse_timeout)
+        )
     except (ValueError, RecursionError, ET.ParseError) as exc:
         return generated_result(
             request, fetched, started, outcome="error", error=f"{NOT_XML}: {exc}"
