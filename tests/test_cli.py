@@ -15,27 +15,9 @@ from pathlib import Path
 import pytest
 
 from carnews.demo.servers import feed_server, smtp_sink
+from tests.cli_helpers import assert_clean_failure, carnews
 
 FEEDS = Path(__file__).parents[1] / "src" / "carnews" / "demo" / "feeds"
-
-
-def carnews(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
-    environment.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "carnews", *args], cwd=cwd, env=environment,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    assert "error:" in result.stderr and "hint:" in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_init_then_config_show_masks_secrets(tmp_path: Path) -> None:

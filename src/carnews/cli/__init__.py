@@ -24,6 +24,7 @@ from carnews.cli.common import (
     with_database,
 )
 from carnews.cli.starter import settings_markdown, starter_config
+from carnews.cli.terminal import cells, styled
 from carnews.editions.publish import publish
 from carnews.errors import CarnewsError, ConfigError
 from carnews.jobs import draft, gather
@@ -102,7 +103,7 @@ def config_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     table = Table("setting", "value", "help")
     for spec, value in rows:
-        table.add_row(spec.key, value, spec.help)
+        table.add_row(*cells(spec.key, value, spec.help))
     console.print(table)
     console.print(
         f"{len(settings.sources)} sources: " + ", ".join(s.name for s in settings.sources)
@@ -142,8 +143,8 @@ def fetch(
                                   on_source_done=lambda _: progress.advance(task))  # fmt: skip
         table = Table("source", "status", "new", "updated", "unchanged", "time", "error")
         for row in report.sources:
-            table.add_row(row.name, row.outcome, str(row.new), str(row.updated),
-                          str(row.unchanged), f"{row.seconds:.2f}s", row.error or "")  # fmt: skip
+            table.add_row(*cells(row.name, row.outcome, row.new, row.updated, row.unchanged,
+                                 f"{row.seconds:.2f}s", row.error or ""))  # fmt: skip
         console.print(table)
         for row in report.sources:
             for warning in row.warnings:  # the source's own text: printed, never interpreted
@@ -152,7 +153,7 @@ def fetch(
             f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
         )
         for warning in report.curation.warnings:
-            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            console.print(styled("[yellow]warning:[/] {}", warning))
 
     with_database(ctx, work)
 

@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
 
+from carnews.cli.terminal import SafeConsole, styled
 from carnews.clock import utc_now
 from carnews.errors import CarnewsError, ConfigError
 from carnews.settings import Settings, load_settings
 from carnews.storage import Database, open_database
 
 T = TypeVar("T")
-console = Console()
-errors = Console(stderr=True)
+# Plain strings printed on these are data: see carnews.cli.terminal for how to style output.
+console = SafeConsole()
+errors = SafeConsole(stderr=True)
 
 
 @dataclasses.dataclass
@@ -86,9 +87,10 @@ def print_json(value: Any) -> None:
 
 
 def report_error(exc: CarnewsError) -> None:
-    errors.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    # Messages quote what the user or a feed gave (an address, a title): values, not markup.
+    errors.print(styled("[bold red]error:[/] {}", exc.message))
     if exc.hint:
-        errors.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        errors.print(styled("[yellow]hint:[/] {}", exc.hint))
 
 
 def now() -> datetime:

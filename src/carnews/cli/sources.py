@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from carnews.cli.common import console, now, options, print_json, with_database
+from carnews.cli.terminal import cells, styled
 from carnews.gather.fetch import FetchedEntry, FetchRequest, Poll, parse_feed
 from carnews.gather.http import make_client
 from carnews.gather.identify import entry_guid
@@ -40,13 +41,13 @@ def show(ctx: typer.Context, json_: JsonFlag = False) -> None:
                       "next poll", "last error")  # fmt: skip
         for row in rows:
             health = row.health if row.enabled else "disabled"
-            table.add_row(
+            table.add_row(*cells(
                 row.name, health, row.kind,
                 f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never",
                 str(row.consecutive_errors), str(row.entries_seen),
                 f"{row.next_check_at:%Y-%m-%d %H:%M}" if row.next_check_at else "now",
                 row.last_error or "",
-            )  # fmt: skip
+            ))  # fmt: skip
         console.print(table)
 
     with_database(ctx, work)
@@ -124,10 +125,12 @@ def register_inspect(root: typer.Typer) -> None:
             print_json(report)
             return
         if report["error"]:
-            console.print(f"[red]{report['status']}:[/] {report['error']}", highlight=False)
+            console.print(styled("[red]{}:[/] {}", report["status"], report["error"]))
         for entry in report["entries"]:
-            console.print(f"\n[bold]{entry['title']}[/]", highlight=False)
-            console.print(f"[dim]id {entry['id']} · {entry['published'] or 'no date'}[/]")
+            console.print(styled("\n[bold]{}[/]", entry["title"]))
+            console.print(
+                styled("[dim]id {} · {}[/]", entry["id"], entry["published"] or "no date")
+            )
             console.print(entry["link"] or "(no link)", highlight=False)
             console.print(entry["text"][:600], highlight=False)
         console.print(f"\n{len(report['entries'])} entries.")

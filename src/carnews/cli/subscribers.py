@@ -11,6 +11,7 @@ from rich.table import Table
 
 from carnews.audience.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
 from carnews.cli.common import console, now, print_json, with_database
+from carnews.cli.terminal import cells
 from carnews.curate.lexicon import load_lexicon
 from carnews.errors import SubscriberError
 from carnews.settings import Settings
@@ -72,8 +73,8 @@ def list_command(
             return
         table = Table("id", "email", "name", "status", "diseases")
         for row in rows:
-            table.add_row(str(row["id"]), str(row["email"]), str(row["name"]), str(row["status"]),
-                          ", ".join(row["diseases"]) or "all")  # type: ignore[arg-type]  # fmt: skip
+            table.add_row(*cells(row["id"], row["email"], row["name"], row["status"],
+                                 ", ".join(row["diseases"]) or "all"))  # type: ignore[arg-type]  # fmt: skip
         console.print(table)
 
     with_database(ctx, work)
