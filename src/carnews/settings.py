@@ -14,7 +14,9 @@ carnews.toml is refused, and a secret is never printed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -57,9 +59,11 @@ class Secret:
         return hash(self._value)
 
 
-def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
-    """Declare one setting: its default, its help line and an optional lower bound."""
-    return field(default=default, metadata={"help": help, "minimum": minimum})
+def setting(
+    default: Any, help: str, *, minimum: float | None = None, maximum: float | None = None
+) -> Any:
+    """Declare one setting: its default, its help line and optional bounds."""
+    return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum})
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,10 @@ class FetchSettings:
     concurrency: int = setting(8, "Sources fetched at the same time.", minimum=1)
     per_host: int = setting(2, "Sources fetched at the same time from one host.", minimum=1)
     max_consecutive_errors: int = setting(
-        10, "Failures in a row after which a source is marked failing and left alone.", minimum=1
+        10,
+        "Failures in a row after which a failing source is no longer polled, until "
+        "'carnews sources enable NAME'.",
+        minimum=1,
     )
     first_fetch_window_days: int = setting(
         30, "On a source's first poll, older entries are kept as history, not news.", minimum=1
@@ -158,7 +165,7 @@ class MailSettings:
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = setting("localhost", "SMTP relay host.")
-    port: int = setting(25, "SMTP relay port.", minimum=1)
+    port: int = setting(25, "SMTP relay port.", minimum=1, maximum=65535)
     security: Literal["none", "starttls", "tls"] = setting(
         "none", "none, starttls (port 587) or tls (port 465)."
     )
@@ -203,7 +210,7 @@ class PublishSettings:
 @dataclass(frozen=True)
 class WebSettings:
     host: str = setting("127.0.0.1", "Address 'carnews serve' listens on.")
-    port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1)
+    port: int = setting(8000, "Port 'carnews serve' listens on.", minimum=1, maximum=65535)
 
 
 @dataclass(frozen=True)
@@ -258,6 +265,7 @@ class SettingSpec:
     default: Any
     help: str
     minimum: float | None
+    maximum: float | None
 
     @property
     def section(self) -> str:
@@ -293,6 +301,7 @@ def _specs_of(cls: type, prefix: str) -> list[SettingSpec]:
             default=f.default,
             help=f.metadata["help"],
             minimum=f.metadata["minimum"],
+            maximum=f.metadata["maximum"],
         )
         for f in dataclasses.fields(cls)
     ]
@@ -376,14 +385,43 @@ def _coerce(spec: SettingSpec, raw: object, origin: str) -> Any:
         value = tuple(raw)
     else:  # pragma: no cover - a new setting type needs a branch here
         raise TypeError(f"no coercion for {kind}")
-    if spec.minimum is not None and value < spec.minimum:
+    problem = _out_of_range(spec, value)
+    if problem:
         raise ConfigError(
-            f"{spec.key} = {raw!r} (from {origin}) is too small: "
-            f"expected at least {spec.minimum:g}",
+            f"{spec.key} = {raw!r} (from {origin}) is {problem}",
             hint=f"{spec.key}: {spec.help}",
             context={"key": spec.key, "value": raw, "origin": origin},
         )
     return value
+
+
+def _out_of_range(spec: SettingSpec, value: Any) -> str | None:
+    # NaN compares false with every bound, so it would slip past both checks below.
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not valid: expected a finite number"
+    if spec.minimum is not None and value < spec.minimum:
+        return f"too small: expected at least {spec.minimum:g}"
+    if spec.maximum is not None and value > spec.maximum:
+        return f"too large: expected at most {spec.maximum:g}"
+    return None
+
+
+# Line breaks (what str.splitlines splits at) and NUL: in a header value (From, Reply-To,
+# List-Id) a line break starts a new header; in a URL or path it is never meant.
+_LINE_BREAK = re.compile("[\x00\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _single_line(spec: SettingSpec, value: Any, origin: str) -> None:
+    """Refuse a line break in a text setting: it is a paste error or a header injection."""
+    texts = value if isinstance(value, tuple) else (value,)
+    if spec.secret or not any(isinstance(t, str | Path) and _LINE_BREAK.search(str(t))
+                              for t in texts):  # fmt: skip
+        return
+    raise ConfigError(
+        f"{spec.key} = {str(value)!r} (from {origin}) is not valid: it holds a line break",
+        hint=f"Write {spec.key} on one line. {spec.key}: {spec.help}",
+        context={"key": spec.key, "origin": origin},
+    )
 
 
 def _fail() -> typing.NoReturn:
@@ -391,20 +429,38 @@ def _fail() -> typing.NoReturn:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    where = {"path": str(path)}
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} does not exist",
             hint="Create one with 'carnews init', or drop --config / CARNEWS_CONFIG.",
-            context={"path": str(path)},
+            context=where,
         ) from None
+    except OSError as exc:  # a folder, no permission, an unreadable disk
+        raise ConfigError(
+            f"config file {path} cannot be read: {exc.strerror}",
+            hint="Point --config (or CARNEWS_CONFIG) at a carnews.toml file you may read.",
+            context=where,
+        ) from None
+    try:
+        # Windows editors save a byte-order mark that TOML does not allow: it is harmless.
+        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (line {line})",
+            hint="Open it in your editor and save it as UTF-8.",
+            context=where,
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"config file {path} is not valid TOML: {exc}",
             hint="Fix the line named above; 'carnews init --force' writes a fresh starter file.",
-            context={"path": str(path)},
+            context=where,
         ) from None
 
 
@@ -455,10 +511,12 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
         if spec.secret and file_var in environ:
             secret_path = Path(environ[file_var])
             try:
-                found[spec.key] = (secret_path.read_text().strip(), f"file {secret_path}")
-            except OSError as exc:
+                secret = secret_path.read_text(encoding="utf-8").strip()
+                found[spec.key] = (secret, f"file {secret_path}")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
                 raise ConfigError(
-                    f"{file_var} names {secret_path}, which cannot be read: {exc.strerror}",
+                    f"{file_var} names {secret_path}, which cannot be read: {why}",
                     hint="Point it at a readable file that holds only the secret.",
                     context={"key": spec.key, "path": str(secret_path)},
                 ) from None
@@ -526,18 +584,27 @@ def load_settings(
                 hint="Known settings are listed in docs/settings.md.",
                 context={"key": key},
             )
+        if known[key].secret:
+            raise ConfigError(
+                f"{key} is a secret and may not be given with --set",
+                hint=f"Set {known[key].env} or {known[key].env}_FILE instead: a --set value "
+                "shows in the process list and the shell's history.",
+                context={"key": key},
+            )
         layered[key] = (value, "--set")
     sections: dict[str, dict[str, Any]] = {name: {} for name in _section_types()}
     for key, (raw, origin) in layered.items():
         spec = known[key]
-        sections[spec.section][spec.name] = _coerce(spec, raw, origin)
-        if key in WEB_URL_SETTINGS and safe_url(sections[spec.section][spec.name]) is None:
+        value = _coerce(spec, raw, origin)
+        _single_line(spec, value, origin)
+        if key in WEB_URL_SETTINGS and safe_url(value) is None:
             raise ConfigError(
                 f"{key} = {raw!r} (from {origin}) is not valid: "
                 "expected an http:// or https:// URL with a host",
                 hint=f"{key}: {spec.help}",
                 context={"key": key, "value": raw, "origin": origin},
             )
+        sections[spec.section][spec.name] = value
     built = {name: cls(**sections[name]) for name, cls in _section_types().items()}
     sources = tuple(_build_source(i, raw, path or Path("?")) for i, raw in enumerate(raw_sources))
     names = [source.name for source in sources]
