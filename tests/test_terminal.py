@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from carnews.cli.terminal import SafeConsole, printable, styled
+from carnews.cli.terminal import SafeConsole, counted, printable, styled
 from carnews.demo.servers import feed_server
 from tests.cli_helpers import assert_clean_failure, carnews
 
@@ -59,11 +59,16 @@ def test_hostile_titles_names_and_sources_are_shown_as_written(tmp_path: Path) -
     assert_shown_literally(carnews(tmp_path, "inspect", "feeds/hostile.xml"))
     assert carnews(tmp_path, "draft").returncode == 0
     assert_shown_literally(carnews(tmp_path, "edition", "show", "1"))
-    approved = carnews(tmp_path, "edition", "approve", "1", "--by", HOSTILE)
-    assert_shown_literally(approved)
-    assert_shown_literally(carnews(tmp_path, "edition", "list", env=WIDE))
+    refused = carnews(tmp_path, "edition", "approve", "1", "--by", HOSTILE)
+    assert_clean_failure(refused, "not a name")
+    assert_shown_literally(refused, code=2)
+    name = HOSTILE.replace("\x1b", "").replace("\x07", "")  # a name holds no control characters
+    approved = carnews(tmp_path, "edition", "approve", "1", "--by", name)
+    assert approved.returncode == 0 and f"approved by {name} " in approved.stdout
+    assert name in carnews(tmp_path, "edition", "show", "1").stdout
+    assert name in carnews(tmp_path, "edition", "list", env=WIDE).stdout
     listed = json.loads(carnews(tmp_path, "edition", "list", "--json").stdout)
-    assert listed[0]["approved_by"] == HOSTILE, "JSON keeps the exact text for machines"
+    assert listed[0]["approved_by"] == name, "JSON keeps the exact text for machines"
 
 
 def test_hostile_csv_cells_and_error_messages_are_shown_as_written(tmp_path: Path) -> None:
@@ -106,3 +111,12 @@ def test_safe_console_prints_plain_strings_and_table_cells_literally() -> None:
 def test_printable_keeps_tab_newline_and_letters_and_writes_out_controls() -> None:
     assert printable("a\tb\nc é ✓") == "a\tb\nc é ✓"
     assert printable("\r\x00\x7f\x9b\u202e") == "\\x0d\\x00\\x7f\\x9b\\u202e"
+
+
+def test_counts_take_the_noun_in_the_right_number() -> None:
+    assert [counted(1, "edition"), counted(2, "edition"), counted(0, "story")] == [
+        "1 edition", "2 editions", "0 stories",
+    ]  # fmt: skip
+    assert [counted(1, "entry"), counted(3, "day"), counted(2, "delivery")] == [
+        "1 entry", "3 days", "2 deliveries",
+    ]  # fmt: skip

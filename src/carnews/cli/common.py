@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
+from carnews.cli.dbcheck import explained, require_database
 from carnews.cli.terminal import SafeConsole, styled
 from carnews.clock import utc_now
-from carnews.errors import CarnewsError, ConfigError
+from carnews.errors import CarnewsError, ConfigError, StorageError
 from carnews.settings import Settings, load_settings
 from carnews.storage import Database, open_database
 
@@ -52,18 +54,37 @@ def options(ctx: typer.Context) -> Options:
     return found if found is not None else Options()
 
 
-def with_database(ctx: typer.Context, work: Callable[[Database, Settings], Awaitable[T]]) -> T:
-    """Load settings, open (and migrate) the database, run ``work``, close."""
-    settings = options(ctx).settings()
+def with_database(
+    ctx: typer.Context, work: Callable[[Database, Settings], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Load settings, open (and migrate) the database, run ``work``, close.
+
+    Only a command that fills a new database (``fetch``) passes ``create``: any other on a
+    missing SQLite file is run in the wrong folder, and an empty list would mislead.
+    """
+    return run_with_database(options(ctx).settings(), work, create=create)
+
+
+def run_with_database(
+    settings: Settings, work: Callable[[Database, Settings], Awaitable[T]], *, create: bool
+) -> T:
+    url = settings.database.url
+    require_database(url, create=create, errors=errors)
 
     async def run() -> T:
-        db = await open_database(settings.database.url)
+        db = await open_database(url)
         try:
             return await work(db, settings)
         finally:
             await db.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (StorageError, DBAPIError) as exc:
+        better = explained(exc, url)
+        if better is None:
+            raise
+        raise better from None
 
 
 def to_jsonable(value: Any) -> Any:

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.cli.terminal import cells, styled
+from carnews.cli.terminal import cells, counted, styled, text_table
 from carnews.editions.render import render_email
 from carnews.editions.review import approve, list_editions, load_edition
 from carnews.editions.views import edition_view, reading_grades
@@ -52,7 +51,7 @@ def list_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
         if json_:
             print_json(rows)
             return
-        table = Table("id", "title", "state", "stories", "approved by")
+        table = text_table("id", "title", "state", "stories", "approved by")
         for row in rows:
             table.add_row(*cells(row["id"], row["title"], row["state"], row["stories"],
                                  row["approved_by"] or ""))  # fmt: skip
@@ -144,6 +143,9 @@ def preview(
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip
         rendered = render_email(view.for_diseases(disease or []), settings.templates.dir)
+        # Each subscriber's mail carries their own signed link; show where it will go.
+        sample = f"{settings.site.base_url.rstrip('/')}/unsubscribe/SAMPLE-LINK-IN-PREVIEW"
+        rendered = rendered.personalise(sample)
         body = rendered.text if text else rendered.html
         if out is None:
             typer.echo(body)
@@ -162,10 +164,10 @@ def print_send_report(report: SendReport) -> None:
         f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
     )
     if report.unknown:
-        console.print(styled("[yellow]{} deliveries are unknown[/]: a sender stopped "
+        console.print(styled("[yellow]{} unknown[/]: a sender stopped "
                              "mid-batch. 'carnews send ID --status' lists their Message-IDs; "
                              "then '--resolve-unknown sent' or '--resolve-unknown retry'.",
-                             report.unknown))  # fmt: skip
+                             counted(report.unknown, "delivery")))  # fmt: skip
     if report.paused:
         console.print(styled("[red]Paused[/] after too many failures in a row. Check the "
                              "relay, then 'carnews send {} --resume'.",
@@ -271,7 +273,8 @@ def register_send(root: typer.Typer) -> None:
                 if not json_:
                     decision = "by the relay's log" if seen is not None else (
                         "sent" if as_sent else "to send again")  # fmt: skip
-                    console.print(f"{count} unknown deliveries resolved ({decision}).")
+                    resolved = counted(count, "unknown delivery", "unknown deliveries")
+                    console.print(f"{resolved} resolved ({decision}).")
                 report = await settle(db, settings, now, edition_id, actor="cli")
             elif status:
                 report = await settle(db, settings, now, edition_id, actor="cli")

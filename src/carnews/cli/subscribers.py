@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from carnews.audience.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
+from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers, write_csv
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.cli.terminal import cells
+from carnews.cli.terminal import cells, counted, text_table
 from carnews.curate.lexicon import load_lexicon
 from carnews.errors import SubscriberError
 from carnews.settings import Settings
@@ -71,7 +70,7 @@ def list_command(
         if json_:
             print_json(rows)
             return
-        table = Table("id", "email", "name", "status", "diseases")
+        table = text_table("id", "email", "name", "status", "diseases")
         for row in rows:
             table.add_row(*cells(row["id"], row["email"], row["name"], row["status"],
                                  ", ".join(row["diseases"]) or "all"))  # type: ignore[arg-type]  # fmt: skip
@@ -86,20 +85,39 @@ def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False)
 
     Example: carnews subscribers import subscribers/sample.csv --confirmed
     """
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubscriberError(f"cannot read {path}: {exc}", hint="Give a UTF-8 CSV file.") from None
+    check_utf8(path)
 
     async def work(db: Database, settings: Settings) -> None:
-        report = await import_csv(db, now, load_lexicon(), text, confirmed=confirmed, actor="cli")
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            report = await import_csv(db, now, load_lexicon(), lines, confirmed=confirmed,
+                                      actor="cli")  # fmt: skip
         console.print(f"Added {report.added}, already there {report.unchanged}, "
-                      f"rejected {len(report.rejected)}.")  # fmt: skip
+                      f"rejected {report.rejected_total}.")  # fmt: skip
         for line, address, why in report.rejected:
-            console.print(f"  line {line}: {address!r}: {why}", highlight=False)
+            console.print(f"  line {line}: {address!r}: {why}")
+        if report.rejected_total > len(report.rejected):
+            more = report.rejected_total - len(report.rejected)
+            console.print(f"  … and {counted(more, 'more rejected line')} not shown.")
 
     with_database(ctx, work)
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8 before anything is imported, naming the first bad line."""
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SubscriberError(
+                        f"line {number} of {path} is not UTF-8 text; nothing was imported",
+                        hint="Save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8') and import "
+                        "it again.",
+                    ) from None
+    except OSError as exc:
+        raise SubscriberError(f"cannot read {path}: {exc.strerror}",
+                              hint="Give the path of a readable CSV file.") from None  # fmt: skip
 
 
 @app.command("export")
@@ -113,11 +131,17 @@ def export(
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        text = await export_csv(db)
         if path is None:
-            sys.stdout.write(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-            console.print(f"Wrote {path}")
+            await write_csv(db, sys.stdout)
+            return
+        try:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                await write_csv(db, out)
+        except OSError as exc:
+            raise SubscriberError(
+                f"cannot write {path}: {exc.strerror}",
+                hint="Give a path in a folder you may write to.",
+            ) from None
+        console.print(f"Wrote {path}")
 
     with_database(ctx, work)

@@ -18,6 +18,7 @@ import re
 from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
 from rich.markup import escape
 from rich.style import Style
+from rich.table import Column, Table
 from rich.text import Text
 
 # C0 controls except tab and newline, DEL, C1 controls (0x9b is CSI on some terminals)
@@ -58,6 +59,23 @@ def styled(template: str, *values: object) -> Text:
     a literal we wrote; the values may hold anything and are shown exactly as they are.
     """
     return Text.from_markup(template.format(*(_fill(value) for value in values)), emoji=False)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 edition``, ``2 editions``, ``0 stories``: a count with its noun in the right number."""
+    if count == 1:
+        return f"{count} {noun}"
+    if plural is None:
+        plural = (
+            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+        )
+    return f"{count} {plural}"
+
+
+def text_table(*headers: str, title: str | None = None) -> Table:
+    """A table whose cells wrap, and fold a long word (a URL, a path) rather than cut it off:
+    at 80 columns the values an operator checks must still be all there."""
+    return Table(*(Column(header, overflow="fold") for header in headers), title=title)
 
 
 class SafeConsole(Console):

@@ -22,10 +22,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from carnews.audience.subscriptions import import_csv
-from carnews.cli.terminal import SafeConsole, cells, styled
+from carnews.cli.terminal import SafeConsole, cells, counted, styled, text_table
 from carnews.clock import fixed_clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
@@ -136,13 +135,14 @@ async def run_pipeline(out: Path) -> DemoResult:
 
 
 def print_report(result: DemoResult, console: Console) -> None:
-    table = Table("source", "status", "entries", title="Fetched")
+    table = text_table("source", "status", "entries", title="Fetched")
     for source in result.gathered.sources:
         table.add_row(*cells(source.name, source.outcome, source.new + source.updated))
     console.print(table)
     curation = result.gathered.curation
-    console.print(styled("[bold]Kept {} stories[/] ({} duplicate entries merged into them):",
-                         len(curation.kept), curation.merged_entries))  # fmt: skip
+    merged = counted(curation.merged_entries, "duplicate entry", "duplicate entries")
+    console.print(styled("[bold]Kept {}[/] ({} merged into them):",
+                         counted(len(curation.kept), "story"), merged))  # fmt: skip
     for _, title in curation.kept:
         console.print(f"  ✓ {title}", highlight=False)
     console.print(
@@ -152,8 +152,8 @@ def print_report(result: DemoResult, console: Console) -> None:
         console.print(f"  ✗ {title}\n      because {reason}", highlight=False)
     sent = result.sent
     console.print(
-        styled("[bold]Edition {}[/] approved by {}; sent {} emails ({} failed).",
-               result.edition_id, repr(DEMO_EDITOR), sent.sent,
+        styled("[bold]Edition {}[/] approved by {}; sent {} ({} failed).",
+               result.edition_id, repr(DEMO_EDITOR), counted(sent.sent, "email"),
                sent.failed_temporary + sent.failed_permanent)
     )  # fmt: skip
     out = result.out
