@@ -630,6 +630,7 @@ def carnews(
 
 
 def test_cli_imports_a_maildir_and_prints_the_token(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "init").returncode == 0
     for address in ("gone@example.com", "full@example.net"):
         assert carnews(tmp_path, "subscribers", "add", address, "--confirmed").returncode == 0
     write_maildir(tmp_path / "Maildir", ALL_MAIL)

@@ -15,27 +15,9 @@ from pathlib import Path
 import pytest
 
 from carnews.demo.servers import feed_server, smtp_sink
+from tests.cli_helpers import assert_clean_failure, carnews
 
 FEEDS = Path(__file__).parents[1] / "src" / "carnews" / "demo" / "feeds"
-
-
-def carnews(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CARNEWS_")}
-    environment.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "carnews", *args], cwd=cwd, env=environment,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    assert "error:" in result.stderr and "hint:" in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_init_then_config_show_masks_secrets(tmp_path: Path) -> None:
@@ -57,11 +39,13 @@ def test_bad_config_stops_with_key_and_value(tmp_path: Path) -> None:
 
 
 def test_unknown_edition_and_unapproved_send_are_clean_errors(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "init").returncode == 0
     assert_clean_failure(carnews(tmp_path, "edition", "show", "5"), "no edition 5")
     assert_clean_failure(carnews(tmp_path, "edition", "approve", "5", "--by", "Jo"), "no edition 5")
 
 
 def test_subscribers_add_list_import_export(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "init").returncode == 0
     assert carnews(tmp_path, "subscribers", "add", "Ana@Example.org", "--disease", "SLE",
                    "--confirmed").returncode == 0  # fmt: skip
     assert_clean_failure(
@@ -158,11 +142,12 @@ def test_inspect_prints_entries_or_the_error_as_data(tmp_path: Path) -> None:
     assert shown["status"] == "ok" and shown["error"] is None
     assert len(shown["entries"]) == 6 and set(shown["entries"][0]) == ENTRY_KEYS
     (tmp_path / "junk.xml").write_bytes(b"\x00not a feed")
-    for target in ("junk.xml", "missing.xml"):
-        result = carnews(tmp_path, "inspect", target, "--json")
-        assert result.returncode == 0, "a feed it cannot read is data, not a crash"
-        report = json.loads(result.stdout)
-        assert report["status"] == "error" and report["error"] and report["entries"] == []
+    result = carnews(tmp_path, "inspect", "junk.xml", "--json")
+    assert result.returncode == 0, "a feed it cannot parse is data, not a crash"
+    report = json.loads(result.stdout)
+    assert report["status"] == "error" and report["error"] and report["entries"] == []
+    for target in ("missing.xml", "."):  # a file it cannot read is the operator's to fix
+        assert_clean_failure(carnews(tmp_path, "inspect", target, "--json"), "cannot read")
     with feed_server(FEEDS) as url:
         remote = json.loads(carnews(tmp_path, "inspect", f"{url}/news.xml", "--json").stdout)
     assert remote["status"] == "ok" and len(remote["entries"]) == 8

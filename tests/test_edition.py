@@ -16,7 +16,7 @@ from carnews.editions.review import (
 )
 from carnews.errors import EditionStateError, NotFoundError
 from carnews.storage import Database
-from carnews.storage.models import AuditEvent, EditionState
+from carnews.storage.models import AuditEvent, EditionState, Story
 from tests.helpers import add_stories
 
 pytestmark = pytest.mark.both_databases
@@ -43,6 +43,42 @@ async def test_draft_takes_ranked_stories_once(db: Database, clock: Clock) -> No
         assert edition.state == EditionState.DRAFT
     again = await draft_edition(db, clock, lookback_days=14, max_stories=10, title="N", actor="e")
     assert again.edition_id is None and "no new relevant stories" in again.reason
+
+
+async def test_a_draft_says_which_relevant_stories_it_left_out_and_why(
+    db: Database, clock: Clock
+) -> None:
+    await add_stories(db, clock(), STORIES)  # published 1, 2 and 3 days ago
+    result = await draft_edition(db, clock, lookback_days=2, max_stories=1, title="N", actor="e")
+    assert (result.story_count, result.over_limit, result.outside_window) == (1, 1, 1)
+    again = await draft_edition(db, clock, lookback_days=1, max_stories=5, title="N", actor="e")
+    assert again.edition_id is None and (again.over_limit, again.outside_window) == (0, 2)
+
+
+async def test_drafts_of_one_day_get_distinct_titles(db: Database, clock: Clock) -> None:
+    titles = []
+    for number in range(3):
+        (story_id,) = await add_stories(db, clock(), [(f"Lupus CAR-T {number}", ["lupus"])])
+        async with db.session() as session:  # add_stories numbers keys from 1 on every call
+            (await session.get_one(Story, story_id)).canonical_key = f"round-{number}"
+        result = await draft_edition(db, clock, lookback_days=14, max_stories=5,
+                                     title="News 100% [x]", actor="e")  # fmt: skip
+        assert result.edition_id is not None
+        async with db.session() as session:
+            titles.append((await load_edition(session, result.edition_id)).title)
+    day = f"{clock():%-d %B %Y}"
+    assert titles == [f"News 100% [x] — {day}", f"News 100% [x] — {day} (2)",
+                      f"News 100% [x] — {day} (3)"]  # fmt: skip
+
+
+async def test_an_approver_name_on_several_lines_or_with_controls_is_refused(
+    db: Database, clock: Clock
+) -> None:
+    edition_id = await drafted(db, clock)
+    for name in ("Jo\r\nBcc: x@example.org", "Jo\x1b[31m", "J" * 201):
+        with pytest.raises(EditionStateError, match="not a name"):
+            await approve(db, clock, edition_id, name)
+    assert await approve(db, clock, edition_id, "Dr Jo [editor]")
 
 
 async def test_unapproved_edition_cannot_be_sent(db: Database, clock: Clock) -> None:

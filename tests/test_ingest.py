@@ -11,7 +11,7 @@ from sqlalchemy import select
 from carnews.clock import Clock
 from carnews.curate.stories import curate_new_entries
 from carnews.gather.ingest import ingest
-from carnews.gather.sources import enable_source
+from carnews.gather.sources import enable_source, source_statuses
 from carnews.jobs import knowledge
 from carnews.settings import FetchSettings, Settings, SourceSettings, replace
 from carnews.storage import Database
@@ -112,6 +112,23 @@ async def test_errors_back_off_geometrically_then_the_source_is_failing(
     assert await ingest(db, settings, clock, force=True) == [], "left alone, even with --all"
     await enable_source(db, "broken", clock())
     assert len(await ingest(db, settings, clock)) == 1
+
+
+async def test_a_source_that_only_answered_404_shows_failing_from_its_first_error(
+    db: Database, settings: Settings, clock: Clock, server: Server
+) -> None:
+    server.serve("/missing", Reply(status=404))
+    settings = configure(settings, server, "/missing", max_consecutive_errors=2)
+    await ingest(db, settings, clock, force=True)
+    (status,) = await source_statuses(db)
+    assert (status.health, status.consecutive_errors, status.polled) == ("failing", 1, True)
+    assert status.last_success_at is None and status.last_error == "HTTP 404"
+    await ingest(db, settings, clock, force=True)
+    (status,) = await source_statuses(db)
+    assert (status.health, status.polled) == ("failing", False), "now left alone"
+    await enable_source(db, "missing", clock())
+    (status,) = await source_statuses(db)
+    assert (status.health, status.polled) == ("ok", True)
 
 
 async def test_permanent_redirects_move_the_source_and_temporary_ones_do_not(

@@ -90,6 +90,64 @@ def test_bad_file_values_name_key_value_and_expectation(
         assert fragment in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        ({"smtp.port": "70000"}, ["smtp.port", "'70000'", "at most 65535"]),
+        ({"web.port": "65536"}, ["web.port", "at most 65535"]),
+        ({"smtp.max_per_second": "nan"}, ["smtp.max_per_second", "'nan'", "finite"]),
+        ({"fetch.timeout_seconds": "inf"}, ["fetch.timeout_seconds", "finite"]),
+        ({"curate.threshold": "-inf"}, ["curate.threshold", "finite"]),
+        ({"mail.reply_to": "a@example.org\r\nBcc: b@example.org"}, ["mail.reply_to", "line break"]),
+        ({"mail.list_id": "news.example\nX-Evil: 1"}, ["mail.list_id", "line break"]),
+        ({"mail.from_address": "a@example.org\n"}, ["mail.from_address", "line break"]),
+        ({"mail.from_name": "News\u2028Bcc: x"}, ["mail.from_name", "line break"]),
+        ({"fetch.blocked_domains": "a.example,b\x00.example"}, ["fetch.blocked_domains"]),
+    ],
+)
+def test_values_out_of_range_or_over_several_lines_are_refused(
+    overrides: dict[str, str], fragments: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={}, overrides=overrides)
+    for fragment in fragments:
+        assert fragment in caught.value.message
+
+
+def test_nan_and_a_line_break_in_the_file_are_refused_too(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", "[smtp]\nmax_per_second = nan\n")
+    with pytest.raises(ConfigError, match="finite"):
+        load_settings(config, environ={})
+    config = write(tmp_path / "c.toml", '[mail]\nreply_to = """a@example.org\nBcc: b"""\n')
+    with pytest.raises(ConfigError, match="line break"):
+        load_settings(config, environ={})
+
+
+def test_a_secret_given_with_set_is_refused_and_points_at_the_environment() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={}, overrides={"site.secret_key": "k"})
+    assert "secret" in caught.value.message
+    assert "CARNEWS_SITE_SECRET_KEY" in caught.value.hint
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_bytes(b"\xef\xbb\xbf[smtp]\nport = 2525\n")
+    assert load_settings(config, environ={}).smtp.port == 2525
+
+
+def test_a_latin1_file_or_a_folder_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_bytes("[site]\n\ntitle = 'Caf\u00e9 CAR-T'\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    assert str(config) in caught.value.message and "line 3" in caught.value.message
+    assert "save it as UTF-8" in caught.value.hint
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, environ={})
+    assert str(tmp_path) in caught.value.message and "cannot be read" in caught.value.message
+
+
 def test_bad_environment_value_says_where_it_came_from(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, environ={"CARNEWS_FETCH_TIMEOUT_SECONDS": "soon"})

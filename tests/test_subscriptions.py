@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from carnews.audience.subscriptions import (
+    IMPORT_CHUNK,
+    MAX_REJECTS_KEPT,
     add_subscriber,
     export_csv,
     import_csv,
@@ -89,6 +91,44 @@ async def test_import_keeps_good_rows_and_reports_bad_ones(db: Database, clock: 
 async def test_import_without_email_column_is_refused(db: Database, clock: Clock) -> None:
     with pytest.raises(SubscriberError, match="no 'email' column"):
         await import_csv(db, clock, LEXICON, "name\nAna\n", confirmed=True, actor="t")
+
+
+@pytest.mark.both_databases
+async def test_import_reads_a_stream_in_chunks_and_finds_duplicates_across_them(
+    db: Database, clock: Clock
+) -> None:
+    count = IMPORT_CHUNK * 2 + 500
+    lines = iter(
+        ["email,name\n", *(f"r{n}@example.org,R{n}\n" for n in range(count)),
+         "R5@Example.org,again\n", "late@example.org,Late,extra,cells\n",
+         f"long@example.org,{'n' * 201}\n"]
+    )  # fmt: skip
+    report = await import_csv(db, clock, LEXICON, lines, confirmed=True, actor="t")
+    assert (report.added, report.unchanged, report.rejected_total) == (count + 1, 1, 1)
+    assert "longer than 200" in report.rejected[0][2]
+    exported = await export_csv(db)
+    assert len(exported.splitlines()) == count + 2 and "late@example.org,Late," in exported
+
+
+async def test_an_unreadable_line_stops_the_import_and_says_what_went_in(
+    db: Database, clock: Clock
+) -> None:
+    huge = '"' + "x" * 140_000 + '"'  # over csv.field_size_limit(): e.g. a stray quote
+    text = f"email,name\na@example.org,A\nb@example.org,{huge}\nc@example.org,C\n"
+    with pytest.raises(SubscriberError) as caught:
+        await import_csv(db, clock, LEXICON, text, confirmed=True, actor="t")
+    assert "line 3" in caught.value.message and "field larger" in caught.value.message
+    assert "1 added" in caught.value.hint
+    assert [p.email for p in await list_subscribers(db)] == ["a@example.org"]
+
+
+async def test_a_file_of_bad_rows_keeps_a_bounded_list_of_reasons(
+    db: Database, clock: Clock
+) -> None:
+    text = "email\n" + "not-an-address\n" * (MAX_REJECTS_KEPT + 10)
+    report = await import_csv(db, clock, LEXICON, text, confirmed=True, actor="t")
+    assert report.rejected_total == MAX_REJECTS_KEPT + 10
+    assert len(report.rejected) == MAX_REJECTS_KEPT
 
 
 async def test_export_round_trips(db: Database, clock: Clock, tmp_path: object) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -104,7 +105,10 @@ class FetchSettings:
     concurrency: int = setting(8, "Sources fetched at the same time.", minimum=1)
     per_host: int = setting(2, "Sources fetched at the same time from one host.", minimum=1)
     max_consecutive_errors: int = setting(
-        10, "Failures in a row after which a source is marked failing and left alone.", minimum=1
+        10,
+        "Failures in a row after which a failing source is no longer polled, until "
+        "'carnews sources enable NAME'.",
+        minimum=1,
     )
     first_fetch_window_days: int = setting(
         30, "On a source's first poll, older entries are kept as history, not news.", minimum=1
@@ -425,17 +429,28 @@ def _coerce(spec: SettingSpec, raw: object, origin: str) -> Any:
 
 def _problem(spec: SettingSpec, value: Any) -> str | None:
     """What is wrong with a value of the right type, or None."""
-    if spec.minimum is not None and value < spec.minimum:
-        return f"is too small: expected at least {spec.minimum:g}"
-    if spec.maximum is not None and value > spec.maximum:
-        return f"is too large: expected at most {spec.maximum:g}"
+    # NaN compares false with every bound, so it would slip past both range checks.
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not valid: expected a finite number"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if spec.minimum is not None and value < spec.minimum:
+            return f"is too small: expected at least {spec.minimum:g}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"is too large: expected at most {spec.maximum:g}"
     # A setting is one line: a line break in an address or a name would start a header
     # of its own in every message, or fail half-way through a send. A search query is
     # sent URL-encoded, and a long one may be written over several TOML lines.
-    multiline = spec.key == "sources[].query"
-    if isinstance(value, str | Path) and not multiline and any(c in str(value) for c in "\r\n\0"):
-        return "is not valid: expected one line, without line breaks"
+    texts = value if isinstance(value, tuple) else (value,)
+    if spec.key != "sources[].query" and any(
+        isinstance(text, str | Path) and _LINE_BREAK.search(str(text)) for text in texts
+    ):
+        return "is not valid: expected one line, without a line break"
     return None
+
+
+# Line breaks (what str.splitlines splits at) and NUL: in a header value (From, Reply-To,
+# List-Id) a line break starts a new header; in a URL or path it is never meant.
+_LINE_BREAK = re.compile("[\x00\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _fail() -> typing.NoReturn:
@@ -443,20 +458,38 @@ def _fail() -> typing.NoReturn:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    where = {"path": str(path)}
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} does not exist",
             hint="Create one with 'carnews init', or drop --config / CARNEWS_CONFIG.",
-            context={"path": str(path)},
+            context=where,
         ) from None
+    except OSError as exc:  # a folder, no permission, an unreadable disk
+        raise ConfigError(
+            f"config file {path} cannot be read: {exc.strerror}",
+            hint="Point --config (or CARNEWS_CONFIG) at a carnews.toml file you may read.",
+            context=where,
+        ) from None
+    try:
+        # Windows editors save a byte-order mark that TOML does not allow: it is harmless.
+        text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (line {line})",
+            hint="Open it in your editor and save it as UTF-8.",
+            context=where,
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"config file {path} is not valid TOML: {exc}",
             hint="Fix the line named above; 'carnews init --force' writes a fresh starter file.",
-            context={"path": str(path)},
+            context=where,
         ) from None
 
 
@@ -507,10 +540,12 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
         if spec.secret and file_var in environ:
             secret_path = Path(environ[file_var])
             try:
-                found[spec.key] = (secret_path.read_text().strip(), f"file {secret_path}")
-            except OSError as exc:
+                secret = secret_path.read_text(encoding="utf-8").strip()
+                found[spec.key] = (secret, f"file {secret_path}")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
                 raise ConfigError(
-                    f"{file_var} names {secret_path}, which cannot be read: {exc.strerror}",
+                    f"{file_var} names {secret_path}, which cannot be read: {why}",
                     hint="Point it at a readable file that holds only the secret.",
                     context={"key": spec.key, "path": str(secret_path)},
                 ) from None
@@ -578,18 +613,26 @@ def load_settings(
                 hint="Known settings are listed in docs/settings.md.",
                 context={"key": key},
             )
+        if known[key].secret:
+            raise ConfigError(
+                f"{key} is a secret and may not be given with --set",
+                hint=f"Set {known[key].env} or {known[key].env}_FILE instead: a --set value "
+                "shows in the process list and the shell's history.",
+                context={"key": key},
+            )
         layered[key] = (value, "--set")
     sections: dict[str, dict[str, Any]] = {name: {} for name in _section_types()}
     for key, (raw, origin) in layered.items():
         spec = known[key]
-        sections[spec.section][spec.name] = _coerce(spec, raw, origin)
-        if key in WEB_URL_SETTINGS and safe_url(sections[spec.section][spec.name]) is None:
+        value = _coerce(spec, raw, origin)
+        if key in WEB_URL_SETTINGS and safe_url(value) is None:
             raise ConfigError(
                 f"{key} = {raw!r} (from {origin}) is not valid: "
                 "expected an http:// or https:// URL with a host",
                 hint=f"{key}: {spec.help}",
                 context={"key": key, "value": raw, "origin": origin},
             )
+        sections[spec.section][spec.name] = value
     built = {name: cls(**sections[name]) for name, cls in _section_types().items()}
     sources = tuple(_build_source(i, raw, path or Path("?")) for i, raw in enumerate(raw_sources))
     names = [source.name for source in sources]
@@ -627,7 +670,7 @@ def validate(settings: Settings) -> None:
     """
     for spec in all_specs():
         value = getattr(getattr(settings, spec.section), spec.name)
-        problem = None if isinstance(value, tuple | Secret) else _problem(spec, value)
+        problem = None if isinstance(value, Secret) else _problem(spec, value)
         if problem is not None:
             raise ConfigError(
                 f"{spec.key} = {redact(str(value))!r} {problem}",

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TextIO
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from carnews.audience.diseases import disease_names, normalise_disease
 from carnews.clock import Clock
@@ -101,16 +102,22 @@ async def add_subscriber(
 def _new_subscriber(
     address: str, name: str, diseases: list[str], confirmed: bool, source: str, now: datetime
 ) -> Subscriber:
-    return Subscriber(
-        email=address,
-        name=name.strip(),
-        diseases=diseases,
-        status=SubscriberStatus.ACTIVE if confirmed else SubscriberStatus.PENDING,
-        consent_source=source,
-        consent_at=now,
-        created_at=now,
-        confirmed_at=now if confirmed else None,
-    )
+    return Subscriber(**_subscriber_values(address, name, diseases, confirmed, source, now))
+
+
+def _subscriber_values(
+    address: str, name: str, diseases: list[str], confirmed: bool, source: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "email": address,
+        "name": name.strip(),
+        "diseases": diseases,
+        "status": SubscriberStatus.ACTIVE if confirmed else SubscriberStatus.PENDING,
+        "consent_source": source,
+        "consent_at": now,
+        "created_at": now,
+        "confirmed_at": now if confirmed else None,
+    }
 
 
 async def list_subscribers(
@@ -123,57 +130,165 @@ async def list_subscribers(
         return list((await session.scalars(query)).all())
 
 
+IMPORT_CHUNK = 1000  # rows validated, looked up and inserted together, in one transaction
+MAX_REJECTS_KEPT = 1000  # a file of nothing but bad rows must not fill memory with reasons
+NAME_LENGTH = 200  # the subscribers.name column
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, address, why
+    rejected_total: int = 0  # every rejected row; ``rejected`` keeps the first MAX_REJECTS_KEPT
+
+    def reject(self, line: int, address: str, why: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < MAX_REJECTS_KEPT:
+            self.rejected.append((line, address[:NAME_LENGTH], why))
+
+
+class _UnreadableLine(Exception):
+    def __init__(self, line: int, why: str) -> None:
+        super().__init__(why)
+        self.line, self.why = line, why
+
+
+Row = tuple[int, str, str, str]  # line, email, name, diseases
+
+
+def _rows(lines: Iterable[str]) -> Iterator[Row]:
+    """The file's rows one at a time (never the whole file), by header name."""
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+        columns: dict[str, int] = {}
+        for index, title in enumerate(header or []):
+            columns.setdefault(title.strip().lower(), index)
+        if "email" not in columns:
+            raise SubscriberError(
+                "the CSV has no 'email' column",
+                hint="The first line must name the columns, e.g. email,name,diseases.",
+            )
+        for fields in reader:
+            if any(value.strip() for value in fields):
+                email, name, diseases = (_field(fields, columns, c) for c in CSV_COLUMNS[:3])
+                yield reader.line_num, email, name, diseases
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit(): not a subscriber row
+        raise _UnreadableLine(reader.line_num, str(exc)) from None
+
+
+def _field(fields: list[str], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name)
+    return fields[index].strip() if index is not None and index < len(fields) else ""
 
 
 async def import_csv(
-    db: Database, clock: Clock, lexicon: Lexicon, text: str, *, confirmed: bool, actor: str
+    db: Database,
+    clock: Clock,
+    lexicon: Lexicon,
+    source: str | Iterable[str],
+    *,
+    confirmed: bool,
+    actor: str,
 ) -> ImportReport:
-    """Import rows with at least an ``email`` column; a bad row is reported, the rest go in."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise SubscriberError(
-            "the CSV has no 'email' column",
-            hint="The first line must name the columns, e.g. email,name,diseases.",
-        )
+    """Import rows with at least an ``email`` column; a bad row is reported, the rest go in.
+
+    ``source`` is the CSV text or, for a large file, an open text stream: it is read,
+    checked and inserted a chunk of rows at a time, each chunk in its own transaction,
+    so memory stays flat and other writers get their turn between chunks.
+    """
+    lines = io.StringIO(source) if isinstance(source, str) else source
     report = ImportReport()
     now = clock()
-    async with db.session() as session:
-        known = set((await session.scalars(select(Subscriber.email))).all())
-        for line, row in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            try:
-                address = normalise_address(row.get("email", ""))
-                diseases = normalise_diseases(split_diseases(row.get("diseases", "")), lexicon)
-            except SubscriberError as exc:
-                report.rejected.append((line, row.get("email", ""), exc.message))
-                continue
-            if address in known:
-                report.unchanged += 1
-                continue
-            known.add(address)
-            session.add(
-                _new_subscriber(address, row.get("name", ""), diseases, confirmed, "import", now)
-            )
-            report.added += 1
-        audit(session, now, actor, "subscriber_import", ("subscribers", "*"), added=report.added)
+    chunk: list[Row] = []
+    stopped: _UnreadableLine | None = None
+    try:
+        for row in _rows(lines):
+            chunk.append(row)
+            if len(chunk) == IMPORT_CHUNK:
+                await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed,
+                                    actor=actor)  # fmt: skip
+                chunk = []
+    except _UnreadableLine as exc:
+        stopped = exc  # the rows read before it still go in, as the message says
+    if chunk:
+        await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed, actor=actor)
+    if stopped is not None:
+        raise SubscriberError(
+            f"line {stopped.line} of the CSV cannot be read: {stopped.why}",
+            hint=f"Rows before it were imported ({report.added} added); fix the file and import "
+            "it again: addresses already on the list are skipped. (A stray quote makes the rest "
+            "of a file one huge field.)",
+            context={"line": stopped.line},
+        )
     return report
+
+
+def _check_row(row: Row, lexicon: Lexicon) -> tuple[str, str, list[str]]:
+    _, email, name, diseases = row
+    address = normalise_address(email)
+    if len(name) > NAME_LENGTH:
+        raise SubscriberError(f"the name is longer than {NAME_LENGTH} characters")
+    return address, name, normalise_diseases(split_diseases(diseases), lexicon)
+
+
+async def _import_chunk(
+    db: Database,
+    lexicon: Lexicon,
+    chunk: list[Row],
+    report: ImportReport,
+    *,
+    now: datetime,
+    confirmed: bool,
+    actor: str,
+) -> None:
+    wanted: dict[str, dict[str, Any]] = {}
+    for row in chunk:
+        try:
+            address, name, diseases = _check_row(row, lexicon)
+        except SubscriberError as exc:
+            report.reject(row[0], row[1], exc.message)
+            continue
+        if address in wanted:
+            report.unchanged += 1
+            continue
+        wanted[address] = _subscriber_values(address, name, diseases, confirmed, "import", now)
+    async with db.session() as session:
+        there = select(Subscriber.email).where(Subscriber.email.in_(list(wanted)))
+        known = set((await session.scalars(there)).all())
+        new = [values for address, values in wanted.items() if address not in known]
+        if new:
+            await session.execute(insert(Subscriber), new)
+            audit(session, now, actor, "subscriber_import", ("subscribers", "*"),
+                  added=len(new), lines=f"{chunk[0][0]}-{chunk[-1][0]}")  # fmt: skip
+    report.added += len(new)
+    report.unchanged += len(known)
 
 
 async def export_csv(db: Database) -> str:
     out = io.StringIO()
+    await write_csv(db, out)
+    return out.getvalue()
+
+
+async def write_csv(db: Database, out: TextIO) -> None:
+    """Every subscriber as CSV, read a page at a time so a large list is never all in memory."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for s in await list_subscribers(db):
-        writer.writerow(
-            [s.email, s.name, ";".join(s.diseases), s.status.value, s.consent_source,
-             s.created_at.isoformat()]
-        )  # fmt: skip
-    return out.getvalue()
+    columns = (Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.diseases,
+               Subscriber.status, Subscriber.consent_source, Subscriber.created_at)  # fmt: skip
+    last = 0
+    while True:
+        async with db.session() as session:
+            query = select(*columns).where(Subscriber.id > last).order_by(Subscriber.id)
+            page = (await session.execute(query.limit(IMPORT_CHUNK))).all()
+        if not page:
+            return
+        for _id, email, name, diseases, status, source, created in page:
+            writer.writerow([email, name, ";".join(diseases), status.value, source,
+                             created.isoformat()])  # fmt: skip
+        last = page[-1][0]
 
 
 async def subscriber_for_token(db: Database, token: str) -> int:

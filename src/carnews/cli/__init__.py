@@ -16,18 +16,23 @@ from carnews.cli import bounces, contracts, editions, sources, subscribers, work
 from carnews.cli.common import (
     Options,
     console,
+    errors,
     now,
     options,
     parse_overrides,
     print_json,
     report_error,
+    run_with_database,
     with_database,
 )
+from carnews.cli.dbcheck import require_database, sqlite_file
 from carnews.cli.starter import settings_markdown, starter_config
+from carnews.cli.terminal import cells, counted, styled, text_table
 from carnews.editions.publish import publish
+from carnews.editions.review import DraftResult
 from carnews.errors import CarnewsError, ConfigError
 from carnews.jobs import draft, gather
-from carnews.settings import Settings, effective_values
+from carnews.settings import Settings, effective_values, load_settings
 from carnews.storage import Database
 
 app = typer.Typer(
@@ -71,17 +76,27 @@ def root(
 
 @app.command()
 def init(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("carnews.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter carnews.toml.
+    """Write a commented starter carnews.toml and create the database it names.
 
     Example: carnews init && carnews config show
     """
-    if path.exists() and not force:
+    keep = path.exists() and not force
+    if not keep:
+        path.write_text(starter_config(), encoding="utf-8")
+        console.print(f"Wrote {path}. Edit it, then run 'carnews config show'.")
+    settings = load_settings(path, overrides=options(ctx).overrides)
+    database = sqlite_file(settings.database.url)
+    if keep and (database is None or database.exists()):
         raise ConfigError(f"{path} already exists", hint="Pass --force to overwrite it.")
-    path.write_text(starter_config(), encoding="utf-8")
-    console.print(f"Wrote {path}. Edit it, then run 'carnews config show'.")
+    run_with_database(settings, _nothing, create=True)
+
+
+async def _nothing(db: Database, settings: Settings) -> None:
+    """Opening the database creates and migrates it: that is all ``init`` asks of it."""
 
 
 @config_app.command("show")
@@ -98,14 +113,14 @@ def config_show(ctx: typer.Context, json_: JsonFlag = False) -> None:
             "sources": [source.__dict__ for source in settings.sources],
         })  # fmt: skip
         return
-    from rich.table import Table
-
-    table = Table("setting", "value", "help")
+    table = text_table("setting", "value", "help")
     for spec, value in rows:
-        table.add_row(spec.key, value, spec.help)
+        table.add_row(*cells(spec.key, value, spec.help))
     console.print(table)
     console.print(
-        f"{len(settings.sources)} sources: " + ", ".join(s.name for s in settings.sources)
+        counted(len(settings.sources), "source")
+        + ": "
+        + ", ".join(s.name for s in settings.sources)
     )
 
 
@@ -134,16 +149,15 @@ def fetch(
             print_json(await gather(db, settings, now, force=all_))
             return
         from rich.progress import Progress
-        from rich.table import Table
 
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Fetching", total=len(settings.sources) or None)
             report = await gather(db, settings, now, force=all_,
                                   on_source_done=lambda _: progress.advance(task))  # fmt: skip
-        table = Table("source", "status", "new", "updated", "unchanged", "time", "error")
+        table = text_table("source", "status", "new", "updated", "unchanged", "time", "error")
         for row in report.sources:
-            table.add_row(row.name, row.outcome, str(row.new), str(row.updated),
-                          str(row.unchanged), f"{row.seconds:.2f}s", row.error or "")  # fmt: skip
+            table.add_row(*cells(row.name, row.outcome, row.new, row.updated, row.unchanged,
+                                 f"{row.seconds:.2f}s", row.error or ""))  # fmt: skip
         console.print(table)
         for row in report.sources:
             for warning in row.warnings:  # the source's own text: printed, never interpreted
@@ -159,9 +173,9 @@ def fetch(
             f"Stories kept: {len(report.curation.kept)}, dropped: {len(report.curation.dropped)}"
         )
         for warning in report.curation.warnings:
-            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            console.print(styled("[yellow]warning:[/] {}", warning))
 
-    with_database(ctx, work)
+    with_database(ctx, work, create=True)
 
 
 @app.command("draft")
@@ -175,15 +189,33 @@ def draft_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
         result = await draft(db, settings, now, actor="cli")
         if json_:
             print_json(result)
-        elif result.edition_id is None:
+            return
+        if result.edition_id is None:
             console.print(f"No draft: {result.reason}.")
         else:
             console.print(
-                f"Drafted edition {result.edition_id} with {result.story_count} stories. "
+                f"Drafted edition {result.edition_id} with {counted(result.story_count, 'story')}. "
                 f"Review it: carnews edition show {result.edition_id}"
             )
+        for line in left_out(result, settings):
+            console.print(line)
 
     with_database(ctx, work)
+
+
+def left_out(result: DraftResult, settings: Settings) -> list[str]:
+    """Where the relevant stories a draft did not take went, so none seem lost."""
+    lines = []
+    if result.over_limit:
+        waiting = counted(result.over_limit, "more relevant story", "more relevant stories")
+        limit = settings.edition.max_stories
+        lines.append(f"Left for the next edition: {waiting} (edition.max_stories = {limit}).")
+    if result.outside_window:
+        older = counted(result.outside_window, "relevant story", "relevant stories")
+        days = counted(settings.edition.lookback_days, "day")
+        lines.append(f"Left out: {older} published more than {days} ago "
+                     "(edition.lookback_days), or undated.")  # fmt: skip
+    return lines
 
 
 @app.command("publish")
@@ -200,7 +232,7 @@ def publish_command(
 
     async def work(db: Database, settings: Settings) -> None:
         report = await publish(db, settings, out)
-        console.print(f"Published {report.editions} editions to {report.directory}/")
+        console.print(f"Published {counted(report.editions, 'edition')} to {report.directory}/")
 
     with_database(ctx, work)
 
@@ -234,6 +266,7 @@ def serve(
     from carnews.cli.serving import serve_forever
 
     settings = options(ctx).settings()
+    require_database(settings.database.url, create=False, errors=errors)
     serve_forever(settings, host or settings.web.host, port or settings.web.port, scheduler)
 
 

@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
+from carnews.cli.dbcheck import explained, require_database
+from carnews.cli.terminal import SafeConsole, styled
 from carnews.clock import utc_now
-from carnews.errors import CarnewsError, ConfigError
+from carnews.errors import CarnewsError, ConfigError, StorageError
 from carnews.settings import Settings, load_settings
 from carnews.storage import Database, open_database
 
 T = TypeVar("T")
-console = Console()
-errors = Console(stderr=True)
+# Plain strings printed on these are data: see carnews.cli.terminal for how to style output.
+console = SafeConsole()
+errors = SafeConsole(stderr=True)
 
 
 @dataclasses.dataclass
@@ -51,18 +54,37 @@ def options(ctx: typer.Context) -> Options:
     return found if found is not None else Options()
 
 
-def with_database(ctx: typer.Context, work: Callable[[Database, Settings], Awaitable[T]]) -> T:
-    """Load settings, open (and migrate) the database, run ``work``, close."""
-    settings = options(ctx).settings()
+def with_database(
+    ctx: typer.Context, work: Callable[[Database, Settings], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Load settings, open (and migrate) the database, run ``work``, close.
+
+    Only a command that fills a new database (``fetch``) passes ``create``: any other on a
+    missing SQLite file is run in the wrong folder, and an empty list would mislead.
+    """
+    return run_with_database(options(ctx).settings(), work, create=create)
+
+
+def run_with_database(
+    settings: Settings, work: Callable[[Database, Settings], Awaitable[T]], *, create: bool
+) -> T:
+    url = settings.database.url
+    require_database(url, create=create, errors=errors)
 
     async def run() -> T:
-        db = await open_database(settings.database.url)
+        db = await open_database(url)
         try:
             return await work(db, settings)
         finally:
             await db.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (StorageError, DBAPIError) as exc:
+        better = explained(exc, url)
+        if better is None:
+            raise
+        raise better from None
 
 
 def to_jsonable(value: Any) -> Any:
@@ -86,9 +108,10 @@ def print_json(value: Any) -> None:
 
 
 def report_error(exc: CarnewsError) -> None:
-    errors.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    # Messages quote what the user or a feed gave (an address, a title): values, not markup.
+    errors.print(styled("[bold red]error:[/] {}", exc.message))
     if exc.hint:
-        errors.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        errors.print(styled("[yellow]hint:[/] {}", exc.hint))
 
 
 def now() -> datetime:

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from carnews.cli.common import console, now, print_json, to_jsonable, with_database
+from carnews.cli.terminal import cells, counted, styled, text_table
 from carnews.editions.render import render_email
 from carnews.editions.review import approve, list_editions, load_edition
 from carnews.editions.views import edition_view, reading_grades
@@ -54,10 +53,10 @@ def list_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
         if json_:
             print_json(rows)
             return
-        table = Table("id", "title", "state", "stories", "approved by")
+        table = text_table("id", "title", "state", "stories", "approved by")
         for row in rows:
-            table.add_row(str(row["id"]), str(row["title"]), str(row["state"]),
-                          str(row["stories"]), str(row["approved_by"] or ""))  # fmt: skip
+            table.add_row(*cells(row["id"], row["title"], row["state"], row["stories"],
+                                 row["approved_by"] or ""))  # fmt: skip
         console.print(table)
 
     with_database(ctx, work)
@@ -82,24 +81,25 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
                         "reading_grades": grades})  # fmt: skip
             return
         approval = f", approved by {approved_by}" if approved_by else ""
-        # Titles, summaries and names come from feeds: escaped, so "[link=…]" in a title
-        # prints as those characters and never becomes markup or a terminal hyperlink.
-        console.print(f"[bold]{escape(view.title)}[/]  ({state}{escape(approval)})")
+        # Titles, summaries and names come from feeds and editors: styled() escapes them, so
+        # "[link=…]" in a title prints as those characters and never becomes a hyperlink.
+        console.print(styled("[bold]{}[/]  ({}{})", view.title, state, approval))
         console.print(f"Reading grade of the whole issue: FK {grades.edition_fk:.1f}, "
                       f"SMOG {grades.edition_smog:.1f} (aim for 8 or lower)")  # fmt: skip
         for position, story in enumerate(view.stories, start=1):
             console.print(
-                f"\n[bold]{position}. {escape(story.headline)}[/]  [dim]story {story.story_id}[/]"
-            )
+                styled("\n[bold]{}. {}[/]  [dim]story {}[/]", position, story.headline,
+                       story.story_id)
+            )  # fmt: skip
             fk, smog = grades.stories[story.story_id]
             tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources),
                     f"FK {fk:.1f}", f"SMOG {smog:.1f}"]  # fmt: skip
-            console.print(f"[dim]{escape(' · '.join(tags))}[/]")
-            console.print(story.summary, markup=False)
-            console.print(f"[italic]What this means:[/] {escape(story.what_it_means)}")
+            console.print(styled("[dim]{}[/]", " · ".join(tags)))
+            console.print(story.summary)
+            console.print(styled("[italic]What this means:[/] {}", story.what_it_means))
             if story.unexplained:
-                console.print(f"[yellow]Jargon with no glossary entry:[/] "
-                              f"{escape(', '.join(story.unexplained))}")  # fmt: skip
+                console.print(styled("[yellow]Jargon with no glossary entry:[/] {}",
+                                     ", ".join(story.unexplained)))  # fmt: skip
 
     with_database(ctx, work)
 
@@ -145,6 +145,9 @@ def preview(
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip
         rendered = render_email(view.for_diseases(disease or []), settings.templates.dir)
+        # Each subscriber's mail carries their own signed link; show where it will go.
+        sample = f"{settings.site.base_url.rstrip('/')}/unsubscribe/SAMPLE-LINK-IN-PREVIEW"
+        rendered = rendered.personalise(sample)
         body = rendered.text if text else rendered.html
         if out is None:
             typer.echo(body)
@@ -163,12 +166,14 @@ def print_send_report(report: SendReport) -> None:
         f"{report.skipped_no_matching_story} skipped (no story for their diseases)."
     )
     if report.unknown:
-        console.print(f"[yellow]{report.unknown} deliveries are unknown[/]: a sender stopped "
-                      "mid-batch. 'carnews send ID --status' lists their Message-IDs; then "
-                      "'--resolve-unknown sent' or '--resolve-unknown retry'.")  # fmt: skip
+        console.print(styled("[yellow]{} unknown[/]: a sender stopped "
+                             "mid-batch. 'carnews send ID --status' lists their Message-IDs; "
+                             "then '--resolve-unknown sent' or '--resolve-unknown retry'.",
+                             counted(report.unknown, "delivery")))  # fmt: skip
     if report.paused:
-        console.print(f"[red]Paused[/] after too many failures in a row. Check the relay, then "
-                      f"'carnews send {report.edition_id} --resume'.")  # fmt: skip
+        console.print(styled("[red]Paused[/] after too many failures in a row. Check the "
+                             "relay, then 'carnews send {} --resume'.",
+                             report.edition_id))  # fmt: skip
     elif not report.finished:
         console.print(f"Not finished: run 'carnews send {report.edition_id}' again to retry.")
 
@@ -322,5 +327,6 @@ async def _settle_unknown(
     if not json_:
         decision = "by the relay's log" if seen is not None else (
             "sent" if as_sent else "to send again")  # fmt: skip
-        console.print(f"{count} unknown deliveries resolved ({decision}).")
+        resolved = counted(count, "unknown delivery", "unknown deliveries")
+        console.print(f"{resolved} resolved ({decision}).")
     return await settle(db, settings, now, edition_id, actor="cli"), None

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from carnews.cli.common import console, now, options, print_json, with_database
+from carnews.cli.terminal import cells, counted, styled, text_table
+from carnews.errors import FetchError
 from carnews.gather.fetch import FetchedEntry, FetchRequest, Poll, parse_feed
 from carnews.gather.http import make_client
 from carnews.gather.identify import entry_guid
 from carnews.gather.kinds import fetch_kind
-from carnews.gather.sources import enable_source, source_statuses
+from carnews.gather.sources import SourceStatus, enable_source, source_statuses
 from carnews.settings import Settings
 from carnews.storage import Database
 
@@ -36,20 +37,23 @@ def show(ctx: typer.Context, json_: JsonFlag = False) -> None:
         if json_:
             print_json(rows)
             return
-        table = Table("source", "health", "kind", "last success", "errors", "entries",
-                      "next poll", "last error")  # fmt: skip
+        table = text_table("source", "health", "kind", "last success", "errors", "entries",
+                           "next poll", "last error")  # fmt: skip
         for row in rows:
             health = row.health if row.enabled else "disabled"
-            table.add_row(
-                row.name, health, row.kind,
-                f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never",
-                str(row.consecutive_errors), str(row.entries_seen),
-                f"{row.next_check_at:%Y-%m-%d %H:%M}" if row.next_check_at else "now",
-                row.last_error or "",
-            )  # fmt: skip
+            success = f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never"
+            table.add_row(*cells(row.name, health, row.kind, success, row.consecutive_errors,
+                                 row.entries_seen, _next_poll(row),
+                                 row.last_error or ""))  # fmt: skip
         console.print(table)
 
     with_database(ctx, work)
+
+
+def _next_poll(row: SourceStatus) -> str:
+    if not row.polled:
+        return "not polled: 'carnews sources enable'" if row.enabled else "not polled"
+    return f"{row.next_check_at:%Y-%m-%d %H:%M}" if row.next_check_at else "now"
 
 
 @app.command("enable")
@@ -86,11 +90,13 @@ def _report(error: str | None, entries: tuple[FetchedEntry, ...]) -> dict[str, A
 
 
 def read_file(path: Path) -> dict[str, Any]:
-    """Parse one feed file exactly as ingest parses downloaded bytes."""
+    """Parse one feed file exactly as ingest parses downloaded bytes; what it says is data."""
     try:
         body = path.read_bytes()
-    except OSError as exc:
-        return _report(f"cannot read {path}: {exc.strerror}", ())
+    except OSError as exc:  # the operator's mistake, not the feed's: exit 2
+        raise FetchError(
+            f"cannot read {path}: {exc.strerror}", hint="Give a feed file's path or an http(s) URL."
+        ) from None
     parsed = parse_feed(body, path.resolve().as_uri())
     return _report(parsed.error, parsed.entries)
 
@@ -125,10 +131,12 @@ def register_inspect(root: typer.Typer) -> None:
             print_json(report)
             return
         if report["error"]:
-            console.print(f"[red]{report['status']}:[/] {report['error']}", highlight=False)
+            console.print(styled("[red]{}:[/] {}", report["status"], report["error"]))
         for entry in report["entries"]:
-            console.print(f"\n[bold]{entry['title']}[/]", highlight=False)
-            console.print(f"[dim]id {entry['id']} · {entry['published'] or 'no date'}[/]")
+            console.print(styled("\n[bold]{}[/]", entry["title"]))
+            console.print(
+                styled("[dim]id {} · {}[/]", entry["id"], entry["published"] or "no date")
+            )
             console.print(entry["link"] or "(no link)", highlight=False)
             console.print(entry["text"][:600], highlight=False)
-        console.print(f"\n{len(report['entries'])} entries.")
+        console.print(f"\n{counted(len(report['entries']), 'entry')}.")

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from carnews.audience.subscriptions import add_subscriber, export_csv, import_csv, list_subscribers
+from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers, write_csv
 from carnews.cli.common import console, now, print_json, with_database
+from carnews.cli.terminal import cells, counted, text_table
 from carnews.curate.lexicon import load_lexicon
 from carnews.errors import SubscriberError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus
-from carnews.storage.private import write_private
+from carnews.storage.private import private_file
 
 app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -71,10 +71,10 @@ def list_command(
         if json_:
             print_json(rows)
             return
-        table = Table("id", "email", "name", "status", "diseases")
+        table = text_table("id", "email", "name", "status", "diseases")
         for row in rows:
-            table.add_row(str(row["id"]), str(row["email"]), str(row["name"]), str(row["status"]),
-                          ", ".join(row["diseases"]) or "all")  # type: ignore[arg-type]  # fmt: skip
+            table.add_row(*cells(row["id"], row["email"], row["name"], row["status"],
+                                 ", ".join(row["diseases"]) or "all"))  # type: ignore[arg-type]  # fmt: skip
         console.print(table)
 
     with_database(ctx, work)
@@ -86,20 +86,39 @@ def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False)
 
     Example: carnews subscribers import subscribers/sample.csv --confirmed
     """
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubscriberError(f"cannot read {path}: {exc}", hint="Give a UTF-8 CSV file.") from None
+    check_utf8(path)
 
     async def work(db: Database, settings: Settings) -> None:
-        report = await import_csv(db, now, load_lexicon(), text, confirmed=confirmed, actor="cli")
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            report = await import_csv(db, now, load_lexicon(), lines, confirmed=confirmed,
+                                      actor="cli")  # fmt: skip
         console.print(f"Added {report.added}, already there {report.unchanged}, "
-                      f"rejected {len(report.rejected)}.")  # fmt: skip
+                      f"rejected {report.rejected_total}.")  # fmt: skip
         for line, address, why in report.rejected:
-            console.print(f"  line {line}: {address!r}: {why}", highlight=False)
+            console.print(f"  line {line}: {address!r}: {why}")
+        if report.rejected_total > len(report.rejected):
+            more = report.rejected_total - len(report.rejected)
+            console.print(f"  … and {counted(more, 'more rejected line')} not shown.")
 
     with_database(ctx, work)
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8 before anything is imported, naming the first bad line."""
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SubscriberError(
+                        f"line {number} of {path} is not UTF-8 text; nothing was imported",
+                        hint="Save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8') and import "
+                        "it again.",
+                    ) from None
+    except OSError as exc:
+        raise SubscriberError(f"cannot read {path}: {exc.strerror}",
+                              hint="Give the path of a readable CSV file.") from None  # fmt: skip
 
 
 @app.command("export")
@@ -113,11 +132,19 @@ def export(
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        text = await export_csv(db)
         if path is None:
-            sys.stdout.write(text)
-        else:
-            write_private(path, text)  # addresses and diseases: for the owner's eyes only
-            console.print(f"Wrote {path} (readable by you only)")
+            await write_csv(db, sys.stdout)
+            return
+        try:
+            # Addresses and diseases: for the owner's eyes only, even over an older file.
+            private_file(path)
+            with path.open("w", encoding="utf-8", newline="") as out:
+                await write_csv(db, out)
+        except OSError as exc:
+            raise SubscriberError(
+                f"cannot write {path}: {exc.strerror}",
+                hint="Give a path in a folder you may write to.",
+            ) from None
+        console.print(f"Wrote {path} (readable by you only)")
 
     with_database(ctx, work)

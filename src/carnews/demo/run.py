@@ -23,9 +23,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from carnews.audience.subscriptions import import_csv
+from carnews.cli.terminal import SafeConsole, cells, counted, styled, text_table
 from carnews.clock import fixed_clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
@@ -138,23 +138,27 @@ async def run_pipeline(out: Path) -> DemoResult:
 
 
 def print_report(result: DemoResult, console: Console) -> None:
-    table = Table("source", "status", "entries", title="Fetched")
+    table = text_table("source", "status", "entries", title="Fetched")
     for source in result.gathered.sources:
-        table.add_row(source.name, source.outcome, str(source.new + source.updated))
+        table.add_row(*cells(source.name, source.outcome, source.new + source.updated))
     console.print(table)
     curation = result.gathered.curation
-    console.print(f"[bold]Kept {len(curation.kept)} stories[/] "
-                  f"({curation.merged_entries} duplicate entries merged into them):")  # fmt: skip
+    merged = counted(curation.merged_entries, "duplicate entry", "duplicate entries")
+    console.print(styled("[bold]Kept {}[/] ({} merged into them):",
+                         counted(len(curation.kept), "story"), merged))  # fmt: skip
     for _, title in curation.kept:
         console.print(f"  ✓ {title}", highlight=False)
-    console.print(f"[bold]Dropped {len(curation.dropped)}[/] (not about autoimmune disease):")
+    console.print(
+        styled("[bold]Dropped {}[/] (not about autoimmune disease):", len(curation.dropped))
+    )
     for _, title, reason in curation.dropped:
         console.print(f"  ✗ {title}\n      because {reason}", highlight=False)
     sent = result.sent
     console.print(
-        f"[bold]Edition {result.edition_id}[/] approved by {DEMO_EDITOR!r}; sent {sent.sent} "
-        f"emails ({sent.failed_temporary + sent.failed_permanent} failed)."
-    )
+        styled("[bold]Edition {}[/] approved by {}; sent {} ({} failed).",
+               result.edition_id, repr(DEMO_EDITOR), counted(sent.sent, "email"),
+               sent.failed_temporary + sent.failed_permanent)
+    )  # fmt: skip
     out = result.out
     console.print(f"Look at: {out / 'mail'}/*.eml, {out / 'public' / 'index.html'}, "
                   f"{out / 'public' / 'feed.xml'}, {out / 'public' / 'atom.xml'}")  # fmt: skip
@@ -163,5 +167,5 @@ def print_report(result: DemoResult, console: Console) -> None:
 
 def run_demo(out: Path) -> DemoResult:
     result = asyncio.run(run_pipeline(out))
-    print_report(result, Console())
+    print_report(result, SafeConsole())
     return result

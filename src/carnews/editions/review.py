@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -57,6 +57,10 @@ class DraftResult:
     edition_id: int | None
     story_count: int
     reason: str
+    # Relevant stories no edition carries that this draft left out, and why: so an
+    # operator who saw 'fetch' keep 20 knows where the other 18 went.
+    outside_window: int = 0  # published before the lookback window (or undated, or future)
+    over_limit: int = 0  # in the window, but beyond edition.max_stories
 
 
 async def draft_edition(
@@ -65,23 +69,24 @@ async def draft_edition(
     """Create a draft from relevant stories of the period that no edition carries yet."""
     now = clock()
     start = now - timedelta(days=lookback_days)
+    # A story still being explained would go out with no (or an old) summary.
+    unused = (Story.relevant.is_(True), Story.id.not_in(select(EditionStory.story_id)),
+              Story.awaiting_explanation.is_(False))  # fmt: skip
+    window = (Story.published_at >= start, Story.published_at <= now)
     async with db.session() as session:
-        used = select(EditionStory.story_id)
         candidates = (
             await session.scalars(
-                select(Story)
-                .where(Story.relevant.is_(True), Story.id.not_in(used))
-                # A story still being explained would go out with no (or an old) summary.
-                .where(Story.awaiting_explanation.is_(False))
-                .where(Story.published_at >= start, Story.published_at <= now)
-                .order_by(Story.rank_score.desc(), Story.id)
-                .limit(max_stories)
+                select(Story).where(*unused, *window)
+                .order_by(Story.rank_score.desc(), Story.id).limit(max_stories)
             )
-        ).all()
+        ).all()  # fmt: skip
+        in_window = await _count(session, *unused, *window)
+        outside = await _count(session, *unused) - in_window
         if not candidates:
-            return DraftResult(None, 0, f"no new relevant stories since {start:%Y-%m-%d}")
+            reason = f"no new relevant stories since {start:%Y-%m-%d}"
+            return DraftResult(None, 0, reason, outside_window=outside)
         edition = Edition(
-            title=f"{title} — {now:%-d %B %Y}",
+            title=await _distinct_title(session, f"{title} — {now:%-d %B %Y}"),
             period_start=start,
             period_end=now,
             created_at=now,
@@ -100,7 +105,22 @@ async def draft_edition(
         session.add(edition)
         await session.flush()
         audit(session, now, actor, "draft", ("edition", edition.id), stories=len(candidates))
-        return DraftResult(edition.id, len(candidates), "drafted")
+        return DraftResult(edition.id, len(candidates), "drafted", outside_window=outside,
+                           over_limit=in_window - len(candidates))  # fmt: skip
+
+
+async def _count(session: AsyncSession, *where: ColumnElement[bool]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Story).where(*where)) or 0)
+
+
+async def _distinct_title(session: AsyncSession, base: str) -> str:
+    """``base``, or ``base (2)``, ``(3)``…: two drafts of one day must not look the same."""
+    same = await session.scalar(
+        select(func.count()).select_from(Edition).where(
+            or_(Edition.title == base, Edition.title.startswith(f"{base} (", autoescape=True))
+        )
+    )  # fmt: skip
+    return f"{base} ({same + 1})" if same else base
 
 
 async def submit_for_review(db: Database, clock: Clock, edition_id: int, actor: str) -> None:
@@ -115,6 +135,13 @@ async def approve(db: Database, clock: Clock, edition_id: int, approver: str) ->
     """Approve what the edition holds now; return the approved content hash."""
     if not approver.strip():
         raise EditionStateError("approval needs the approver's name", hint="Pass --by NAME.")
+    # The name is stored (200 characters), audited and shown wherever the edition is.
+    if len(approver.strip()) > 200 or any(ch < " " or ch == "\x7f" for ch in approver):
+        raise EditionStateError(
+            f"the approver's name {approver!r} is not a name: it is over 200 characters or "
+            "holds a line break or another control character",
+            hint="Pass --by with the editor's name on one line, e.g. --by 'Dr Jane Editor'.",
+        )
     now = clock()
     async with db.session() as session:
         edition = await load_edition(session, edition_id)

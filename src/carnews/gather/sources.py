@@ -109,22 +109,35 @@ class SourceStatus:
     url: str
     kind: str
     enabled: bool
-    health: str
+    health: str  # ok, failing (from the first error in a row) or gone
     last_status: int | None
     last_success_at: datetime | None
     last_error: str | None
     consecutive_errors: int
     next_check_at: datetime | None
     entries_seen: int
+    polled: bool  # False: carnews leaves it alone until 'carnews sources enable'
+
+
+def shown_health(source: Source) -> SourceHealth:
+    """A source that failed its last poll is failing, even before it is left alone.
+
+    The stored health turns FAILING only after fetch.max_consecutive_errors failures in a
+    row; a source that only ever answered 404 must not look 'ok' until then.
+    """
+    if source.health == SourceHealth.OK and source.consecutive_errors > 0:
+        return SourceHealth.FAILING
+    return source.health
 
 
 async def source_statuses(db: Database) -> list[SourceStatus]:
     async with db.read() as session:
         rows = (await session.scalars(select(Source).order_by(Source.name))).all()
         return [
-            SourceStatus(s.name, s.url, s.kind, s.enabled, s.health.value, s.last_status,
+            SourceStatus(s.name, s.url, s.kind, s.enabled, shown_health(s).value, s.last_status,
                          s.last_success_at, s.last_error, s.consecutive_errors,
-                         s.next_check_at, s.entries_seen)
+                         s.next_check_at, s.entries_seen,
+                         s.enabled and s.health == SourceHealth.OK)
             for s in rows
         ]  # fmt: skip
 
