@@ -61,6 +61,7 @@ async def test_a_database_made_world_readable_before_is_tightened(
 
 
 def test_an_exported_csv_is_for_the_owner_only(tmp_path: Path) -> None:
+    assert carnews(tmp_path, "init").returncode == 0  # only init creates the database
     assert carnews(tmp_path, "subscribers", "add", "ana@example.org", "--confirmed").returncode == 0
     (tmp_path / "old.csv").write_text("left by an earlier export\n")
     os.chmod(tmp_path / "old.csv", 0o644)
