@@ -1,4 +1,5 @@
-"""A loopback HTTP server whose every path is told what to answer, for fetch and ingest tests."""
+"""A loopback HTTP server whose every path is told what to answer, for fetch and ingest tests
+and for an OpenAI-compatible API's POSTs (the LLM backends)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Reply:
 class Received:
     path: str
     headers: dict[str, str]
+    body: bytes = b""  # what a POST sent
 
 
 class Server:
@@ -52,8 +54,14 @@ class Handler(BaseHTTPRequestHandler):
     state: Server
 
     def do_GET(self) -> None:
+        self._answer(b"")
+
+    def do_POST(self) -> None:
+        self._answer(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+    def _answer(self, sent: bytes) -> None:
         state = self.state
-        state.received.append(Received(self.path, dict(self.headers.items())))
+        state.received.append(Received(self.path, dict(self.headers.items()), sent))
         reply = state.next_reply(self.path)
         if reply.delay and state.stopping.wait(reply.delay):
             return

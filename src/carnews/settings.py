@@ -120,7 +120,8 @@ class CurateSettings:
 class ExplainSettings:
     backend: Literal["extractive", "llm"] = setting(
         "extractive",
-        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API).",
+        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API "
+        "rewrites summaries and story cards, which must pass the same checks).",
     )
     llm_url: str = setting(
         "", "Base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1."
