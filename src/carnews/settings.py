@@ -232,6 +232,11 @@ class SourceSettings:
     interval_minutes: int = setting(60, "Least time between two polls.", minimum=1)
     weight: float = setting(1.0, "How much stories from this source count when ranking.", minimum=0)
     enabled: bool = setting(True, "A disabled source is kept but not polled.")
+    topic_diseases: tuple[str, ...] = setting(
+        (),
+        "The source's own topic, e.g. lupus for a lupus news site: a title that names no "
+        "disease counts as naming these (see docs/relevance.md).",
+    )
 
 
 @dataclass(frozen=True)

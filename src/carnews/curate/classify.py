@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-# The vocabulary is loaded and compiled in carnews.curate.lexicon and matched in
-# carnews.curate.matching.
+# The vocabulary is loaded and compiled in carnews.curate.lexicon, matched in
+# carnews.curate.matching; the scope rules of issue #10 are in carnews.curate.scope.
 from carnews.curate.lexicon import Lexicon
 from carnews.curate.matching import Found, Hit, count, find
 from carnews.curate.matching import hits as term_hits
+from carnews.curate.scope import Scope, widen
 from carnews.text.textmatch import Scan
 
 DEFAULT_EVIDENCE = "news"
@@ -151,31 +152,35 @@ def _count_patients(text: str) -> int | None:
 # --- the verdict -----------------------------------------------------------------------
 
 
-def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0) -> Verdict:
-    """Decide whether an entry belongs in the newsletter, and say why."""
+def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0,
+             topic_diseases: Sequence[str] = ()) -> Verdict:  # fmt: skip
+    """Decide whether an entry belongs in the newsletter, and say why.
+
+    ``topic_diseases`` are its source's own topic (a lupus news site: lupus), which
+    stand in for the disease a title leaves unnamed.
+    """
     # Each text is looked through once for every pattern in the lexicon.
     in_title, in_text = lexicon.index.patterns.scan(title), lexicon.index.patterns.scan(text)
-    found = find(lexicon, in_title, in_text)
+    scope = widen(lexicon, find(lexicon, in_title, in_text), in_title, in_text, topic_diseases)
+    found = scope.found
     evidence, seen_in = _grade(lexicon, in_title, in_text)
     therapy = _pick_therapy(found.therapies, lexicon.fallback_therapy)
     target = _most(term_hits(lexicon, "targets", in_title, in_text, shared=False))
-    score, reasons = _score(found, therapy, lexicon)
+    score, reasons = _score(scope, therapy, lexicon)
     if target:
         reasons.append(f"target '{target}' (no points: shared with cancer)")
     reasons.append(f"evidence '{evidence}'" + (f" from {seen_in}" if seen_in else ""))
-    blockers = _blockers(found, evidence != "review", lexicon.weights["oncology_dominance"])
+    named = bool(found.diseases or scope.topics or scope.safety)
+    blockers = _blockers(found, named, evidence != "review", lexicon.weights["oncology_dominance"])
     reasons += blockers
     relevant = not blockers and score >= threshold
     if not blockers:
         verb = "≥" if relevant else "below"
         reasons.append(f"score {score:.1f} {verb} threshold {threshold:.1f}")
-    ranked = sorted(
-        found.diseases, key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text)
-    )
     return Verdict(
         relevant=relevant,
         score=round(score, 2),
-        diseases=tuple(h.name for h in ranked),
+        diseases=_tags(scope, lexicon),
         therapy=therapy,
         target=target,
         evidence=evidence,
@@ -184,14 +189,31 @@ def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0)
     )
 
 
-def _score(found: Found, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
+def _tags(scope: Scope, lexicon: Lexicon) -> tuple[str, ...]:
+    """The diseases a story is for: none for class-wide safety news (every reader), else
+    the source's topic first, then specific diseases before broad, title before text."""
+    if scope.safety:
+        return ()
+    ranked = sorted(scope.found.diseases,
+                    key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text))  # fmt: skip
+    return tuple(dict.fromkeys([*scope.topics, *(h.name for h in ranked)]))
+
+
+def _score(scope: Scope, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
     """Points for diseases, cancers and cancer products, and for the therapy named."""
-    score, reasons = 0.0, []
+    score, reasons, found, weights = 0.0, list(scope.reasons), scope.found, lexicon.weights
     kinds = ((found.diseases, "disease"), (found.cancers, "oncology"), (found.products, "product"))
     for hits, kind in kinds:
         points, why = _points(hits, kind, lexicon)
         score += points
         reasons += why
+    for name in scope.topics:
+        score += weights["disease_topic"]
+        reasons.append(f"disease '{name}' from the source's topic, the title naming none "
+                       f"({weights['disease_topic']:+.1f})")  # fmt: skip
+    if scope.safety:
+        score += weights["safety_title"]
+        reasons.append(f"class-wide CAR-T safety news in title ({weights['safety_title']:+.1f})")
     if found.in_context:
         reasons.append(
             f"{found.in_context} cancer mention(s) only as context "
@@ -207,10 +229,11 @@ def _score(found: Found, therapy: str | None, lexicon: Lexicon) -> tuple[float, 
     return score, reasons
 
 
-def _blockers(found: Found, primary: bool, dominance: float) -> list[str]:
-    """Reasons that drop a story whatever its score."""
+def _blockers(found: Found, named: bool, primary: bool, dominance: float) -> list[str]:
+    """Reasons that drop a story whatever its score; ``named``: a disease is named, or
+    stood in for (a source's topic, or class-wide safety news)."""
     blockers = []
-    if not found.diseases:
+    if not named:
         blockers.append("no autoimmune disease named")
     if not found.therapies:
         blockers.append("no cell therapy or T-cell engager named")
@@ -227,7 +250,7 @@ def _blockers(found: Found, primary: bool, dominance: float) -> list[str]:
     # title (not as context) is what the therapy was given for, unless a review
     # surveys both.
     title_cancers = [h.name for h in found.cancers if h.title]
-    if found.diseases and primary and title_cancers:
+    if named and primary and title_cancers:
         blockers.append(
             f"no autoimmune indication: the title names {', '.join(title_cancers)}, "
             "so the therapy was given for cancer"
@@ -237,7 +260,7 @@ def _blockers(found: Found, primary: bool, dominance: float) -> list[str]:
     # A review may survey cancer at length and still be about autoimmunity; a primary
     # report (anything but a review) that talks mostly about cancer treated a cancer.
     dominated = cancer_mentions >= 2 and cancer_mentions >= dominance * disease_mentions
-    if found.diseases and primary and dominated:
+    if named and primary and dominated:
         blockers.append(
             f"oncology dominates the text ({cancer_mentions} cancer vs "
             f"{disease_mentions} disease mentions): the therapy was given for cancer"

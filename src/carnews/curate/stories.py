@@ -9,8 +9,8 @@ Dropped stories are kept too, with their reasons, so an editor can see why.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -46,12 +46,14 @@ Explainer = Callable[[str, str, str, int | None], Awaitable[Explanation]]
 
 @dataclass(frozen=True)
 class Knowledge:
-    """The editor-extendable data the stages read: lexicon, glossary, threshold."""
+    """The editor-extendable data the stages read: lexicon, glossary, threshold, and each
+    source's own topic (``sources[].topic_diseases``) by source name."""
 
     lexicon: Lexicon
     glossary: tuple[GlossaryTerm, ...]
     threshold: float
     explainer: Explainer
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def extractive_explainer(glossary: tuple[GlossaryTerm, ...]) -> Explainer:
@@ -241,6 +243,10 @@ def _judge(
 
 
 def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], Verdict]) -> Verdict:
+    if topics := knowledge.topics.get(entry.source.name, ()):
+        # Judged with its source's topic, so not shared with copies from other sources.
+        return classify(entry.title, entry.text, lexicon=knowledge.lexicon,
+                        threshold=knowledge.threshold, topic_diseases=topics)  # fmt: skip
     key = (entry.title, entry.text)
     if key not in known:
         known[key] = classify(
