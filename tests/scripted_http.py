@@ -1,4 +1,5 @@
-"""A loopback HTTP server whose every path is told what to answer: feeds, or an API (POST)."""
+"""A loopback HTTP server whose every path is told what to answer, for fetch and ingest tests
+and for an OpenAI-compatible API's POSTs (the LLM backends)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Reply:
 class Received:
     path: str
     headers: dict[str, str]
+    body: bytes = b""  # what a POST sent
 
 
 class Server:
@@ -67,15 +69,22 @@ class Handler(BaseHTTPRequestHandler):
     state: Server
 
     def do_GET(self) -> None:
+        self._answered(b"")
+
+    def do_POST(self) -> None:
+        """An API call, such as an LLM's chat completion: the body is kept with the request."""
+        self._answered(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+    def _answered(self, sent: bytes) -> None:
         self.state.begin()
         try:
-            self._answer()
+            self._answer(sent)
         finally:
             self.state.end()
 
-    def _answer(self) -> None:
+    def _answer(self, sent: bytes) -> None:
         state = self.state
-        state.received.append(Received(self.path, dict(self.headers.items())))
+        state.received.append(Received(self.path, dict(self.headers.items()), sent))
         reply = state.next_reply(self.path)
         if reply.delay and state.stopping.wait(reply.delay):
             return
@@ -96,11 +105,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def do_POST(self) -> None:
-        """An API call, such as an LLM's chat completion: read the body, answer as a GET."""
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.do_GET()
 
     def _send_forever(self, reply: Reply) -> None:
         chunk = b"<!-- padding -->" * (1 if reply.drip else 4096)

@@ -109,6 +109,26 @@ KEEP = [
         "Ten patients with six different autoimmune diseases, including systemic sclerosis "
         "and myositis, received teclistamab; median B-cell aplasia lasted 157 days.",
     ),
+    # Issue #10: a cancer patient's autoimmune disease that went into remission, and
+    # class-wide safety news about CAR-T (tests/test_relevance_rules.py has the rules).
+    (
+        "Remission of Sjögren's disease after CD19 CAR-T cell therapy: a case report",
+        "A 58-year-old woman with primary Sjögren's disease developed diffuse large B-cell "
+        "lymphoma (DLBCL). She received axicabtagene ciloleucel for refractory lymphoma. "
+        "The lymphoma went into complete remission and her Sjögren's symptoms resolved.",
+    ),
+    (
+        "CD19 CAR-T for lymphoma also cleared a patient's rheumatoid arthritis",
+        "A man with follicular lymphoma and long-standing rheumatoid arthritis was given "
+        "tisagenlecleucel; the lymphoma responded.",
+    ),
+    (
+        "FDA investigating serious risk of T-cell malignancy after BCMA- or CD19-directed "
+        "CAR-T cell immunotherapies",
+        "The FDA has received reports of T-cell malignancies in patients treated with "
+        "idecabtagene vicleucel, ciltacabtagene autoleucel, axicabtagene ciloleucel and "
+        "tisagenlecleucel for lymphoma, leukemia and myeloma; boxed warnings follow.",
+    ),
 ]
 
 
@@ -132,22 +152,10 @@ DROP = [
         "for transplant.",
     ),
     (
-        "Remission of Sjögren's disease after CD19 CAR-T cell therapy: a case report",
+        "CD19 CAR-T in a patient with Sjögren's disease: a case report",
         "A 58-year-old woman with primary Sjögren's disease developed diffuse large B-cell "
         "lymphoma (DLBCL). She received axicabtagene ciloleucel for refractory lymphoma. "
-        "The lymphoma went into complete remission and her Sjögren's symptoms resolved.",
-    ),
-    (
-        "CD19 CAR-T for lymphoma also cleared a patient's rheumatoid arthritis",
-        "A man with follicular lymphoma and long-standing rheumatoid arthritis was given "
-        "tisagenlecleucel; the lymphoma responded.",
-    ),
-    (
-        "FDA investigating serious risk of T-cell malignancy after BCMA- or CD19-directed "
-        "CAR-T cell immunotherapies",
-        "The FDA has received reports of T-cell malignancies in patients treated with "
-        "idecabtagene vicleucel, ciltacabtagene autoleucel, axicabtagene ciloleucel and "
-        "tisagenlecleucel for lymphoma, leukemia and myeloma; boxed warnings follow.",
+        "The lymphoma went into complete remission; her dry eyes and mouth were unchanged.",
     ),
     (
         "Autoimmune cytopenias after CD19 CAR T-cell therapy for large B-cell lymphoma",

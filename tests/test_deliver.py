@@ -201,6 +201,29 @@ async def test_each_subscriber_gets_only_their_diseases(
     assert "Myositis news" in texts["all@example.org"]
 
 
+async def test_a_story_tagged_with_no_disease_reaches_every_reader(
+    db: Database, clock: Clock, settings: Settings, tmp_path: Path
+) -> None:
+    """Class-wide CAR-T safety news is curated with no disease tag: it is for everyone."""
+    safety, myositis = "FDA warns of T-cell cancers after all CAR-T", "Myositis news"
+    await add_stories(db, clock(), [(safety, []), (myositis, ["myositis"])])
+    result = await draft_edition(db, clock, lookback_days=14, max_stories=5, title="N", actor="e")
+    assert result.edition_id is not None
+    await approve(db, clock, result.edition_id, "Dr Jane")
+    await subscribe(db, clock, "lupus@example.org", ["SLE"])
+    await subscribe(db, clock, "myositis@example.org", ["myositis"])
+    with smtp_server(tmp_path / "mail") as port:
+        report = await send_edition(db, with_smtp(settings, port), clock, result.edition_id,
+                                    actor="t")  # fmt: skip
+    assert report.skipped_no_matching_story == 0
+    texts = {
+        str(m["To"]): str(m.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        for m in inbox(tmp_path / "mail")
+    }
+    assert safety in texts["lupus@example.org"] and myositis not in texts["lupus@example.org"]
+    assert safety in texts["myositis@example.org"] and myositis in texts["myositis@example.org"]
+
+
 async def test_sending_needs_approval(db: Database, clock: Clock, settings: Settings) -> None:
     """No signing key is needed any more: each reader's link carries their own token."""
     await add_stories(db, clock(), [("Lupus news", ["lupus"])])

@@ -28,7 +28,6 @@ ONCOLOGY_TITLES = [
     "B7-H3 CAR T Cells for Children With Diffuse Midline Glioma",
     "Claudin18.2-targeted CAR T cells",
     "Axicabtagene ciloleucel in patients aged 75",
-    "secondary T-cell cancers after CAR-T for blood cancers",
     "Glofitamab added to first-line chemotherapy",
     "Dual-target CAR-T shrinks recurrent glioblastoma",
 ]
@@ -69,6 +68,17 @@ def test_keeps_autoimmune_stories_and_drops_oncology(demo: DemoResult) -> None:
         assert title.lower() not in kept.lower()
     assert "lupus nephritis" in kept
     assert all(reason for _, _, reason in demo.gathered.curation.dropped)
+
+
+SAFETY_TITLE = "FDA expands safety labelling on secondary T-cell cancers after CAR-T"
+
+
+def test_class_wide_car_t_safety_news_reaches_every_subscriber(demo: DemoResult) -> None:
+    """Its patients had blood cancers, but a warning about CAR-T as a class is for everyone."""
+    assert any(title.startswith(SAFETY_TITLE) for _, title in demo.gathered.curation.kept)
+    for message in messages(demo.out).values():
+        plain, html = parts(message)
+        assert SAFETY_TITLE in plain and SAFETY_TITLE in html
 
 
 def test_duplicate_story_on_two_feeds_is_one_story(demo: DemoResult) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -18,20 +18,21 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from carnews.audience.diseases import disease_names, normalise_disease
 from carnews.clock import Clock
 from carnews.curate.explaining import Explainer, extractive_explainer
-from carnews.curate.lexicon import load_lexicon
+from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
 from carnews.editions.publish import publish
 from carnews.editions.review import DraftResult, draft_edition
-from carnews.errors import CarnewsError
+from carnews.errors import CarnewsError, ConfigError
 from carnews.explain.extractive import Explanation, GlossaryTerm, load_glossary
 from carnews.explain.llm import LlmConfig, explain_with_llm
 from carnews.gather.enrich import EnrichReport, enrich_thin_entries
 from carnews.gather.ingest import SourceReport, ingest
 from carnews.mail.deliver import Progress, SendReport, Sleep, finish_if_done, send_edition
 from carnews.mail.testsend import TestSendReport, send_test_mode
-from carnews.settings import ExplainSettings, Settings
+from carnews.settings import ExplainSettings, Settings, SourceSettings
 from carnews.storage import Database
 from carnews.storage.models import AuditEvent, Edition, EditionState
 
@@ -50,8 +51,33 @@ def knowledge(threshold: float, lexicon_file: str = "", glossary_file: str = "")
 
 
 def knowledge_for(settings: Settings) -> Knowledge:
-    return knowledge(settings.curate.threshold, settings.curate.lexicon_file,
-                     settings.explain.glossary_file)  # fmt: skip
+    known = knowledge(settings.curate.threshold, settings.curate.lexicon_file,
+                      settings.explain.glossary_file)  # fmt: skip
+    topics = source_topics(settings.sources, known.lexicon)
+    return replace(known, topics=topics) if topics else known
+
+
+def source_topics(
+    sources: Sequence[SourceSettings], lexicon: Lexicon
+) -> dict[str, tuple[str, ...]]:
+    """Each source's ``topic_diseases`` as the lexicon names them ("SLE" is lupus), by
+    source name; a name the lexicon does not know stops start-up, as any bad setting does."""
+    topics: dict[str, tuple[str, ...]] = {}
+    for number, source in enumerate(sources):
+        names = [(name, normalise_disease(name, lexicon)) for name in source.topic_diseases]
+        if unknown := [name for name, known in names if known is None]:
+            key = f"sources[{number}].topic_diseases"
+            raise ConfigError(
+                f"{key} = {', '.join(map(repr, unknown))} (source {source.name!r}) is not a "
+                "disease carnews knows",
+                hint="Name diseases as subscribers choose them, e.g. "
+                + ", ".join(disease_names(lexicon)[:5])
+                + "; an editor's lexicon (curate.lexicon_file) can add one.",
+                context={"key": key, "value": ", ".join(unknown)},
+            )
+        if names:
+            topics[source.name] = tuple(dict.fromkeys(known for _, known in names if known))
+    return topics
 
 
 def llm_explainer(

@@ -155,7 +155,8 @@ class CurateSettings:
 class ExplainSettings:
     backend: Literal["extractive", "llm"] = setting(
         "extractive",
-        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API).",
+        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API "
+        "rewrites summaries and story cards, which must pass the same checks).",
     )
     llm_url: str = setting(
         "", "Base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1."
@@ -270,6 +271,11 @@ class SourceSettings:
     interval_minutes: int = setting(60, "Least time between two polls.", minimum=1)
     weight: float = setting(1.0, "How much stories from this source count when ranking.", minimum=0)
     enabled: bool = setting(True, "A disabled source is kept but not polled.")
+    topic_diseases: tuple[str, ...] = setting(
+        (),
+        "The source's own topic, e.g. lupus for a lupus news site: a title that names no "
+        "disease counts as naming these (see docs/relevance.md).",
+    )
 
 
 @dataclass(frozen=True)

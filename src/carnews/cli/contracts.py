@@ -1,7 +1,9 @@
 """``carnews classify`` and ``carnews explain``: JSON Lines in, JSON Lines out.
 
 ``carnews explain`` answers with a story card (``carnews.explain.checks.explain_story``):
-its facts, its sections, its reading grades and the checks it passed.
+its facts, its sections, its reading grades and the checks it passed. With
+``explain.backend = "llm"`` the LLM rewrites the card (``carnews.explain.llmcard``) and
+its card is shown only if it passes the same checks; ``backend`` says who wrote it.
 
 The machine-readable contracts tools and the editor UI use. One output line per
 input line, in order; a line that cannot be read gives ``{"error": …}`` in its
@@ -10,17 +12,21 @@ place, the rest go on, and the command exits 2 at the end if any line failed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
 import typer
 
 from carnews.curate.classify import classify
 from carnews.curate.stories import Knowledge
 from carnews.explain.card import unexplained_terms
 from carnews.explain.checks import Story, explain_story
+from carnews.explain.llm import LlmConfig
+from carnews.explain.llmcard import explain_story_with_llm
 from carnews.jobs import knowledge_for
 from carnews.settings import Settings
 from carnews.text.readability import smog_grade
@@ -93,13 +99,24 @@ def classify_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
     }
 
 
+def _story_options(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
+    return {
+        "lexicon": known.lexicon, "source_kind": record.get("source_kind") or None,
+        "publication_types": record.get("publication_types", []),
+        "phases": record.get("phases", []), "link": record.get("link", ""),
+    }  # fmt: skip
+
+
 def explain_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
-    story = explain_story(
-        record["title"], record["text"], lexicon=known.lexicon,
-        source_kind=record.get("source_kind") or None,
-        publication_types=record.get("publication_types", []),
-        phases=record.get("phases", []), link=record.get("link", ""),
-    )  # fmt: skip
+    story = explain_story(record["title"], record["text"], **_story_options(record, known))
+    return story_json(story)
+
+
+async def explain_record_with_llm(
+    record: dict[str, Any], known: Knowledge, client: httpx.AsyncClient, config: LlmConfig
+) -> dict[str, Any]:
+    story = await explain_story_with_llm(client, config, record["title"], record["text"],
+                                         **_story_options(record, known))  # fmt: skip
     return story_json(story)
 
 
@@ -131,6 +148,9 @@ def story_json(story: Story) -> dict[str, Any]:
         "unexplained_terms": list(unexplained_terms(card)),
         "checks": story.checks,
         "needs_editor": story.needs_editor,
+        "backend": card.backend,
+        "llm_checks": story.llm_checks,
+        "warnings": list(story.warnings),
         "trace": facts.trace,
     }
 
@@ -152,10 +172,24 @@ def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]
 
         One JSON line per input: headline, study type, facts, the card's sections, reading
         grades and which checks passed (a card that fails one is a minimal card flagged
-        needs_editor). Example: carnews explain < abstracts.jsonl
+        needs_editor). With explain.backend = "llm" the LLM rewrites the card, which is
+        shown only if it passes the same checks (backend: llm, template or fallback).
+        Example: carnews explain < abstracts.jsonl
         """
-        known = knowledge_for(settings_of(ctx))
+        settings = settings_of(ctx)
+        known = knowledge_for(settings)
         fields: Fields = {"title": (True, str), "text": (True, str), "source_kind": (False, str),
                           "publication_types": (False, list), "phases": (False, list),
                           "link": (False, str)}  # fmt: skip
-        _run(fields, lambda record: explain_record(record, known))
+        if settings.explain.backend != "llm":
+            _run(fields, lambda record: explain_record(record, known))
+            return
+        config = LlmConfig.from_settings(settings.explain)
+        # One event loop and one connection pool for the whole stream, line after line.
+        with asyncio.Runner() as runner:
+            client = httpx.AsyncClient()
+            try:
+                _run(fields, lambda record: runner.run(
+                    explain_record_with_llm(record, known, client, config)))  # fmt: skip
+            finally:
+                runner.run(client.aclose())

@@ -84,7 +84,8 @@ def starter_config() -> str:
         "",
         "# Sources: one [[sources]] table each. kind: feed (RSS, Atom, RDF, JSON Feed),",
         "# pubmed and europepmc (url = API endpoint, query = search), clinicaltrials (API v2 URL).",
-        "# Entries linking to fetch.blocked_domains (content farms) are dropped.",
+        "# Entries linking to fetch.blocked_domains (content farms) are dropped. A site about",
+        '# one disease can say so: topic_diseases = ["lupus"] (see docs/relevance.md).',
     ]
     for name, kind, url, query, minutes, weight in STARTER_SOURCES:
         lines += ["", "[[sources]]", f"name = {json.dumps(name)}", f"kind = {json.dumps(kind)}"]

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 
-# The vocabulary is loaded and compiled in carnews.curate.lexicon; its names are part of
-# this module's interface, as they were before it moved.
-from carnews.curate.lexicon import (
-    Lexicon,
-    Term,
-)
+# The vocabulary is loaded and compiled in carnews.curate.lexicon, matched in
+# carnews.curate.matching; the scope rules of issue #10 are in carnews.curate.scope.
+from carnews.curate.lexicon import Lexicon
+from carnews.curate.matching import Found, Hit, count, find
+from carnews.curate.matching import hits as term_hits
+from carnews.curate.scope import Scope, widen
 from carnews.text.textmatch import Scan
 
 DEFAULT_EVIDENCE = "news"
@@ -86,120 +85,7 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Hit:
-    """How often one term was found in the title and in the body."""
-
-    name: str
-    title: int
-    text: int
-
-
-# --- matching ------------------------------------------------------------------------
-
-
-def _claim(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Keep the longest of overlapping matches, so one phrase is counted once."""
-    kept: list[tuple[int, int, str]] = []
-    for start, end, name in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
-        if all(end <= s or start >= e for s, e, _ in kept):
-            kept.append((start, end, name))
-    return kept
-
-
-def _mentions(lexicon: Lexicon, scan: Scan, table: str) -> list[list[tuple[int, int, str]]]:
-    """Each term's mentions as (start, end, term), in lexicon order; terms not
-    mentioned are left out."""
-    index = lexicon.index
-    by_term: dict[int, list[tuple[int, int, str]]] = {}
-    for number, found in scan.finditer(index.tables[table]).items():
-        name = index.names[number]
-        mentions = by_term.setdefault(index.terms[number], [])
-        mentions.extend((m.start(), m.end(), name) for m in found)
-    return list(by_term.values())
-
-
-def _claimed(
-    lexicon: Lexicon, scan: Scan, table: str, *, shared: bool
-) -> list[tuple[int, int, str]]:
-    """Every mention as (start, end, term); with ``shared`` the terms compete for
-    overlapping text, otherwise each term only with itself."""
-    groups = _mentions(lexicon, scan, table)
-    return _claim(chain(*groups)) if shared else list(chain(*map(_claim, groups)))
-
-
-def _count(lexicon: Lexicon, scan: Scan, table: str, *, shared: bool) -> Counter[str]:
-    """Mentions per term."""
-    return Counter(name for _, _, name in _claimed(lexicon, scan, table, shared=shared))
-
-
-def _as_hits(terms: tuple[Term, ...], in_title: Counter[str], in_text: Counter[str]) -> list[_Hit]:
-    # The counters hold only names found, so a term in neither has no hit.
-    found = [t.name for t in terms if t.name in in_title or t.name in in_text]
-    return [_Hit(name, in_title[name], in_text[name]) for name in found]
-
-
-def _hits(lexicon: Lexicon, table: str, title: Scan, text: Scan, *, shared: bool) -> list[_Hit]:
-    in_title = _count(lexicon, title, table, shared=shared)
-    in_text = _count(lexicon, text, table, shared=shared)
-    return _as_hits(getattr(lexicon, table), in_title, in_text)
-
-
-def _outside_context(lexicon: Lexicon, body: Scan) -> tuple[Counter[str], Counter[str], int]:
-    """Cancer and cancer-product mentions that are not mere context, and how many were.
-
-    Context is a product's approval, a comparison, a side effect ("secondary T-cell
-    malignancy") or an absence ("without tumour"): see [oncology_context]."""
-    cancers = _claimed(lexicon, body, "oncology", shared=True)
-    products = _claimed(lexicon, body, "oncology_products", shared=False)
-    # The context patterns are slow (every cancer name in one alternation), so they
-    # only run where a cancer is named.
-    context = body.finditer(lexicon.index.tables["oncology_context"]) if cancers or products else {}
-    spans = [m.span() for found in context.values() for m in found]
-
-    def kept(found: list[tuple[int, int, str]]) -> Counter[str]:
-        return Counter(n for at, _, n in found if not any(s <= at < e for s, e in spans))
-
-    kept_cancers, kept_products = kept(cancers), kept(products)
-    skipped = len(cancers) + len(products) - kept_cancers.total() - kept_products.total()
-    return kept_cancers, kept_products, skipped
-
-
-@dataclass(frozen=True)
-class _Found:
-    """Everything the lexicon found in one entry."""
-
-    diseases: list[_Hit]
-    therapies: list[_Hit]
-    treatments: list[_Hit]
-    cancers: list[_Hit]
-    products: list[_Hit]
-    in_context: int
-    repurposed: tuple[str, ...]
-
-
-def _find(lexicon: Lexicon, title: Scan, text: Scan) -> _Found:
-    title_cancers, title_products, title_context = _outside_context(lexicon, title)
-    text_cancers, text_products, text_context = _outside_context(lexicon, text)
-    cancers = _as_hits(lexicon.oncology, title_cancers, text_cancers)
-    products = _as_hits(lexicon.oncology_products, title_products, text_products)
-    diseases = _hits(lexicon, "diseases", title, text, shared=True)
-    # A cancer product in a story whose title names an autoimmune disease and no cancer
-    # is being tried in that disease (obe-cel in lupus): it says nothing against it.
-    specific = any(h.title and h.name not in lexicon.broad_terms for h in diseases)
-    repurposed = specific and not any(h.title for h in cancers)
-    return _Found(
-        diseases=diseases,
-        therapies=_hits(lexicon, "therapies", title, text, shared=False),
-        treatments=_hits(lexicon, "other_treatments", title, text, shared=False),
-        cancers=cancers,
-        products=[] if repurposed else products,
-        in_context=title_context + text_context,
-        repurposed=tuple(h.name for h in products) if repurposed else (),
-    )
-
-
-def _points(hits: list[_Hit], kind: str, lexicon: Lexicon) -> tuple[float, list[str]]:
+def _points(hits: list[Hit], kind: str, lexicon: Lexicon) -> tuple[float, list[str]]:
     """Points and reasons for one category; ``kind`` (disease, …) picks the weights."""
     w = lexicon.weights
     cap = int(w["text_mentions_cap"])
@@ -218,18 +104,18 @@ def _points(hits: list[_Hit], kind: str, lexicon: Lexicon) -> tuple[float, list[
     return total, reasons
 
 
-def _pick_therapy(hits: list[_Hit], fallback: str) -> str | None:
+def _pick_therapy(hits: list[Hit], fallback: str) -> str | None:
     """The kind named most (title counts triple); the general fallback only if alone."""
     return _most([h for h in hits if h.name != fallback] or hits)
 
 
-def _most(hits: list[_Hit]) -> str | None:
+def _most(hits: list[Hit]) -> str | None:
     """The term named most, a title mention counting triple. max() keeps the first of
     equals and hits are in lexicon order, so ties go to the term listed first."""
     return max(hits, key=lambda h: 3 * h.title + h.text).name if hits else None
 
 
-def _therapy_points(hits: list[_Hit], kind: str | None, lexicon: Lexicon) -> tuple[float, str]:
+def _therapy_points(hits: list[Hit], kind: str | None, lexicon: Lexicon) -> tuple[float, str]:
     # Counted once, not per mention: a therapy is a precondition, not a measure of
     # how autoimmune a story is.
     if any(h.title for h in hits):
@@ -266,31 +152,35 @@ def _count_patients(text: str) -> int | None:
 # --- the verdict -----------------------------------------------------------------------
 
 
-def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0) -> Verdict:
-    """Decide whether an entry belongs in the newsletter, and say why."""
+def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0,
+             topic_diseases: Sequence[str] = ()) -> Verdict:  # fmt: skip
+    """Decide whether an entry belongs in the newsletter, and say why.
+
+    ``topic_diseases`` are its source's own topic (a lupus news site: lupus), which
+    stand in for the disease a title leaves unnamed.
+    """
     # Each text is looked through once for every pattern in the lexicon.
     in_title, in_text = lexicon.index.patterns.scan(title), lexicon.index.patterns.scan(text)
-    found = _find(lexicon, in_title, in_text)
+    scope = widen(lexicon, find(lexicon, in_title, in_text), in_title, in_text, topic_diseases)
+    found = scope.found
     evidence, seen_in = _grade(lexicon, in_title, in_text)
     therapy = _pick_therapy(found.therapies, lexicon.fallback_therapy)
-    target = _most(_hits(lexicon, "targets", in_title, in_text, shared=False))
-    score, reasons = _score(found, therapy, lexicon)
+    target = _most(term_hits(lexicon, "targets", in_title, in_text, shared=False))
+    score, reasons = _score(scope, therapy, lexicon)
     if target:
         reasons.append(f"target '{target}' (no points: shared with cancer)")
     reasons.append(f"evidence '{evidence}'" + (f" from {seen_in}" if seen_in else ""))
-    blockers = _blockers(found, evidence != "review", lexicon.weights["oncology_dominance"])
+    named = bool(found.diseases or scope.topics or scope.safety)
+    blockers = _blockers(found, named, evidence != "review", lexicon.weights["oncology_dominance"])
     reasons += blockers
     relevant = not blockers and score >= threshold
     if not blockers:
         verb = "≥" if relevant else "below"
         reasons.append(f"score {score:.1f} {verb} threshold {threshold:.1f}")
-    ranked = sorted(
-        found.diseases, key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text)
-    )
     return Verdict(
         relevant=relevant,
         score=round(score, 2),
-        diseases=tuple(h.name for h in ranked),
+        diseases=_tags(scope, lexicon),
         therapy=therapy,
         target=target,
         evidence=evidence,
@@ -299,14 +189,31 @@ def classify(title: str, text: str, *, lexicon: Lexicon, threshold: float = 2.0)
     )
 
 
-def _score(found: _Found, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
+def _tags(scope: Scope, lexicon: Lexicon) -> tuple[str, ...]:
+    """The diseases a story is for: none for class-wide safety news (every reader), else
+    the source's topic first, then specific diseases before broad, title before text."""
+    if scope.safety:
+        return ()
+    ranked = sorted(scope.found.diseases,
+                    key=lambda h: (h.name in lexicon.broad_terms, -h.title, -h.text))  # fmt: skip
+    return tuple(dict.fromkeys([*scope.topics, *(h.name for h in ranked)]))
+
+
+def _score(scope: Scope, therapy: str | None, lexicon: Lexicon) -> tuple[float, list[str]]:
     """Points for diseases, cancers and cancer products, and for the therapy named."""
-    score, reasons = 0.0, []
+    score, reasons, found, weights = 0.0, list(scope.reasons), scope.found, lexicon.weights
     kinds = ((found.diseases, "disease"), (found.cancers, "oncology"), (found.products, "product"))
     for hits, kind in kinds:
         points, why = _points(hits, kind, lexicon)
         score += points
         reasons += why
+    for name in scope.topics:
+        score += weights["disease_topic"]
+        reasons.append(f"disease '{name}' from the source's topic, the title naming none "
+                       f"({weights['disease_topic']:+.1f})")  # fmt: skip
+    if scope.safety:
+        score += weights["safety_title"]
+        reasons.append(f"class-wide CAR-T safety news in title ({weights['safety_title']:+.1f})")
     if found.in_context:
         reasons.append(
             f"{found.in_context} cancer mention(s) only as context "
@@ -322,10 +229,11 @@ def _score(found: _Found, therapy: str | None, lexicon: Lexicon) -> tuple[float,
     return score, reasons
 
 
-def _blockers(found: _Found, primary: bool, dominance: float) -> list[str]:
-    """Reasons that drop a story whatever its score."""
+def _blockers(found: Found, named: bool, primary: bool, dominance: float) -> list[str]:
+    """Reasons that drop a story whatever its score; ``named``: a disease is named, or
+    stood in for (a source's topic, or class-wide safety news)."""
     blockers = []
-    if not found.diseases:
+    if not named:
         blockers.append("no autoimmune disease named")
     if not found.therapies:
         blockers.append("no cell therapy or T-cell engager named")
@@ -342,7 +250,7 @@ def _blockers(found: _Found, primary: bool, dominance: float) -> list[str]:
     # title (not as context) is what the therapy was given for, unless a review
     # surveys both.
     title_cancers = [h.name for h in found.cancers if h.title]
-    if found.diseases and primary and title_cancers:
+    if named and primary and title_cancers:
         blockers.append(
             f"no autoimmune indication: the title names {', '.join(title_cancers)}, "
             "so the therapy was given for cancer"
@@ -352,7 +260,7 @@ def _blockers(found: _Found, primary: bool, dominance: float) -> list[str]:
     # A review may survey cancer at length and still be about autoimmunity; a primary
     # report (anything but a review) that talks mostly about cancer treated a cancer.
     dominated = cancer_mentions >= 2 and cancer_mentions >= dominance * disease_mentions
-    if found.diseases and primary and dominated:
+    if named and primary and dominated:
         blockers.append(
             f"oncology dominates the text ({cancer_mentions} cancer vs "
             f"{disease_mentions} disease mentions): the therapy was given for cancer"
@@ -382,4 +290,4 @@ def _aware(moment: datetime) -> datetime:
 
 def diseases_named(lexicon: Lexicon, text: str) -> Counter[str]:
     """How often each disease is named in ``text``, by the same rules as ``classify``."""
-    return _count(lexicon, lexicon.index.patterns.scan(text), "diseases", shared=True)
+    return count(lexicon, lexicon.index.patterns.scan(text), "diseases", shared=True)

@@ -21,15 +21,18 @@ from carnews.text.textmatch import PatternSet
 BUILTIN_LABEL = "carnews/data/lexicon.toml"
 LIST_TABLES = (
     *("diseases", "therapies", "other_treatments", "targets", "oncology", "oncology_products"),
-    *("oncology_context", "evidence"),
+    *("oncology_context", "evidence", "safety", "remission"),
 )
 # Written in [oncology_context] patterns where a cancer or cancer product name goes.
 CANCER_PLACEHOLDER = "<cancer>"
+# Written in [remission] patterns where the name of a specific autoimmune disease goes.
+DISEASE_PLACEHOLDER = "<disease>"
 # Weights are named "<kind>_<place>", the way _points looks them up.
 WEIGHTS = tuple(
     f"{k}_{p}" for k in ("disease", "therapy", "oncology", "product") for p in ("title", "text")
 )
-NUMBER_SETTINGS = (*WEIGHTS, "text_mentions_cap", "broad_factor", "oncology_dominance")
+NUMBER_SETTINGS = (*WEIGHTS, "text_mentions_cap", "broad_factor", "oncology_dominance",
+                   "safety_title", "disease_topic")  # fmt: skip
 PATTERN_HINT = (
     "Patterns are Python regular expressions, matched case-insensitively with word "
     "boundaries added; fix or remove the one named."
@@ -67,9 +70,12 @@ class Lexicon:
     oncology_products: tuple[Term, ...]
     oncology_context: tuple[Term, ...]
     evidence: tuple[Term, ...]
+    safety: tuple[Term, ...]
+    remission: tuple[Term, ...]
     weights: Mapping[str, float]
     broad_terms: frozenset[str]
     fallback_therapy: str
+    safety_therapies: frozenset[str]
     sources: tuple[str, ...]
     index: Index = field(repr=False, compare=False)
 
@@ -135,14 +141,18 @@ def _read_table(raw: Any, table: str, label: str) -> dict[str, list[_Raw]]:
 
 
 def _compile_terms(
-    raw: Mapping[str, list[_Raw]], table: str, cancer: str | None = None
+    raw: Mapping[str, list[_Raw]], table: str, placeholders: Mapping[str, str] | None = None
 ) -> tuple[Term, ...]:
-    """Compile one table; ``cancer`` replaces CANCER_PLACEHOLDER in its patterns."""
+    """Compile one table; each of ``placeholders`` is replaced in its patterns."""
     terms = []
     for key, patterns in raw.items():
         compiled = []
         for p in patterns:
-            expanded = p.pattern.replace(CANCER_PLACEHOLDER, cancer) if cancer else None
+            expanded = None
+            if placeholders:
+                expanded = p.pattern
+                for placeholder, alternation in placeholders.items():
+                    expanded = expanded.replace(placeholder, alternation)
             compiled.append(_compile(p.pattern, p.label, table, key, expanded))
         terms.append(Term(key, tuple(compiled)))
     return tuple(terms)
@@ -179,6 +189,7 @@ def _is_names(value: object) -> bool:
 _SCORING_CHECKS: Mapping[str, tuple[Callable[[object], bool], str]] = {
     **{key: (_is_number, "a number") for key in NUMBER_SETTINGS},
     "broad_terms": (_is_names, "a list of names"),
+    "safety_therapies": (_is_names, "a list of therapy names"),
     "fallback_therapy": (lambda v: isinstance(v, str), "a therapy name"),
 }
 
@@ -204,13 +215,23 @@ def _assemble(
     missing = [key for key in _SCORING_CHECKS if key not in scoring]
     if missing:
         raise _error(sources[0], f"[scoring] lacks {', '.join(missing)}")
-    terms = {t: _compile_terms(tables[t], t) for t in LIST_TABLES if t != "oncology_context"}
+    expanded = ("oncology_context", "remission")
+    terms = {t: _compile_terms(tables[t], t) for t in LIST_TABLES if t not in expanded}
     # Any cancer or cancer product, as one alternation, for the context patterns.
     named = [p for term in (*terms["oncology"], *terms["oncology_products"]) for p in term.patterns]
-    cancer = "(?:" + "|".join(p.pattern for p in named) + ")"
     terms["oncology_context"] = _compile_terms(
-        tables["oncology_context"], "oncology_context", cancer
+        tables["oncology_context"], "oncology_context", {CANCER_PLACEHOLDER: _either(named)}
     )
+    # Any specific disease (not a broad bucket), for the remission patterns.
+    broad = set(scoring["broad_terms"])
+    diseases = [p for term in terms["diseases"] if term.name not in broad for p in term.patterns]
+    terms["remission"] = _compile_terms(
+        tables["remission"], "remission", {DISEASE_PLACEHOLDER: _either(diseases)}
+    )
+    therapies = {term.name for term in terms["therapies"]}
+    if unknown := sorted(set(scoring["safety_therapies"]) - therapies):
+        raise _error(sources[-1], f"[scoring] safety_therapies names {', '.join(unknown)}",
+                     f"Name therapies of [therapies]: {', '.join(sorted(therapies))}.")  # fmt: skip
     return Lexicon(
         diseases=terms["diseases"],
         therapies=terms["therapies"],
@@ -220,12 +241,20 @@ def _assemble(
         oncology_products=terms["oncology_products"],
         oncology_context=terms["oncology_context"],
         evidence=terms["evidence"],
+        safety=terms["safety"],
+        remission=terms["remission"],
         weights={k: float(scoring[k]) for k in NUMBER_SETTINGS},
         broad_terms=frozenset(scoring["broad_terms"]),
         fallback_therapy=str(scoring["fallback_therapy"]),
+        safety_therapies=frozenset(scoring["safety_therapies"]),
         sources=sources,
         index=_index(terms),
     )
+
+
+def _either(patterns: list[re.Pattern[str]]) -> str:
+    """One alternation of compiled patterns' sources, for a placeholder."""
+    return "(?:" + "|".join(p.pattern for p in patterns) + ")"
 
 
 def _index(terms: Mapping[str, tuple[Term, ...]]) -> Index:

@@ -10,7 +10,8 @@ Dropped stories are kept too, with their reasons, so an editor can see why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -44,12 +45,14 @@ class CurationReport:
 
 @dataclass(frozen=True)
 class Knowledge:
-    """The editor-extendable data the stages read: lexicon, glossary, threshold."""
+    """The editor-extendable data the stages read: lexicon, glossary, threshold, and each
+    source's own topic (``sources[].topic_diseases``) by source name."""
 
     lexicon: Lexicon
     glossary: tuple[GlossaryTerm, ...]
     threshold: float
     explainer: Explainer
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 async def curate_new_entries(db: Database, knowledge: Knowledge, clock: Clock) -> CurationReport:
@@ -259,6 +262,10 @@ def _judge(
 
 
 def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], Verdict]) -> Verdict:
+    if topics := knowledge.topics.get(entry.source.name, ()):
+        # Judged with its source's topic, so not shared with copies from other sources.
+        return classify(entry.title, _text(entry), lexicon=knowledge.lexicon,
+                        threshold=knowledge.threshold, topic_diseases=topics)  # fmt: skip
     key = (entry.title, _text(entry))
     if key not in known:
         known[key] = classify(

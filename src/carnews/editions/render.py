@@ -99,12 +99,19 @@ class EditionView:
         """Every disease some story of the edition is about."""
         return frozenset(disease for story in self.stories for disease in story.diseases)
 
+    @functools.cached_property
+    def for_everyone(self) -> bool:
+        """Whether a story is for every reader: tagged with no disease, as curation tags
+        class-wide safety news about CAR-T."""
+        return any(not story.diseases for story in self.stories)
+
     def for_diseases(self, diseases: Sequence[str]) -> EditionView:
-        """The edition as a subscriber who chose ``diseases`` sees it (empty: everything)."""
+        """The edition as a subscriber who chose ``diseases`` sees it (empty: everything);
+        a story tagged with no disease is for every reader."""
         if not diseases:
             return self
         wanted = set(diseases)
-        kept = tuple(s for s in self.stories if wanted & set(s.diseases))
+        kept = tuple(s for s in self.stories if not s.diseases or wanted & set(s.diseases))
         return dataclasses.replace(self, stories=kept, glossary=_glossary(kept))
 
 

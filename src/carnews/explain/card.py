@@ -44,6 +44,7 @@ class Card:
     quote_intro: str  # "In the researchers' words"
     terms_explained: tuple[str, ...]
     fallback: bool = False  # the safe minimal card, for an editor to complete
+    backend: str = "template"  # who wrote it: "template", "llm" or "fallback"
 
     @property
     def summary(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from carnews.curate.lexicon import Lexicon
 from carnews.explain.card import Card, write_card
@@ -45,13 +45,19 @@ _STATISTICS = re.compile(r"\b(?:95\s*%\s*)?CI\b|\bp\s*[<=>≤]|±|\bIQR\b|median
 
 @dataclass(frozen=True)
 class Story:
-    """A checked card with the facts it was written from."""
+    """A checked card with the facts it was written from.
+
+    ``llm_checks`` are the checks an LLM's card was held to (empty when no LLM wrote
+    one) and ``warnings`` say why a configured LLM's card is not the one shown.
+    """
 
     facts: Facts
     card: Card
     checks: dict[str, bool]
     grade: float
     needs_editor: bool
+    llm_checks: dict[str, bool] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def check_card(card: Card, title: str, text: str) -> dict[str, bool]:
@@ -111,6 +117,7 @@ def fallback_card(facts: Facts, link: str = "", *, harm_reported: bool = False) 
         quote_intro="",
         terms_explained=(),
         fallback=True,
+        backend="fallback",
     )
 
 

@@ -24,7 +24,7 @@ from carnews.explain.trimming import (
 from carnews.settings import ExplainSettings
 from carnews.text.readability import split_sentences
 
-__all__ = ["LlmConfig", "explain_with_llm"]
+__all__ = ["LlmConfig", "Rejected", "chat", "explain_with_llm"]
 
 MAX_SENTENCES = 6
 
@@ -57,8 +57,8 @@ class LlmConfig:
         )
 
 
-class _Rejected(Exception):
-    """Why the LLM's summary is not used; the message becomes the editor's warning."""
+class Rejected(Exception):
+    """Why the LLM's answer is not used; the message becomes the editor's warning."""
 
 
 async def explain_with_llm(
@@ -78,7 +78,7 @@ async def explain_with_llm(
     try:
         summary = await _ask(client, config, title=title, text=text, evidence=evidence)
         _check(summary, source=f"{title}\n{text}")
-    except _Rejected as exc:
+    except Rejected as exc:
         warning = str(exc)
     except Exception as exc:  # a surprise in an optional backend must never stop a run
         warning = f"LLM request failed: unexpected {type(exc).__name__}: {exc}"
@@ -93,18 +93,28 @@ async def explain_with_llm(
 async def _ask(
     client: httpx.AsyncClient, config: LlmConfig, *, title: str, text: str, evidence: str
 ) -> str:
-    """POST one chat completion and return the answer's text, or raise :class:`_Rejected`."""
+    """The LLM's summary of ``text``, or raise :class:`Rejected`."""
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": _user_message(title, text, evidence)},
+    ]
+    return await chat(client, config, messages)
+
+
+async def chat(
+    client: httpx.AsyncClient,
+    config: LlmConfig,
+    messages: list[dict[str, str]],
+    **options: Any,
+) -> str:
+    """POST one chat completion and return the answer's text, or raise :class:`Rejected`.
+
+    ``options`` are added to the request (``response_format`` for a JSON answer).
+    """
     if not config.url or not config.model:
-        raise _Rejected("LLM not used: explain.llm_url and explain.llm_model must both be set")
+        raise Rejected("LLM not used: explain.llm_url and explain.llm_model must both be set")
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-    payload = {
-        "model": config.model,
-        "temperature": 0.2,
-        "messages": [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": _user_message(title, text, evidence)},
-        ],
-    }
+    payload = {"model": config.model, "temperature": 0.2, "messages": messages, **options}
     url = config.url.rstrip("/") + "/chat/completions"
     try:
         # httpx's timeout bounds each read; asyncio's bounds the whole answer,
@@ -112,11 +122,11 @@ async def _ask(
         async with asyncio.timeout(config.timeout):
             response = await client.post(url, json=payload, headers=headers, timeout=config.timeout)
     except (TimeoutError, httpx.TimeoutException) as exc:
-        raise _Rejected(f"LLM request failed: no answer within {config.timeout:g} s") from exc
+        raise Rejected(f"LLM request failed: no answer within {config.timeout:g} s") from exc
     except httpx.HTTPError as exc:
-        raise _Rejected(f"LLM request failed: {type(exc).__name__} for {url}") from exc
+        raise Rejected(f"LLM request failed: {type(exc).__name__} for {url}") from exc
     if response.status_code != 200:
-        raise _Rejected(f"LLM request failed: HTTP {response.status_code} from {url}")
+        raise Rejected(f"LLM request failed: HTTP {response.status_code} from {url}")
     return _content(response)
 
 
@@ -129,26 +139,26 @@ def _content(response: httpx.Response) -> str:
     try:
         data: Any = response.json()
     except ValueError as exc:  # JSONDecodeError and undecodable bytes alike
-        raise _Rejected("LLM answer rejected: not JSON") from exc
+        raise Rejected("LLM answer rejected: not JSON") from exc
     try:
         content = data["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError) as exc:
         shape = json.dumps(data)[:80]
-        raise _Rejected(f"LLM answer rejected: no choices[0].message.content in {shape}") from exc
+        raise Rejected(f"LLM answer rejected: no choices[0].message.content in {shape}") from exc
     if not isinstance(content, str):
-        raise _Rejected("LLM answer rejected: message content is not text")
+        raise Rejected("LLM answer rejected: message content is not text")
     return content.strip()
 
 
 def _check(summary: str, *, source: str) -> None:
     """Hold the LLM to what the extractive summary promises by construction."""
     if not summary:
-        raise _Rejected("LLM summary rejected: it is empty")
+        raise Rejected("LLM summary rejected: it is empty")
     # "50" may stand for the source's "50%", but "42%" may not stand for its "42".
     known = {n for m in NUMBER.findall(source) for n in (m, m.rstrip("%"))}
     for number in NUMBER.findall(summary):
         if number not in known:
-            raise _Rejected(f"LLM summary rejected: number {number!r} is not in the source")
+            raise Rejected(f"LLM summary rejected: number {number!r} is not in the source")
     count = len(split_sentences(summary))
     if not 1 <= count <= MAX_SENTENCES:
-        raise _Rejected(f"LLM summary rejected: {count} sentences, expected 1 to {MAX_SENTENCES}")
+        raise Rejected(f"LLM summary rejected: {count} sentences, expected 1 to {MAX_SENTENCES}")

@@ -163,6 +163,11 @@ _DISEASES: Mapping[str, str] = {
     "stiff-person syndrome": "stiff-person syndrome (stiff muscles and painful spasms)",
     "antiphospholipid syndrome": "antiphospholipid syndrome (blood clots)",
     "membranous nephropathy": "membranous nephropathy (a kidney disease)",
+    "IgA nephropathy": "IgA nephropathy (a kidney disease)",
+    "anti-GBM disease": "anti-GBM disease (the immune system attacks the kidneys' filters)",
+    "FSGS": "FSGS (scarring of the kidneys' filters)",
+    "autoimmune ataxia": "autoimmune ataxia (the immune system attacks the part of the brain"
+    " that controls balance)",
     "pemphigus": "pemphigus (blistering skin disease)",
     "autoimmune disease": "autoimmune disease",
 }

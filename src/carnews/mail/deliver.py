@@ -68,7 +68,9 @@ def wants(diseases: Sequence[str], view: EditionView) -> bool:
     The same answer as ``view.for_diseases(diseases).stories``, without building a
     view per subscriber: the ledger asks it once for each of them.
     """
-    return bool(view.stories) and (not diseases or not view.diseases.isdisjoint(diseases))
+    return bool(view.stories) and (
+        not diseases or view.for_everyone or not view.diseases.isdisjoint(diseases)
+    )
 
 
 async def start_sending(
