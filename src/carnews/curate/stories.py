@@ -10,7 +10,7 @@ Dropped stories are kept too, with their reasons, so an editor can see why.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
