@@ -166,7 +166,7 @@ async def message_size(settings: Settings, edition_id: int) -> int:
                                       site_title=settings.site.title)  # fmt: skip
     finally:
         await db.close()
-    composer = Composer(view, settings)
+    composer = Composer(view, settings.mail, settings.site, settings.templates.dir)
     data = composer.compose(unsubscribe_token="bench-token", to="reader0@example.org",
                             diseases=[], message_id="<1@bench>", date="x")  # fmt: skip
     return len(data)

@@ -239,7 +239,8 @@ def test_no_header_injection_from_titles(settings: Settings, clock: Clock) -> No
     message = build_message(
         rendered,
         to="a@example.org",
-        settings=settings,
+        mail=settings.mail,
+        site_title=settings.site.title,
         unsubscribe_url="http://news.test/u/t",
         now=clock(),
     )

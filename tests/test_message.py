@@ -50,12 +50,13 @@ def parts(message: EmailMessage) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("name", CASES)
 def test_template_decodes_like_the_email_package(name: str) -> None:
     rendered, settings = CASES[name], Settings()
-    spliced = MessageTemplate.build(rendered, settings).personalise(
+    spliced = MessageTemplate.build(rendered, settings.mail, settings.site.title).personalise(
         to="reader@example.org", date="Sun, 22 Nov 2026 09:30:00 +0000",
         message_id="<1@carnews.test>", unsubscribe_url=LONG_URL,
     )  # fmt: skip
     reference = build_message(rendered.personalise(LONG_URL), to="reader@example.org",
-                              settings=settings, unsubscribe_url=LONG_URL, now=NOW,
+                              mail=settings.mail, site_title=settings.site.title,
+                              unsubscribe_url=LONG_URL, now=NOW,
                               message_id="<1@carnews.test>")  # fmt: skip
     ours, theirs = parse(spliced), parse(reference.as_bytes())
     assert parts(ours) == parts(theirs)
@@ -67,7 +68,7 @@ def test_template_decodes_like_the_email_package(name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_template_lines_are_short_crlf_and_7bit(name: str) -> None:
-    data = MessageTemplate.build(CASES[name], Settings()).personalise(
+    data = MessageTemplate.build(CASES[name], MailSettings(), "carnews").personalise(
         to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
     )
     assert data.isascii() and b"\n" not in data.replace(b"\r\n", b"")
@@ -77,7 +78,7 @@ def test_template_lines_are_short_crlf_and_7bit(name: str) -> None:
 
 
 def test_each_reader_gets_their_own_link_and_headers() -> None:
-    template = MessageTemplate.build(CASES["plain"], Settings())
+    template = MessageTemplate.build(CASES["plain"], MailSettings(), "carnews")
     first, second = (
         parse(template.personalise(to=f"{who}@example.org", date="Sun, 22 Nov 2026 09:30:00 +0000",
                                    message_id=f"<{who}@x>",
@@ -93,7 +94,7 @@ def test_each_reader_gets_their_own_link_and_headers() -> None:
 def test_no_header_injection_through_the_template() -> None:
     rendered = RenderedEmail("News\r\nBcc: victim@example.org", "<p>x</p>", "x")
     mail = replace(MailSettings(), from_name="Editor\nBcc: evil@example.org")
-    data = MessageTemplate.build(rendered, replace(Settings(), mail=mail)).personalise(
+    data = MessageTemplate.build(rendered, mail, "carnews").personalise(
         to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
     )
     message = parse(data)
@@ -102,7 +103,7 @@ def test_no_header_injection_through_the_template() -> None:
 
 
 def test_an_internationalised_address_is_a_valid_utf8_header() -> None:
-    data = MessageTemplate.build(CASES["plain"], Settings()).personalise(
+    data = MessageTemplate.build(CASES["plain"], MailSettings(), "carnews").personalise(
         to="jörg@exämple.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
     )
     assert str(parse(data)["To"]) == "jörg@exämple.org"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from carnews.clock import Clock
-from carnews.editions.publish import publish
 from carnews.errors import StorageError
+from carnews.jobs import publish_site
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from tests.helpers import subscribe
@@ -96,7 +96,7 @@ async def test_published_files_stay_readable_under_the_services_private_umask(
     """The unit's UMask=0077 must not hide the feeds from the web server."""
     before = os.umask(0o077)
     try:
-        report = await publish(db, settings, tmp_path / "public" / "site")
+        report = await publish_site(db, settings, tmp_path / "public" / "site")
     finally:
         os.umask(before)
     assert {mode(file) for file in report.files} == {0o644}

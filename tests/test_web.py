@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
 from carnews.curate.lexicon import load_lexicon
-from carnews.editions.publish import publish
 from carnews.editions.render import render
 from carnews.errors import ConfigError, TemplateError
+from carnews.jobs import publish_site
 from carnews.settings import Settings, WebSettings, replace
 from carnews.storage import Database
 from carnews.storage.models import Subscriber, SubscriberStatus
@@ -169,7 +169,7 @@ def test_pages_use_the_served_stylesheet_not_inline_css(client: TestClient) -> N
 async def test_the_published_archive_carries_its_stylesheet(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    report = await publish(db, settings, tmp_path)
+    report = await publish_site(db, settings, tmp_path)
     assert tmp_path / "carnews.css" in report.files
     assert "font-family" in (tmp_path / "carnews.css").read_text()
     assert "<style" not in (tmp_path / "index.html").read_text()

@@ -23,7 +23,7 @@ from carnews.clock import Clock
 from carnews.curate.explaining import Explainer, extractive_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
-from carnews.editions.publish import publish
+from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError, ConfigError
 from carnews.explain.extractive import Explanation, GlossaryTerm, load_glossary
@@ -202,8 +202,17 @@ async def settle(
 
 async def _publish_if_sent(db: Database, settings: Settings, report: SendReport) -> bool:
     if report.finished:
-        await publish(db, settings)
+        await publish_site(db, settings)
     return report.finished
+
+
+async def publish_site(
+    db: Database, settings: Settings, directory: Path | None = None
+) -> PublishReport:
+    """Feeds and archive of every sent edition, to ``directory`` or ``publish.dir``."""
+    return await publish(db, settings.site, directory or settings.publish.dir,
+                         author=settings.mail.from_name,
+                         templates_dir=settings.templates.dir)  # fmt: skip
 
 
 async def send_all_due(

@@ -28,10 +28,9 @@ from carnews.cli.common import (
 from carnews.cli.dbcheck import require_database, sqlite_file
 from carnews.cli.starter import settings_markdown, starter_config
 from carnews.cli.terminal import cells, counted, styled, text_table
-from carnews.editions.publish import publish
 from carnews.editions.review import DraftResult
 from carnews.errors import CarnewsError, ConfigError
-from carnews.jobs import draft, gather
+from carnews.jobs import draft, gather, publish_site
 from carnews.settings import Settings, effective_values, load_settings
 from carnews.storage import Database
 
@@ -231,7 +230,7 @@ def publish_command(
     """
 
     async def work(db: Database, settings: Settings) -> None:
-        report = await publish(db, settings, out)
+        report = await publish_site(db, settings, out)
         console.print(f"Published {counted(report.editions, 'edition')} to {report.directory}/")
 
     with_database(ctx, work)

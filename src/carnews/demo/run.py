@@ -29,10 +29,10 @@ from carnews.cli.terminal import SafeConsole, cells, counted, styled, text_table
 from carnews.clock import fixed_clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
-from carnews.editions.publish import PublishReport, publish
+from carnews.editions.publish import PublishReport
 from carnews.editions.review import approve, edit, submit_for_review
 from carnews.errors import CarnewsError
-from carnews.jobs import GatherReport, draft, gather
+from carnews.jobs import GatherReport, draft, gather, publish_site
 from carnews.mail.deliver import SendReport, send_edition
 from carnews.settings import (
     DatabaseSettings,
@@ -131,7 +131,7 @@ async def run_pipeline(out: Path) -> DemoResult:
             await import_csv(db, clock, load_lexicon(), subscribers_csv, confirmed=True,
                              actor=DEMO_EDITOR)  # fmt: skip
             sent = await send_edition(db, settings, clock, edition_id, actor=DEMO_EDITOR)
-            published = await publish(db, settings)
+            published = await publish_site(db, settings)
         finally:
             await db.close()
     return DemoResult(out, gathered, edition_id, sent, published, time.perf_counter() - started)

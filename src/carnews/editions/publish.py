@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from carnews.editions.render import EditionView, render
 from carnews.editions.views import edition_view
 from carnews.errors import ConfigError
-from carnews.settings import Settings
+from carnews.settings import SiteSettings
 from carnews.storage import Database
 from carnews.storage.models import Edition, EditionState, EditionStory
 from carnews.text.urls import safe_url
@@ -79,16 +79,18 @@ def _public_folder(folder: Path) -> None:
         os.chmod(created, 0o755)
 
 
-def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerator:
-    base = web_url(settings.site.base_url).rstrip("/")
+def build_feed(
+    views: Sequence[EditionView], site: SiteSettings, *, author: str, templates_dir: str = ""
+) -> FeedGenerator:
+    base = web_url(site.base_url).rstrip("/")
     feed = FeedGenerator()
     feed.id(f"{base}/")
-    feed.title(settings.site.title)
+    feed.title(site.title)
     feed.description("Plain-language news on CAR-T and cell therapies in autoimmune disease.")
     feed.link(href=f"{base}/", rel="alternate")
     feed.link(href=f"{base}/atom.xml", rel="self")
     feed.language("en")
-    feed.author({"name": settings.mail.from_name})
+    feed.author({"name": author})
     for view in views[-FEED_LIMIT:]:
         url = web_url(view.url)
         entry = feed.add_entry(order="prepend")
@@ -98,7 +100,7 @@ def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerato
         entry.link(href=url)
         entry.published(view.date)
         entry.updated(view.date)
-        item_html = render("publish/feed_item.html", settings.templates.dir, edition=view)
+        item_html = render("publish/feed_item.html", templates_dir, edition=view)
         entry.content(item_html, type="html")
         # After content(), so it becomes the RSS <description> and the Atom <summary>.
         headlines = ", ".join(story.headline for story in view.stories)
@@ -106,7 +108,7 @@ def build_feed(views: Sequence[EditionView], settings: Settings) -> FeedGenerato
     return feed
 
 
-async def sent_edition_views(db: Database, settings: Settings) -> list[EditionView]:
+async def sent_edition_views(db: Database, site: SiteSettings) -> list[EditionView]:
     async with db.read() as session:
         editions = (
             await session.scalars(
@@ -117,19 +119,19 @@ async def sent_edition_views(db: Database, settings: Settings) -> list[EditionVi
             )
         ).all()
         return [
-            await edition_view(
-                session, e, base_url=settings.site.base_url, site_title=settings.site.title
-            )
+            await edition_view(session, e, base_url=site.base_url, site_title=site.title)
             for e in editions
         ]
 
 
-async def publish(db: Database, settings: Settings, directory: Path | None = None) -> PublishReport:
+async def publish(
+    db: Database, site: SiteSettings, directory: Path, *, author: str, templates_dir: str = ""
+) -> PublishReport:
     """Write feed.xml, atom.xml, index.html, its stylesheet and one page per sent edition."""
-    out = directory or settings.publish.dir
-    views = await sent_edition_views(db, settings)
-    feed = build_feed(views, settings)
-    templates = settings.templates.dir
+    out = directory
+    views = await sent_edition_views(db, site)
+    feed = build_feed(views, site, author=author, templates_dir=templates_dir)
+    templates = templates_dir
     files = [
         write_atomically(out / "feed.xml", feed.rss_str(pretty=True)),
         write_atomically(out / "atom.xml", feed.atom_str(pretty=True)),
@@ -139,8 +141,8 @@ async def publish(db: Database, settings: Settings, directory: Path | None = Non
                 "publish/index.html",
                 templates,
                 editions=list(reversed(views)),
-                site_title=settings.site.title,
-                base_url=settings.site.base_url,
+                site_title=site.title,
+                base_url=site.base_url,
             ),
         ),
     ]

@@ -178,7 +178,7 @@ async def send_edition(
             session, edition, base_url=settings.site.base_url, site_title=settings.site.title
         )
         to_settle = counts[DeliveryState.QUEUED] + await _retryable(session, edition_id)
-    composer = Composer(view, settings)
+    composer = Composer(view, settings.mail, settings.site, settings.templates.dir)
     _preflight(composer, settings, clock())
     limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
     sender = Sender(settings, composer, limiter)
@@ -188,7 +188,7 @@ async def send_edition(
     run = BatchRun(db, settings, clock, edition_id, sender, on_progress, to_settle)
     try:
         while True:
-            batch = await claim_batch(db, edition_id, clock(), sender_domain(settings), holder)
+            batch = await claim_batch(db, edition_id, clock(), sender_domain(settings.mail), holder)
             if not batch:
                 if await _wait_for_retries(db, edition_id, clock, sleep):
                     continue
@@ -206,7 +206,7 @@ def _preflight(composer: Composer, settings: Settings, now: datetime) -> None:
     """Build one message before claiming anything: a bad header, template or DKIM key
     stops the run here, with every row still queued."""
     composer.compose(unsubscribe_token="preflight", to=settings.mail.from_address, diseases=(),
-                     message_id=make_msgid(domain=sender_domain(settings)),
+                     message_id=make_msgid(domain=sender_domain(settings.mail)),
                      date=format_datetime(now))  # fmt: skip
 
 

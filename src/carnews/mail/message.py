@@ -28,7 +28,7 @@ from carnews.editions.render import (
     render_email,
 )
 from carnews.errors import ConfigError
-from carnews.settings import MailSettings, Settings
+from carnews.settings import MailSettings, SiteSettings
 from carnews.text.urls import safe_url
 
 # What the signature covers: everything a reader or a filter judges the mail by.
@@ -42,10 +42,10 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def unsubscribe_url(settings: Settings, token: str) -> str:
+def unsubscribe_url(site: SiteSettings, token: str) -> str:
     """The reader's one-click link, with their own random token
     (``Subscriber.unsubscribe_token``); http(s), or no mail goes out at all."""
-    base = settings.site.base_url
+    base = site.base_url
     url = safe_url(f"{base.rstrip('/')}/unsubscribe/{token}")
     if url is None:
         raise ConfigError(
@@ -56,24 +56,24 @@ def unsubscribe_url(settings: Settings, token: str) -> str:
     return url
 
 
-def sender_domain(settings: Settings) -> str:
-    return settings.mail.from_address.rpartition("@")[2] or "localhost"
+def sender_domain(mail: MailSettings) -> str:
+    return mail.from_address.rpartition("@")[2] or "localhost"
 
 
-def list_unsubscribe(settings: Settings, unsubscribe_url: str) -> str:
-    return f"<{unsubscribe_url}>, <mailto:{settings.mail.from_address}?subject=unsubscribe>"
+def list_unsubscribe(mail: MailSettings, unsubscribe_url: str) -> str:
+    return f"<{unsubscribe_url}>, <mailto:{mail.from_address}?subject=unsubscribe>"
 
 
 def _shared_headers(
-    message: EmailMessage, rendered: RenderedEmail, settings: Settings, subject_prefix: str
-) -> None:
+    message: EmailMessage, rendered: RenderedEmail, mail: MailSettings, site_title: str,
+    subject_prefix: str,
+) -> None:  # fmt: skip
     """The headers every reader of one edition gets alike."""
-    mail = settings.mail
     message["From"] = formataddr((one_line(mail.from_name), mail.from_address))
     message["Subject"] = one_line(f"{subject_prefix}{rendered.subject}")
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
-    message["List-Id"] = f"{one_line(settings.site.title)} <{mail.list_id}>"
+    message["List-Id"] = f"{one_line(site_title)} <{mail.list_id}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Precedence"] = "bulk"
 
@@ -82,7 +82,8 @@ def build_message(
     rendered: RenderedEmail,
     *,
     to: str,
-    settings: Settings,
+    mail: MailSettings,
+    site_title: str,
     unsubscribe_url: str,
     now: datetime,
     subject_prefix: str = "",
@@ -92,9 +93,9 @@ def build_message(
     message = EmailMessage()
     message["To"] = to
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id or make_msgid(domain=sender_domain(settings))
-    message["List-Unsubscribe"] = list_unsubscribe(settings, unsubscribe_url)
-    _shared_headers(message, rendered, settings, subject_prefix)
+    message["Message-ID"] = message_id or make_msgid(domain=sender_domain(mail))
+    message["List-Unsubscribe"] = list_unsubscribe(mail, unsubscribe_url)
+    _shared_headers(message, rendered, mail, site_title, subject_prefix)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return message
@@ -110,12 +111,12 @@ class MessageTemplate:
     To, Date, Message-ID and List-Unsubscribe headers, and their link in each cut.
     """
 
-    settings: Settings
+    mail: MailSettings
     head: bytes
     body: tuple[bytes, ...]
 
     @classmethod
-    def build(cls, rendered: RenderedEmail, settings: Settings) -> MessageTemplate:
+    def build(cls, rendered: RenderedEmail, mail: MailSettings, site_title: str) -> MessageTemplate:
         # Each part ends with a line break, as the email package would end it.
         parts = [(kind, text if text.endswith("\n") else text + "\n")
                  for kind, text in (("plain", rendered.text), ("html", rendered.html))]  # fmt: skip
@@ -123,7 +124,7 @@ class MessageTemplate:
                    for _, text in parts]  # fmt: skip
         boundary = _boundary(b"".join(b"".join(pieces) for pieces in encoded))
         shared = EmailMessage()
-        _shared_headers(shared, rendered, settings, subject_prefix="")
+        _shared_headers(shared, rendered, mail, site_title, subject_prefix="")
         shared["MIME-Version"] = "1.0"
         shared["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
         head = b"".join(policy.SMTP.fold_binary(name, value) for name, value in shared.items())
@@ -140,7 +141,7 @@ class MessageTemplate:
                 pending = b""
             pending += pieces[-1] + b"\r\n"  # this line break belongs to the boundary
         cuts.append(pending + f"--{boundary}--\r\n".encode())
-        return cls(settings, head, tuple(cuts))
+        return cls(mail, head, tuple(cuts))
 
     def personalise(self, *, to: str, date: str, message_id: str, unsubscribe_url: str) -> bytes:
         link = _soft_break(_quoted_printable(unsubscribe_url))
@@ -148,7 +149,7 @@ class MessageTemplate:
             _header("To", to),
             _header("Date", date),
             _header("Message-ID", message_id),
-            _header("List-Unsubscribe", list_unsubscribe(self.settings, unsubscribe_url),
+            _header("List-Unsubscribe", list_unsubscribe(self.mail, unsubscribe_url),
                     fold_at_commas=True),
             self.head,
             link.join(self.body),
@@ -158,9 +159,11 @@ class MessageTemplate:
 class Composer:
     """Every reader's message of one edition: a template per disease mix, then a splice."""
 
-    def __init__(self, view: EditionView, settings: Settings) -> None:
-        self._view, self._settings = view, settings
-        self._signer = signer_for(settings.mail)
+    def __init__(
+        self, view: EditionView, mail: MailSettings, site: SiteSettings, templates_dir: str
+    ) -> None:
+        self._view, self._mail, self._site, self._templates_dir = view, mail, site, templates_dir
+        self._signer = signer_for(mail)
         self._templates: dict[tuple[str, ...], MessageTemplate] = {}
 
     def compose(
@@ -170,11 +173,13 @@ class Composer:
         key = tuple(sorted(diseases))
         template = self._templates.get(key)
         if template is None:
-            rendered = render_email(self._view.for_diseases(key), self._settings.templates.dir)
-            template = self._templates[key] = MessageTemplate.build(rendered, self._settings)
+            rendered = render_email(self._view.for_diseases(key), self._templates_dir)
+            template = self._templates[key] = MessageTemplate.build(
+                rendered, self._mail, self._site.title
+            )
         data = template.personalise(
             to=to, date=date, message_id=message_id,
-            unsubscribe_url=unsubscribe_url(self._settings, unsubscribe_token),
+            unsubscribe_url=unsubscribe_url(self._site, unsubscribe_token),
         )  # fmt: skip
         return self._signer.sign(data) if self._signer is not None else data
 

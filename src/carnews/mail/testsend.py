@@ -61,7 +61,8 @@ async def send_test(
     url = f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
     rendered = render_email(view, settings.templates.dir).personalise(url)
     messages = [
-        build_message(rendered, to=wire_address(normalise_address(address)), settings=settings,
+        build_message(rendered, to=wire_address(normalise_address(address)),
+                      mail=settings.mail, site_title=settings.site.title,
                       unsubscribe_url=url, now=clock(), subject_prefix=TEST_PREFIX)
         for address in addresses
     ]  # fmt: skip
@@ -92,12 +93,13 @@ async def send_test_mode(
             examples.setdefault(tuple(sorted(reader.diseases)), reader)
     messages = []
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
-        url = unsubscribe_url(settings, reader.unsubscribe_token)
+        url = unsubscribe_url(settings.site, reader.unsubscribe_token)
         rendered = render_email(view.for_diseases(diseases), settings.templates.dir)
         message = build_message(
             rendered.personalise(url),
             to=target,
-            settings=settings,
+            mail=settings.mail,
+            site_title=settings.site.title,
             unsubscribe_url=url,
             now=clock(),
             subject_prefix=MODE_PREFIX,

@@ -22,14 +22,16 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 async def archive(request: Request) -> HTMLResponse:
     current = site(request)
-    views = await sent_edition_views(current.database, current.settings)
+    views = await sent_edition_views(current.database, current.settings.site)
     return current.page("publish/index.html", editions=list(reversed(views)))
 
 
 @router.get("/editions/{edition_id}.html", response_class=HTMLResponse)
 async def edition_page(request: Request, edition_id: int) -> HTMLResponse:
     current = site(request)
-    views = {v.edition_id: v for v in await sent_edition_views(current.database, current.settings)}
+    views = {
+        v.edition_id: v for v in await sent_edition_views(current.database, current.settings.site)
+    }
     if edition_id not in views:
         raise NotFoundError(f"there is no published issue {edition_id}")
     return current.page("publish/edition.html", edition=views[edition_id])
@@ -49,8 +51,10 @@ async def atom(request: Request) -> Response:
 
 async def _feed(request: Request) -> FeedGenerator:
     current = site(request)
-    return build_feed(await sent_edition_views(current.database, current.settings),
-                      current.settings)  # fmt: skip
+    settings = current.settings
+    return build_feed(await sent_edition_views(current.database, settings.site), settings.site,
+                      author=settings.mail.from_name,
+                      templates_dir=settings.templates.dir)  # fmt: skip
 
 
 @router.get("/carnews.css")
