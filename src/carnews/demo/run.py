@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import secrets
 import shutil
 import time
 from dataclasses import dataclass
@@ -93,14 +92,6 @@ def demo_settings(out: Path, feeds_url: str, smtp_port: int) -> Settings:
     )
 
 
-def _with_secret(settings: Settings) -> Settings:
-    from carnews.settings import Secret
-
-    site = SiteSettings(title=settings.site.title, base_url=settings.site.base_url,
-                        secret_key=Secret(secrets.token_urlsafe(32)))  # fmt: skip
-    return replace(settings, site=site)
-
-
 def _reset(out: Path) -> None:
     """Remove only what an earlier demo run wrote, never anything else in ``out``."""
     for name in ("mail", "public"):
@@ -117,7 +108,7 @@ async def run_pipeline(out: Path) -> DemoResult:
     subscribers_csv = (files("carnews.demo") / "subscribers.csv").read_text(encoding="utf-8")
     clock = fixed_clock(DEMO_NOW)
     with feed_server(feeds) as feeds_url, smtp_sink(out / "mail") as (_, port, _handler):
-        settings = _with_secret(demo_settings(out, feeds_url, port))
+        settings = demo_settings(out, feeds_url, port)
         db = await open_database(settings.database.url)
         try:
             gathered = await gather(db, settings, clock, force=True)

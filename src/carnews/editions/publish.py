@@ -23,11 +23,10 @@ from sqlalchemy.orm import selectinload
 
 from carnews.editions.render import EditionView, render
 from carnews.editions.views import edition_view
-from carnews.errors import ConfigError
 from carnews.settings import SiteSettings
 from carnews.storage import Database
 from carnews.storage.models import Edition, EditionState, EditionStory
-from carnews.text.urls import safe_url
+from carnews.text.urls import site_url
 
 FEED_LIMIT = 20
 
@@ -54,18 +53,6 @@ def write_atomically(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def web_url(url: str) -> str:
-    """A feed's own links all start at site.base_url: one that is not http(s) is a config error."""
-    safe = safe_url(url)
-    if safe is None:
-        raise ConfigError(
-            f"site.base_url makes the feed link {url!r}, which is not an http or https URL",
-            hint="Set site.base_url to the public http(s) address of the web app.",
-            context={"key": "site.base_url", "value": url},
-        )
-    return safe
-
-
 def _public_folder(folder: Path) -> None:
     """Folders of what is published are for the web server to read, whatever the umask
     (the systemd unit sets 0077, so that the database is private)."""
@@ -82,7 +69,7 @@ def _public_folder(folder: Path) -> None:
 def build_feed(
     views: Sequence[EditionView], site: SiteSettings, *, author: str, templates_dir: str = ""
 ) -> FeedGenerator:
-    base = web_url(site.base_url).rstrip("/")
+    base = site_url(site.base_url).rstrip("/")
     feed = FeedGenerator()
     feed.id(f"{base}/")
     feed.title(site.title)
@@ -92,7 +79,7 @@ def build_feed(
     feed.language("en")
     feed.author({"name": author})
     for view in views[-FEED_LIMIT:]:
-        url = web_url(view.url)
+        url = site_url(view.url)
         entry = feed.add_entry(order="prepend")
         entry.id(url)
         entry.guid(url, permalink=True)

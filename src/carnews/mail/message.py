@@ -29,7 +29,7 @@ from carnews.editions.render import (
 )
 from carnews.errors import ConfigError
 from carnews.settings import MailSettings, SiteSettings
-from carnews.text.urls import safe_url
+from carnews.text.urls import site_url
 
 # What the signature covers: everything a reader or a filter judges the mail by.
 SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"list-id",
@@ -45,15 +45,7 @@ def one_line(value: str) -> str:
 def unsubscribe_url(site: SiteSettings, token: str) -> str:
     """The reader's one-click link, with their own random token
     (``Subscriber.unsubscribe_token``); http(s), or no mail goes out at all."""
-    base = site.base_url
-    url = safe_url(f"{base.rstrip('/')}/unsubscribe/{token}")
-    if url is None:
-        raise ConfigError(
-            f"site.base_url = {base!r} does not make an http or https unsubscribe link",
-            hint="Set site.base_url to the public http(s) address of the web app.",
-            context={"key": "site.base_url", "value": base},
-        )
-    return url
+    return site_url(f"{site.base_url.rstrip('/')}/unsubscribe/{token}")
 
 
 def sender_domain(mail: MailSettings) -> str:

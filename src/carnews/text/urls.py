@@ -30,6 +30,8 @@ import html
 import re
 from urllib.parse import SplitResult, urljoin, urlsplit
 
+from carnews.errors import ConfigError
+
 SAFE_SCHEMES = frozenset({"http", "https"})
 # What the URL parser strips from both ends: the C0 controls and the space.
 C0_OR_SPACE = "".join(chr(code) for code in range(0x21))
@@ -105,3 +107,16 @@ def safe_url(raw: str | None, base: str | None = None) -> str | None:
 def _safe_base(base: str) -> str | None:
     """A base is checked once, not once per relative link of the entry it belongs to."""
     return safe_url(base)
+
+
+def site_url(url: str) -> str:
+    """A link carnews makes from ``site.base_url`` (feed links, unsubscribe links): one
+    that is not http(s) is a configuration error, so nothing goes out with it."""
+    safe = safe_url(url)
+    if safe is None:
+        raise ConfigError(
+            f"site.base_url makes the link {url!r}, which is not an http or https URL",
+            hint="Set site.base_url to the public http(s) address of the web app.",
+            context={"key": "site.base_url", "value": url},
+        )
+    return safe
