@@ -19,6 +19,7 @@ demo: venv
 	$(BIN)/carnews demo --out demo-out
 
 test: venv
+	bash tests/system-deps.sh
 	$(BIN)/python -m pytest -q
 
 lint: venv

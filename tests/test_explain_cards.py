@@ -200,3 +200,26 @@ def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon) ->
     assert figures.untraced == [] and figures.hype == []
     assert len(figures.fallbacks) <= 1
     assert figures.median_grade <= 8.0
+
+
+def test_a_card_survives_storage_as_json() -> None:
+    import json
+
+    from carnews.explain.card import Card
+
+    card = Card(
+        headline="A new cell treatment for lupus",
+        study_type="case series",
+        what_was_tested="Doctors tested CAR-T cells.",
+        who_took_part="5 people with lupus took part.",
+        what_happened="All 5 stopped their lupus medicines.",
+        side_effects=None,
+        unknowns=("The study was small.", "There was no comparison group."),
+        what_it_means="It is too early to know.",
+        quote="All five patients reached remission.",
+        quote_intro="In the researchers' words",
+        terms_explained=("CAR-T",),
+    )
+    stored = json.loads(json.dumps(card.to_dict()))
+    assert Card.from_dict(stored) == card
+    assert Card.from_dict({**stored, "added_later": 1}) == card

@@ -70,6 +70,20 @@ class WebhookError(CarnewsError):
     )
 
 
+class FormError(CarnewsError):
+    """A form the web app refused (bad or missing CSRF token, input too long, ...): a 4xx."""
+
+    default_hint = "Go back, reload the page and send the form again."
+    status = 400
+
+
+class CsrfError(FormError):
+    default_hint = (
+        "The form had expired or came from another site. Reload the page and send it again."
+    )
+    status = 403
+
+
 class TemplateError(CarnewsError):
     default_hint = "Fix the template (or remove your override in templates.dir)."
 

@@ -11,7 +11,8 @@ quote, which is not part of the reading grade. The checks that block a bad card 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from carnews.explain.extractive import looks_like_jargon
 from carnews.explain.facts import Facts, sentences
@@ -63,6 +64,22 @@ class Card:
             "unknowns": " ".join(self.unknowns),
             "what_it_means": self.what_it_means,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as stored (``stories.card``, ``edition_stories.card``): JSON types only."""
+        stored = asdict(self)
+        stored["unknowns"] = list(self.unknowns)
+        stored["terms_explained"] = list(self.terms_explained)
+        return stored
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Card:
+        """A card back from storage; keys it does not know (older or newer) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in stored.items() if k in known}
+        values["unknowns"] = tuple(values.get("unknowns") or ())
+        values["terms_explained"] = tuple(values.get("terms_explained") or ())
+        return cls(**values)
 
 
 def write_card(facts: Facts, text: str) -> Card:

@@ -174,6 +174,9 @@ class Entry(Base):
     landing_text: Mapped[str] = mapped_column(Text, default="")
     landing_source: Mapped[str | None] = mapped_column(String(40))
     landing_url: Mapped[str | None] = mapped_column(Text)
+    # The source's own labels, kept at ingest because they beat text rules for the study
+    # type: {"publication_types": [...PubMed...], "phases": [...CT.gov...], "overall_status": ...}
+    source_labels: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     landing_checked_at: Mapped[datetime | None]
 
     source: Mapped[Source] = relationship(back_populates="entries")
@@ -205,6 +208,9 @@ class Story(Base):
     fk_grade: Mapped[float | None] = mapped_column(Float)
     smog_grade: Mapped[float | None] = mapped_column(Float)
     rank_score: Mapped[float] = mapped_column(Float, default=0.0)
+    # The story card as carnews wrote it (explain.card.Card.to_dict); {} until explained.
+    card: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    source_kind: Mapped[str | None] = mapped_column(String(40))
     # Kept, but its summary is not written yet: curation judges and explains in separate
     # transactions (an LLM may take a minute a story), and a draft leaves such a story out.
     awaiting_explanation: Mapped[bool] = mapped_column(
@@ -251,6 +257,8 @@ class EditionStory(Base):
     headline: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
     what_it_means: Mapped[str] = mapped_column(Text, default="")
+    # This edition's copy of the story card (Card.to_dict), the one an editor edits.
+    card: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     edition: Mapped[Edition] = relationship(back_populates="items")
     story: Mapped[Story] = relationship()

@@ -17,13 +17,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from carnews.clock import Clock, utc_now
-from carnews.errors import CarnewsError, NotFoundError
+from carnews.errors import CarnewsError, FormError, NotFoundError
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
 from carnews.web import ops, public
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
+from carnews.web.csrf import CsrfCookie
 from carnews.web.headers import SecurityHeaders
 
 
@@ -49,11 +50,14 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
     app = FastAPI(title=settings.site.title, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=OPENAPI_URL if docs else None)  # fmt: skip
     app.state.site = Site(settings, clock, db)
+    app.add_middleware(CsrfCookie)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(CarnewsError)
     async def carnews_error(request: Request, exc: CarnewsError) -> Response:
         status = 404 if isinstance(exc, NotFoundError) else 400
+        if isinstance(exc, FormError):
+            status = exc.status
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=status)
         return site(request).page("web/message.html", status, heading="Sorry",

@@ -15,6 +15,7 @@ from carnews.clock import Clock
 from carnews.editions.render import render
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.web.csrf import FIELD, csrf_token
 
 
 @dataclass
@@ -30,7 +31,13 @@ class Site:
             raise RuntimeError("the web app's database is not open yet")
         return self.db
 
-    def page(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    def page(
+        self, template: str, status: int = 200, request: Request | None = None, **context: object
+    ) -> HTMLResponse:
+        """``template`` rendered; with ``request``, forms on it get their CSRF token."""
+        if request is not None:
+            context.setdefault("csrf_token", csrf_token(request))
+            context.setdefault("csrf_field", FIELD)
         body = render(template, self.settings.templates.dir, site_title=self.settings.site.title,
                       base_url=self.settings.site.base_url, **context)  # fmt: skip
         return HTMLResponse(body, status_code=status)
