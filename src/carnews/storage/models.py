@@ -285,6 +285,8 @@ class Subscriber(Base):
     diseases: Mapped[list[Any]] = mapped_column(default=list)
     consent_source: Mapped[str] = mapped_column(String(200), default="")
     consent_at: Mapped[datetime | None]
+    # "edition": every approved edition; "monthly": one digest of the month's stories.
+    frequency: Mapped[str] = mapped_column(String(20), default="edition", server_default="edition")
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
