@@ -46,3 +46,9 @@ def test_the_cookie_is_http_only_and_same_site_strict(settings: Settings) -> Non
     with app_with_form(settings) as client:
         header = client.get("/form").headers["set-cookie"]
         assert "HttpOnly" in header and "SameSite=Strict" in header
+
+
+def test_pages_without_a_form_set_no_cookie(settings: Settings) -> None:
+    with app_with_form(settings) as client:
+        assert "set-cookie" not in client.get("/").headers
+        assert "set-cookie" in client.get("/form").headers

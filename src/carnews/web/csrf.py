@@ -27,10 +27,14 @@ from carnews.errors import CsrfError
 COOKIE = "carnews_csrf"
 FIELD = "csrf_token"
 _STATE = "csrf_cookie"
+_USED = "csrf_cookie_used"  # a page rendered a token: its answer must set the cookie
 
 
 class CsrfCookie:
-    """Gives a browser that has no CSRF cookie one, on the answer to its first request."""
+    """Gives a browser that has no CSRF cookie one, on the first answer that has a form.
+
+    Only then: a reader of the archive gets no cookie at all (a newsletter about an
+    illness should leave as little trace in a browser as it can)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,11 +44,12 @@ class CsrfCookie:
             await self.app(scope, receive, send)
             return
         value = secrets.token_urlsafe(24)
-        scope.setdefault("state", {})[_STATE] = value
+        state = scope.setdefault("state", {})
+        state[_STATE] = value
         secure = scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and state.get(_USED):
                 cookie = f"{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict"
                 MutableHeaders(scope=message).append(
                     "set-cookie", cookie + ("; Secure" if secure else "")
@@ -77,6 +82,7 @@ def _token(key: str, secret: str) -> str:
 def csrf_token(request: Request) -> str:
     """The value of the hidden ``csrf_token`` field for forms on this page."""
     key: str = request.app.state.site.key
+    setattr(request.state, _USED, True)
     return _token(key, _browser_secret(request))
 
 
