@@ -7,10 +7,10 @@ extractive summary and the editor with a warning that says why.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -216,11 +216,11 @@ async def test_a_hanging_server_falls_back_within_the_timeout(
 ) -> None:
     llm.answer = Answer(body=b"{}", delay=10)
 
-    started = time.monotonic()
-    result = await run(client, config(llm.base_url, timeout=0.5))
-    elapsed = time.monotonic() - started
+    # A hang bound, not a timing: the server would answer after 10 s, so finishing within
+    # 8 s proves the client gave up on its own (its reason says when).
+    async with asyncio.timeout(8):
+        result = await run(client, config(llm.base_url, timeout=0.5))
 
-    assert 0.4 < elapsed < 3
     assert result == extractive_with("LLM request failed: no answer within 0.5 s")
 
 
@@ -230,10 +230,10 @@ async def test_a_dead_port_falls_back_within_the_timeout(client: httpx.AsyncClie
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
 
-    started = time.monotonic()
-    result = await run(client, config(url, timeout=2))
+    # A hang bound, not a timing: a refused connection must not wait out the 30 s timeout.
+    async with asyncio.timeout(10):
+        result = await run(client, config(url, timeout=30))
 
-    assert time.monotonic() - started < 2
     assert result == extractive_with(f"LLM request failed: ConnectError for {url}/chat/completions")
 
 

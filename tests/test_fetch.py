@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,13 +156,13 @@ async def test_a_server_that_never_answers_is_given_up_on_in_time(
 ) -> None:
     url = server.serve("/slow.xml", Reply(body=RSS, delay=10))
 
-    started = time.perf_counter()
-    result = await get(client, url, total_timeout=0.5)
-    elapsed = time.perf_counter() - started
+    # A hang bound, not a timing: the server answers after 10 s, so finishing within 8 s
+    # proves the client gave up on its own (its reason names the 0.5 s).
+    async with asyncio.timeout(8):
+        result = await get(client, url, total_timeout=0.5)
 
     assert result.outcome == "error"
     assert "0.5 s" in (result.error or "")
-    assert elapsed < 1.5
 
 
 async def test_a_body_that_trickles_forever_is_given_up_on_in_time(
@@ -172,13 +171,12 @@ async def test_a_body_that_trickles_forever_is_given_up_on_in_time(
     """Each chunk arrives well within the read timeout; only the total timeout ends it."""
     url = server.serve("/drip.xml", Reply(headers=RSS_TYPE, endless=True, drip=0.05))
 
-    started = time.perf_counter()
-    async with asyncio.timeout(5):  # a regression fails here instead of hanging the run
+    # A hang bound: without the total timeout the drip would never end.
+    async with asyncio.timeout(8):
         result = await get(client, url, total_timeout=0.5)
 
     assert result.outcome == "error"
     assert "0.5 s" in (result.error or "")
-    assert time.perf_counter() - started < 1.5
 
 
 async def test_an_endless_body_is_cut_off_at_the_size_cap(
@@ -186,12 +184,11 @@ async def test_an_endless_body_is_cut_off_at_the_size_cap(
 ) -> None:
     url = server.serve("/huge.xml", Reply(headers=RSS_TYPE, endless=True))
 
-    started = time.perf_counter()
-    result = await get(client, url, max_bytes=200_000)
+    async with asyncio.timeout(10):  # a hang bound: an uncapped read would never end
+        result = await get(client, url, max_bytes=200_000)
 
     assert result.outcome == "error"
     assert "200000-byte cap" in (result.error or "")
-    assert time.perf_counter() - started < 2
 
 
 async def test_a_declared_length_over_the_cap_is_refused_before_reading(

@@ -35,4 +35,4 @@ def test_unseen_items_are_judged_well() -> None:
     for what, title in wrong:
         print(f"  {what}: {title}")
     assert len(items) >= 150
-    assert precision >= 0.95 and recall >= 0.95
+    assert precision >= 0.97 and recall >= 0.95
