@@ -25,7 +25,7 @@ from carnews.web import ops, public
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
 from carnews.web.csrf import CsrfCookie
-from carnews.web.headers import SecurityHeaders
+from carnews.web.headers import SECURITY_HEADERS, SecurityHeaders
 
 
 def create_app(settings: Settings, db: Database | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -62,6 +62,16 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
             return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=status)
         return site(request).page("web/message.html", status, heading="Sorry",
                                   message=exc.message, hint=exc.hint)  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers a crash outside every middleware, so this page would lack the
+        # security headers unless it sets them itself. The error is still logged.
+        page = site(request).page("web/message.html", 500, heading="Sorry",
+                                  message="Something went wrong on our side.",
+                                  hint="Please try again in a few minutes.")  # fmt: skip
+        page.headers.update(SECURITY_HEADERS)
+        return page
 
     app.include_router(public.router)
     app.include_router(ops.router)
