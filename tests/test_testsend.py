@@ -17,7 +17,7 @@ from carnews.mail.message import signer_for
 from carnews.mail.testsend import send_test, send_test_mode
 from carnews.settings import MailSettings, Settings, SmtpSettings, replace
 from carnews.storage import Database
-from carnews.storage.models import Delivery, Edition, EditionState
+from carnews.storage.models import Delivery, Edition, EditionState, Subscriber
 from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 
@@ -89,6 +89,13 @@ async def test_test_mode_sends_each_reader_variant_to_one_address(
         "d@example.org",
     }
     assert await ledger_rows(db) == 0
+    # The mails carry no real reader's unsubscribe link, in the body or the headers.
+    async with db.session() as session:
+        tokens = (await session.scalars(select(Subscriber.unsubscribe_token))).all()
+    for message in messages:
+        raw = message.as_string()
+        assert "/unsubscribe/test-send" in raw
+        assert not any(token in raw for token in tokens)
 
 
 def make_key(folder: Path) -> tuple[Path, bytes]:

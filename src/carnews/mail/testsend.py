@@ -19,7 +19,7 @@ from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
 from carnews.errors import DeliveryError
 from carnews.mail.deliver import wants
-from carnews.mail.message import build_message, signer_for, to_bytes, unsubscribe_url
+from carnews.mail.message import build_message, signer_for, to_bytes
 from carnews.mail.relay import send_one, smtp_client, wire_address
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -58,7 +58,7 @@ async def send_test(
         view = await edition_view(session, edition, base_url=settings.site.base_url,
                                   site_title=settings.site.title)  # fmt: skip
         audit(session, clock(), actor, "test_send", ("edition", edition_id), to=list(addresses))
-    url = f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
+    url = test_unsubscribe_url(settings)
     rendered = render_email(view, settings.templates.dir).personalise(url)
     messages = [
         build_message(rendered, to=wire_address(normalise_address(address)),
@@ -92,8 +92,10 @@ async def send_test_mode(
         if wants(reader.diseases, view):
             examples.setdefault(tuple(sorted(reader.diseases)), reader)
     messages = []
+    # Never the example reader's own link: whoever reads the test address could
+    # unsubscribe a real reader with one click (or forward the mail to someone who does).
+    url = test_unsubscribe_url(settings)
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
-        url = unsubscribe_url(settings.site, reader.unsubscribe_token)
         rendered = render_email(view.for_diseases(diseases), settings.templates.dir)
         message = build_message(
             rendered.personalise(url),
@@ -107,6 +109,11 @@ async def send_test_mode(
         message["X-Carnews-Original-To"] = reader.email
         messages.append(message)
     return await _send_outside_ledger(settings, edition_id, messages)
+
+
+def test_unsubscribe_url(settings: Settings) -> str:
+    """The unsubscribe link of a test mail: it looks real and unsubscribes nobody."""
+    return f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
 
 
 async def _send_outside_ledger(
