@@ -8,9 +8,8 @@ User-Agent, timeouts and caps), kept in memory for the run and in the database f
 What an answer means follows RFC 9309 §2.3.1: a 2xx holds the rules; a 4xx means the
 site has none, so everything is allowed; a 5xx or no answer at all means "unreachable",
 so nothing is, and that verdict is kept for this run only, so a brief outage is not
-remembered for a day. Rules are read by ``urllib.robotparser``, which lets the first
-matching line decide where RFC 9309 lets the longest one: it errs on the side of not
-fetching.
+remembered for a day. Rules are read as RFC 9309 reads them (``gather.robotsrules``):
+the longest matching rule decides, with ``*`` and ``$`` in paths.
 """
 
 from __future__ import annotations
@@ -20,12 +19,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from carnews.clock import Clock
 from carnews.gather.http import get
+from carnews.gather.robotsrules import parse_rules
 from carnews.storage import Database
 from carnews.storage.models import RobotsFile
 
@@ -54,9 +53,7 @@ Rules = Callable[[str], bool]  # URL -> may carnews fetch it
 def rules(status: int | None, body: str) -> Rules:
     """The rules one answer to /robots.txt stands for (see the module docstring)."""
     if status is not None and 200 <= status < 300:
-        parser = RobotFileParser()
-        parser.parse(body.splitlines())
-        return lambda url: parser.can_fetch(AGENT, url)
+        return parse_rules(body, AGENT)
     # No file (a 4xx, or redirects that led nowhere): no rules. Unreachable: keep out.
     allowed = status is not None and 300 <= status < 500
     return lambda url: allowed
