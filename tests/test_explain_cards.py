@@ -112,7 +112,7 @@ def test_a_card_that_fails_becomes_the_safe_card_never_the_abstract(lexicon: Lex
     assert story.needs_editor and story.card.fallback
     assert story.checks["grade"] is False
     shown = " ".join([*story.card.sections().values(), story.card.quote])
-    assert story.card.headline == "New regulatory about cell therapy"
+    assert story.card.headline == "New regulator decision about cell therapy"
     assert "An editor will summarise this." in shown and "https://x.org/a" in shown
     for sentence in re.split(r"(?<=\.)\s+", item["text"]):
         assert sentence not in shown
@@ -223,3 +223,15 @@ def test_a_card_survives_storage_as_json() -> None:
     stored = json.loads(json.dumps(card.to_dict()))
     assert Card.from_dict(stored) == card
     assert Card.from_dict({**stored, "added_later": 1}) == card
+
+
+def test_no_severe_harm_is_not_no_harm(lexicon: Lexicon) -> None:
+    """ "No patient had severe CRS" rules out severe CRS only; the card must not say nobody
+    had CRS at all."""
+    text = (
+        "We treated five patients with lupus using CD19 CAR T cells. All five were in "
+        "remission after three months. No patient had severe cytokine release syndrome."
+    )
+    story = explain_story("CAR-T in lupus", text, lexicon=lexicon)
+    assert story.card.side_effects is not None
+    assert "Nobody had severe CRS" in story.card.side_effects

@@ -241,7 +241,7 @@ def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explaine
         lines.append("The report also mentions " + _join([_harm_name(h, explain) for h in rest])
                      + ".")  # fmt: skip
     if absent := [h for h in harms if h.status == "none"]:
-        lines.append("Nobody had " + _join([_harm_name(h, explain) for h in absent]) + ".")
+        lines.append("Nobody had " + _join([_absent_name(h, explain) for h in absent]) + ".")
     if possible := [h for h in harms if h.status == "possible"]:
         names = _join([_harm_name(h, explain) for h in possible])
         lines.append(f"Possible side effects it names include {names}.")
@@ -258,6 +258,12 @@ def _harm_name(harm: Harm, explain: Explainer) -> str:
     if harm.kind == "low antibodies":
         return explain.term("low antibody levels")
     return _HARM_WORDS[harm.kind]
+
+
+def _absent_name(harm: Harm, explain: Explainer) -> str:
+    """What the source says nobody had: "severe CRS" when only severe was ruled out."""
+    name = _harm_name(harm, explain)
+    return f"severe {name}" if harm.grade == "severe" else name
 
 
 def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer) -> str:

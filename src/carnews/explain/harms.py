@@ -65,6 +65,8 @@ _HOW_MANY = re.compile(
     r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)",
     re.IGNORECASE,
 )
+_SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?[34])\b"
+                            r"(?:\s+or\s+\w+)?\s*$", re.IGNORECASE)  # fmt: skip
 _SERIOUS = re.compile(r"\bsevere\b|\bserious\b|hospital|grade\s*(?:≥\s*)?[34]|life-threat", re.I)
 
 
@@ -133,7 +135,9 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
             continue
         if _NEGATION.search(before) or re.search(r"\b(?:did not|was not|were not)\b", clause[
                 match.end():], re.I):  # fmt: skip
-            harms.append(Harm(kind, "none", sentence=sentence.text))
+            # "no patient had severe CRS" says nothing of milder CRS: only severe was absent.
+            severe = "severe" if _SEVERE_BEFORE.search(before) else None
+            harms.append(Harm(kind, "none", grade=severe, sentence=sentence.text))
             continue
         possible = sentence.background or _POSSIBLE.search(clause)
         status = "possible" if possible else "occurred"
