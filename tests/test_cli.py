@@ -95,7 +95,7 @@ def test_operator_walks_an_edition_from_fetch_to_feed(
     shown = json.loads(carnews(tmp_path, "edition", "show", "1", "--json").stdout)
     assert shown["state"] == "draft" and shown["edition"]["stories"]
     preview = carnews(tmp_path, "edition", "preview", "1", "--text")
-    assert "What this means" in preview.stdout
+    assert "What it means for you" in preview.stdout and "Side effects" in preview.stdout
 
     assert carnews(tmp_path, "edition", "approve", "1", "--by", "Dr Jo").returncode == 0
     carnews(tmp_path, "subscribers", "add", "reader@example.org", "--confirmed")

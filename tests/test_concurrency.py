@@ -38,10 +38,17 @@ LLM_SECONDS = 8.0  # the scripted LLM's time for one answer
 # The requirement, as a bound on a hang: pages answer in milliseconds; before
 # the fix they waited for the LLM (8 s here, a minute in production), then failed.
 ANSWER_WITHIN = 1.0
-SUMMARY = (
-    "Doctors treated people with severe lupus using their own immune cells. "
-    "They were well without their usual medicines."
-)
+# The LLM's story card: the same sections the template writes, in plainer words.
+CARD = {
+    "headline": "Own immune cells calmed severe lupus in a small study",
+    "what_was_tested": "Doctors changed people's own immune cells to fight their lupus.",
+    "who_took_part": "People with severe lupus took part.",
+    "what_happened": "They were well without their usual medicines.",
+    "side_effects": "The side effects were mild.",
+    "unknowns": ["The study was small."],
+    "what_it_means": "This is early work. Ask your specialist about trials.",
+}
+SUMMARY = " ".join(CARD[key] for key in ("what_was_tested", "who_took_part", "what_happened"))
 
 
 def chat(content: str) -> bytes:
@@ -52,7 +59,7 @@ def chat(content: str) -> bytes:
 @pytest.fixture
 def llm() -> Iterator[Server]:
     with scripted_server() as server:
-        server.serve("/v1/chat/completions", Reply(body=chat(SUMMARY), delay=LLM_SECONDS))
+        server.serve("/v1/chat/completions", Reply(body=chat(json.dumps(CARD)), delay=LLM_SECONDS))
         yield server
 
 
@@ -150,4 +157,5 @@ async def test_pages_and_unsubscribes_answer_while_the_llm_explains(
         story = (await session.scalars(select(Story).where(Story.title == LUPUS_TITLE))).one()
         statuses = (await session.scalars(select(Subscriber.status))).all()
     assert story.summary == SUMMARY and not story.awaiting_explanation
+    assert story.card["backend"] == "llm", "the LLM's card passed the checks and is stored"
     assert statuses == [SubscriberStatus.UNSUBSCRIBED] * 2

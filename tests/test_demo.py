@@ -10,7 +10,9 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 
 import feedparser
@@ -78,7 +80,8 @@ def test_class_wide_car_t_safety_news_reaches_every_subscriber(demo: DemoResult)
     assert any(title.startswith(SAFETY_TITLE) for _, title in demo.gathered.curation.kept)
     for message in messages(demo.out).values():
         plain, html = parts(message)
-        assert SAFETY_TITLE in plain and SAFETY_TITLE in html
+        # The source's title is the card's link text; the text part wraps it between words.
+        assert SAFETY_TITLE in " ".join(plain.split()) and SAFETY_TITLE in html
 
 
 def test_duplicate_story_on_two_feeds_is_one_story(demo: DemoResult) -> None:
@@ -101,7 +104,8 @@ def test_every_subscriber_gets_one_multipart_message(demo: DemoResult) -> None:
     for message in received.values():
         assert message.get_content_type() == "multipart/alternative"
         plain, html = parts(message)
-        assert "What this means" in plain and "What this means" in html
+        for section in ("What was tested", "Side effects", "What it means for you"):
+            assert section in plain and section in html
         assert "<script" not in html.lower()
         for title in ONCOLOGY_TITLES:
             assert title.lower() not in plain.lower()
@@ -144,6 +148,43 @@ def test_feeds_parse_cleanly_and_archive_exists(demo: DemoResult) -> None:
     index = (public / "index.html").read_text()
     assert f"editions/{demo.edition_id}.html" in index
     assert (public / "editions" / f"{demo.edition_id}.html").exists()
+
+
+CARD_SECTIONS = ("What was tested", "Who took part", "What happened", "Side effects",
+                 "What we don't know yet", "What it means for you")  # fmt: skip
+
+
+def test_every_story_reaches_readers_as_its_card(demo: DemoResult) -> None:
+    """Each story of the edition, in the email, the archive page and the feed: its plain
+    headline, its badges, the card's sections and the source's own title as link text."""
+    engine = create_engine(f"sqlite:///{demo.out / 'carnews.db'}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT i.headline, i.card, s.title, s.summary FROM edition_stories i "
+                 "JOIN stories s ON s.id = i.story_id WHERE i.edition_id = :e"),
+            {"e": demo.edition_id},
+        ).all()  # fmt: skip
+    assert len(rows) >= 5
+    plain, html = parts(messages(demo.out)["ana.lopez@example.org"])
+    public = demo.out / "public"
+    page = html_text((public / "editions" / f"{demo.edition_id}.html").read_text())
+    feed = feedparser.parse((public / "feed.xml").read_bytes()).entries[0].content[0].value
+    shown_html = html_text(html)
+    for headline, stored, title, summary in rows:
+        card = json.loads(stored) if isinstance(stored, str) else stored
+        assert card and headline == card["headline"] and len(headline.split()) <= 14
+        assert summary.startswith(card["what_was_tested"]), "the summary is the card's"
+        for shown in (" ".join(plain.split()), shown_html, page, html_text(feed)):
+            assert headline in shown and " ".join(title.split()) in shown
+    for shown in (" ".join(plain.split()), shown_html, page, html_text(feed)):
+        at = [shown.find(section) for section in CARD_SECTIONS]
+        assert -1 not in at and at == sorted(at)
+        assert "Peer-reviewed journal" in shown and "In the researchers' words" in shown
+    assert "<blockquote" in html and "Words used in this issue" not in plain
+
+
+def html_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def test_approval_by_demo_editor_is_audited(demo: DemoResult) -> None:

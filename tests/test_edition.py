@@ -14,7 +14,9 @@ from carnews.editions.review import (
     load_edition,
     submit_for_review,
 )
+from carnews.editions.views import edition_view
 from carnews.errors import EditionStateError, NotFoundError
+from carnews.explain.card import Card
 from carnews.storage import Database
 from carnews.storage.models import AuditEvent, EditionState, Story
 from tests.helpers import add_stories
@@ -160,3 +162,65 @@ async def test_approval_needs_a_name_and_stories(db: Database, clock: Clock) -> 
         await approve(db, clock, edition_id, "  ")
     with pytest.raises(NotFoundError):
         await approve(db, clock, 424242, "Dr Jane")
+
+
+# --------------------------------------------------------------------------- the story card
+
+CARD = Card(headline="CAR-T for lupus: 5 people in a small study", study_type="case series",
+            what_was_tested="The study tested CAR-T.", who_took_part="5 people took part.",
+            what_happened="All 5 went into remission.", side_effects=None,
+            unknowns=("The study was small.",), what_it_means="This is early evidence.",
+            quote="All five patients were in remission.", quote_intro="In the researchers' words",
+            terms_explained=())  # fmt: skip
+
+
+async def carded(db: Database, clock: Clock) -> tuple[int, int]:
+    """A draft whose first story has its card (the others were explained before cards)."""
+    first, *_ = await add_stories(db, clock(), STORIES)
+    async with db.session() as session:
+        story = await session.get_one(Story, first)
+        story.card, story.summary = CARD.to_dict(), CARD.summary
+    result = await draft_edition(db, clock, lookback_days=14, max_stories=10, title="N",
+                                 actor="editor")  # fmt: skip
+    assert result.edition_id is not None
+    return result.edition_id, first
+
+
+async def test_a_draft_copies_each_story_card_and_its_plain_headline(
+    db: Database, clock: Clock
+) -> None:
+    edition_id, first = await carded(db, clock)
+    async with db.session() as session:
+        edition = await load_edition(session, edition_id)
+        view = await edition_view(session, edition, base_url="https://n.test", site_title="S")
+    by_story = {item.story_id: item for item in edition.items}
+    assert by_story[first].card == CARD.to_dict()
+    assert by_story[first].headline == CARD.headline, "the card's headline, not the title"
+    older = next(item for item in edition.items if item.story_id != first)
+    assert older.card == {} and older.headline == older.story.title
+    shown = {story.story_id: story for story in view.stories}
+    assert shown[first].card == CARD and shown[first].source_title == "Lupus CAR-T"
+    assert shown[older.story_id].card is None and shown[older.story_id].terms
+
+
+async def test_a_card_changed_after_approval_stops_the_send(db: Database, clock: Clock) -> None:
+    edition_id, first = await carded(db, clock)
+    await approve(db, clock, edition_id, "Dr Jane")
+    async with db.session() as session:
+        item = next(i for i in (await load_edition(session, edition_id)).items
+                    if i.story_id == first)  # fmt: skip
+        item.card = {**item.card, "side_effects": "Something the editor never saw."}
+    async with db.session() as session:
+        with pytest.raises(EditionStateError, match="changed after it was approved"):
+            ensure_sendable(await load_edition(session, edition_id))
+
+
+async def test_an_editors_wording_is_what_the_card_shows(db: Database, clock: Clock) -> None:
+    edition_id, first = await carded(db, clock)
+    await edit(db, clock, edition_id, "ed", wording={first: ("Plain news", "In plain words.")})
+    async with db.session() as session:
+        item = next(i for i in (await load_edition(session, edition_id)).items
+                    if i.story_id == first)  # fmt: skip
+    card = Card.from_dict(item.card)
+    assert (card.headline, card.summary) == ("Plain news", "In plain words.")
+    assert card.side_effects is None and card.unknowns == CARD.unknowns, "the rest is kept"

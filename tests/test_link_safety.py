@@ -323,9 +323,10 @@ def test_every_hostile_entry_became_a_story_in_the_edition(run: Run) -> None:
     """Guards the other tests: they must not pass because the hostile entries were lost."""
     assert [s.new for s in run.gathered.sources] == [len(LINKS), len(LINKS)]
     shown = json.loads(run.shown_json)
-    headlines = " ".join(story["headline"] for story in shown["edition"]["stories"])
+    # The source's own title is the text of the link to it; the headline is the card's.
+    titles = " ".join(story["source_title"] for story in shown["edition"]["stories"])
     assert len(shown["edition"]["stories"]) == len(LINKS)
-    assert "<script>alert(document.domain)</script>" in headlines, "a title is plain text"
+    assert "<script>alert(document.domain)</script>" in titles, "a title is plain text"
 
 
 def test_dropped_links_are_recorded_for_the_operator(run: Run) -> None:
@@ -397,10 +398,12 @@ def test_served_pages_and_feeds_are_safe(run: Run) -> None:
 
 
 def test_the_feed_description_is_escaped_text(run: Run) -> None:
-    """RSS readers treat <description> as HTML: a headline must reach them as text."""
+    """RSS readers treat <description> and the content as HTML: a source's title (the text
+    of the link to it on each card) must reach them as text."""
     parsed = audit_feed((run.directory / "public" / "feed.xml").read_bytes(), "feed.xml")
     (item,) = parsed.entries
-    assert "&lt;script&gt;alert(document.domain)&lt;/script&gt;" in item.summary
+    assert "<script" not in item.summary
+    assert "&lt;script&gt;alert(document.domain)&lt;/script&gt;" in item.content[0].value
 
 
 OSC8_LINK = re.compile(r"\x1b\]8;[^;]*;([^\x1b\x07]*)")

@@ -8,19 +8,25 @@ nothing half done: the story waits, out of drafts, for the next run to explain i
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from carnews.audience.subscriptions import add_subscriber, unsubscribe
 from carnews.clock import Clock, fixed_clock
-from carnews.curate.explaining import Explainer
+from carnews.curate.explaining import Explainer, ToExplain
 from carnews.curate.lexicon import load_lexicon
 from carnews.curate.stories import Knowledge, curate_new_entries
 from carnews.editions.review import draft_edition
-from carnews.explain.extractive import Explanation
+from carnews.explain.card import Card
+from carnews.explain.checks import Story as CheckedStory
+from carnews.explain.checks import explain_story
 from carnews.jobs import knowledge
 from carnews.storage import Database
 from carnews.storage.models import Entry, Story, Subscriber, SubscriberStatus
@@ -33,16 +39,15 @@ NEW_TEXT = (
 )
 
 
-def explained(text: str) -> Explanation:
-    return Explanation(summary=f"In short: {text}", what_it_means="Early days.", fk_grade=6.0,
-                       terms=(), unexplained_terms=())  # fmt: skip
+def explained(story: ToExplain) -> CheckedStory:
+    return explain_story(story.title, story.text, lexicon=load_lexicon(), link=story.link)
 
 
 def using(explainer: Explainer) -> Knowledge:
     return replace(knowledge(2.0), explainer=explainer)
 
 
-async def dies(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+async def dies(story: ToExplain) -> CheckedStory:
     raise RuntimeError("the process was killed while the LLM wrote")
 
 
@@ -63,16 +68,16 @@ async def test_the_explainer_runs_outside_any_transaction(db: Database, clock: C
     reader = await add_subscriber(db, clock, load_lexicon(), email="r@example.org",
                                   confirmed=True, consent_source="test", actor="test")  # fmt: skip
 
-    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+    async def explainer(story: ToExplain) -> CheckedStory:
         async with asyncio.timeout(HANG):
             await unsubscribe(db, clock, reader.id, via="web")
-        return explained(text)
+        return explained(story)
 
     report = await curate_new_entries(db, using(explainer), clock)
 
     assert [title for _, title in report.kept] == [LUPUS_TITLE]
     story = await only_story(db)
-    assert story.summary.startswith("In short:") and not story.awaiting_explanation
+    assert story.card["headline"] and not story.awaiting_explanation
     async with db.read() as session:
         assert (await session.get_one(Subscriber, reader.id)).status == (
             SubscriberStatus.UNSUBSCRIBED
@@ -106,13 +111,13 @@ async def test_an_explanation_of_an_outdated_judgement_is_not_stored(
     entry_id = await add_entry(db, clock(), "a1")
     later = fixed_clock(clock() + timedelta(minutes=5))
 
-    async def overtaken(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
+    async def overtaken(story: ToExplain) -> CheckedStory:
         async with db.session() as session:  # an update, as ingest stores one
             entry = await session.get_one(Entry, entry_id)
             entry.text, entry.story_id = NEW_TEXT, None
         with pytest.raises(RuntimeError):  # another run judges it again, then stops
             await curate_new_entries(db, using(dies), later)
-        return explained(text)
+        return explained(story)
 
     await curate_new_entries(db, using(overtaken), clock)
 
@@ -120,11 +125,81 @@ async def test_an_explanation_of_an_outdated_judgement_is_not_stored(
     assert story.awaiting_explanation and story.summary == ""
     texts: list[str] = []
 
-    async def recording(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
-        texts.append(text)
-        return explained(text)
+    async def recording(story: ToExplain) -> CheckedStory:
+        texts.append(story.text)
+        return explained(story)
 
     await curate_new_entries(db, using(recording), later)
 
     assert texts == [NEW_TEXT]
-    assert (await only_story(db)).summary == explained(NEW_TEXT).summary
+    stored = await only_story(db)
+    assert stored.summary == Card.from_dict(stored.card).summary
+    assert "6 people with lupus were treated" in stored.summary
+
+
+# --------------------------------------------------------------------------- the stored card
+
+DEV = Path(__file__).parent / "data" / "stories_dev.jsonl"
+
+
+def dev_item(ident: str) -> dict[str, Any]:
+    lines = DEV.read_text(encoding="utf-8").splitlines()
+    return next(item for item in map(json.loads, lines) if item["id"] == ident)
+
+
+async def test_curation_stores_the_checked_card_and_its_summary(db: Database, clock: Clock) -> None:
+    await add_entry(db, clock(), "a1")
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    story = await only_story(db)
+    card = Card.from_dict(story.card)
+    assert not card.fallback and card.backend == "template"
+    assert story.summary == card.summary and story.what_it_means == card.what_it_means
+    assert story.fk_grade is not None and story.fk_grade <= 10
+    assert story.source_kind == "peer-reviewed journal"
+    assert card.side_effects and "Nobody had severe CRS" in card.side_effects
+    assert [term["term"] for term in story.terms_explained] == list(card.terms_explained)
+    assert all(term["plain"] for term in story.terms_explained)
+
+
+async def test_a_card_that_fails_its_checks_is_stored_as_the_flagged_safe_card(
+    db: Database, clock: Clock
+) -> None:
+    """Never the raw abstract: the editor is told, and the safe card waits for them."""
+    item = dev_item("dev-108")  # a regulator's notice whose card reads above the grade limit
+    await add_entry(db, clock(), "fda", title=item["title"], text=item["text"])
+
+    report = await curate_new_entries(db, knowledge(2.0), clock)
+
+    story = await only_story(db)
+    card = Card.from_dict(story.card)
+    assert card.fallback and card.backend == "fallback"
+    assert story.summary == card.summary and "An editor will summarise this." in story.summary
+    for sentence in re.split(r"(?<=\.)\s+", item["text"]):
+        assert sentence not in " ".join([story.summary, *card.sections().values()])
+    assert any("failed grade" in warning for warning in report.warnings)
+
+
+async def test_the_sources_own_labels_decide_the_study_type(db: Database, clock: Clock) -> None:
+    """PubMed's publication types, kept on the entry at ingest, beat the text rules."""
+    entry_id = await add_entry(db, clock(), "a1")
+    async with db.session() as session:
+        entry = await session.get_one(Entry, entry_id)
+        entry.source_labels = {"publication_types": ["Journal Article", "Review"]}
+
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    story = await only_story(db)
+    assert story.card["study_type"] == "review" and story.source_kind == "peer-reviewed journal"
+
+
+async def test_a_preprint_label_marks_the_card(db: Database, clock: Clock) -> None:
+    entry_id = await add_entry(db, clock(), "a1")
+    async with db.session() as session:
+        (await session.get_one(Entry, entry_id)).source_labels = {"source_kind": "preprint"}
+
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    story = await only_story(db)
+    assert story.source_kind == "preprint"
+    assert "checked by other scientists" in " ".join(story.card["unknowns"])

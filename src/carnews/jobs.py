@@ -20,19 +20,19 @@ from sqlalchemy import select
 
 from carnews.audience.diseases import disease_names, normalise_disease
 from carnews.clock import Clock
-from carnews.curate.explaining import Explainer, extractive_explainer
+from carnews.curate.explaining import card_explainer, llm_card_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
 from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError, ConfigError
-from carnews.explain.extractive import Explanation, GlossaryTerm, load_glossary
-from carnews.explain.llm import LlmConfig, explain_with_llm
+from carnews.explain.extractive import load_glossary
+from carnews.explain.llm import LlmConfig
 from carnews.gather.enrich import EnrichReport, enrich_thin_entries
 from carnews.gather.ingest import SourceReport, ingest
 from carnews.mail.deliver import Progress, SendReport, Sleep, finish_if_done, send_edition
 from carnews.mail.testsend import TestSendReport, send_test_mode
-from carnews.settings import ExplainSettings, Settings, SourceSettings
+from carnews.settings import Settings, SourceSettings
 from carnews.storage import Database
 from carnews.storage.models import AuditEvent, Edition, EditionState
 
@@ -47,7 +47,7 @@ def knowledge(threshold: float, lexicon_file: str = "", glossary_file: str = "")
     """
     glossary = load_glossary(Path(glossary_file) if glossary_file else None)
     lexicon = load_lexicon(Path(lexicon_file) if lexicon_file else None)
-    return Knowledge(lexicon, glossary, threshold, extractive_explainer(glossary))
+    return Knowledge(lexicon, glossary, threshold, card_explainer(lexicon))
 
 
 def knowledge_for(settings: Settings) -> Knowledge:
@@ -78,19 +78,6 @@ def source_topics(
         if names:
             topics[source.name] = tuple(dict.fromkeys(known for _, known in names if known))
     return topics
-
-
-def llm_explainer(
-    client: httpx.AsyncClient, settings: ExplainSettings, glossary: tuple[GlossaryTerm, ...]
-) -> Explainer:
-    """The optional LLM backend; it falls back to the extractive summary on any doubt."""
-    config = LlmConfig.from_settings(settings)
-
-    async def explainer(title: str, text: str, evidence: str, patients: int | None) -> Explanation:
-        return await explain_with_llm(client, config, title=title, text=text, evidence=evidence,
-                                      patients=patients, glossary=glossary)  # fmt: skip
-
-    return explainer
 
 
 @dataclass(frozen=True)
@@ -124,7 +111,8 @@ async def gather(
         curation = await curate_new_entries(db, known, clock)
         return GatherReport(sources, curation, enrichment)
     async with httpx.AsyncClient(transport=transport) as client:
-        explainer = llm_explainer(client, settings.explain, known.glossary)
+        config = LlmConfig.from_settings(settings.explain)
+        explainer = llm_card_explainer(client, config, known.lexicon)
         curation = await curate_new_entries(db, replace(known, explainer=explainer), clock)
     return GatherReport(sources, curation, enrichment)
 

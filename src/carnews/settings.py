@@ -155,8 +155,9 @@ class CurateSettings:
 class ExplainSettings:
     backend: Literal["extractive", "llm"] = setting(
         "extractive",
-        "extractive (offline, sentences from the source) or llm (an OpenAI-compatible API "
-        "rewrites summaries and story cards, which must pass the same checks).",
+        "extractive (offline: the story card written by carnews's templates from the facts "
+        "extracted from the source) or llm (an OpenAI-compatible API rewrites the card, "
+        "which must pass the same checks).",
     )
     llm_url: str = setting(
         "", "Base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1."

@@ -95,6 +95,8 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
             tags = [story.evidence, ", ".join(story.diseases), ", ".join(story.sources),
                     f"FK {fk:.1f}", f"SMOG {smog:.1f}"]  # fmt: skip
             console.print(styled("[dim]{}[/]", " · ".join(tags)))
+            if story.source_title and story.source_title != story.headline:
+                console.print(styled("[dim]Source:[/] {}", story.source_title))
             console.print(story.summary)
             console.print(styled("[italic]What this means:[/] {}", story.what_it_means))
             if story.unexplained:

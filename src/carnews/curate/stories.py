@@ -3,7 +3,7 @@
 The database side of the curate and explain stages. Entries about the same
 thing become one Story (``dedupe`` decides: shared DOI, PMID, NCT number or URL,
 or the same title in other words); each story is
-judged on its strongest entry, and the kept ones get a plain-language summary
+judged on its strongest entry, and the kept ones get their story card
 (``explaining`` writes it, outside the judging transaction).
 Dropped stories are kept too, with their reasons, so an editor can see why.
 """
@@ -223,11 +223,12 @@ async def _with_entries(session: AsyncSession, story_ids: list[int]) -> list[Sto
 # What judging a story may change. All of it is marked changed before a story is
 # judged, so that every story is written with the same columns and the database gets
 # one executemany UPDATE, not one UPDATE per set of columns that changed. A kept story
-# keeps its old summary until the new one is stored (the flag keeps it out of drafts).
+# keeps its old card and summary until the new ones are stored (the flag keeps it out
+# of drafts).
 _JUDGED = (
     *("title", "link", "published_at", "relevant", "score", "reasons", "diseases", "therapy"),
     *("target", "evidence", "patients", "rank_score", "updated_at", "summary", "what_it_means"),
-    *("terms_explained", "awaiting_explanation"),
+    *("terms_explained", "awaiting_explanation", "card", "source_kind"),
 )
 
 
@@ -257,6 +258,7 @@ def _judge(
     story.awaiting_explanation = verdict.relevant
     if not verdict.relevant:
         story.summary, story.what_it_means, story.terms_explained = "", "", []
+        story.card, story.source_kind = {}, None
         return None
     return primary
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,9 @@ from jinja2 import (
 )
 from jinja2 import TemplateError as JinjaTemplateError
 
+from carnews.editions.cardview import CardSection, card_sections, source_kind_label
 from carnews.errors import TemplateError
+from carnews.explain.card import Card
 from carnews.text.urls import safe_url
 
 # An https URL itself, so it passes the safe_url filter untouched and is then spliced.
@@ -73,8 +76,17 @@ class StoryView:
     diseases: tuple[str, ...]
     evidence: str
     sources: tuple[str, ...]
-    terms: tuple[TermView, ...] = ()
+    terms: tuple[TermView, ...] = ()  # a glossary, for stories explained before cards
     unexplained: tuple[str, ...] = ()  # jargon with no glossary entry, for the editor
+    # The story card (the edition's copy, else the story's); None: an older story, shown
+    # from its summary. A card explains its terms inline, so it brings no glossary.
+    card: Card | None = None
+    source_kind: str | None = None  # "preprint", "press release", … for its badge
+    source_title: str = ""  # the source's own title: the text of the link to it
+
+    @property
+    def sections(self) -> tuple[CardSection, ...]:
+        return card_sections(self.card) if self.card else ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,13 @@ def paragraphs(value: str) -> list[str]:
     return [block.strip() for block in value.split("\n\n") if block.strip()]
 
 
+def wrap(value: str, width: int = 72) -> str:
+    """Lines of at most ``width`` characters for the text email, broken between words only:
+    "T-cell" and a link stay whole, so a reader (or a search) finds them as written."""
+    return textwrap.fill(" ".join(value.split()), width, break_long_words=False,
+                         break_on_hyphens=False)  # fmt: skip
+
+
 def web_link(value: str | None) -> str:
     """The ``safe_url`` filter: ``value`` if it is an http(s) link, else "" (and a log line)."""
     url = safe_url(value)
@@ -171,7 +190,7 @@ def environment(override_dir: str = "") -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(date=format_date, evidence=evidence_label, paragraphs=paragraphs,
-                       safe_url=web_link)  # fmt: skip
+                       safe_url=web_link, source_kind=source_kind_label, wrap=wrap)  # fmt: skip
     return env
 
 

@@ -2,7 +2,7 @@
 
 States: draft → in_review → approved → sending → sent. Approval records who,
 when and a hash of exactly what was approved (title, intro, each story's
-wording and order). Any edit afterwards withdraws the approval, and
+wording and card, and their order). Any edit afterwards withdraws the approval, and
 ``ensure_sendable`` refuses an edition whose content no longer matches its
 approved hash: the gate is code, not a convention.
 """
@@ -44,7 +44,7 @@ def content_hash(edition: Edition) -> str:
         "title": edition.title,
         "intro": edition.intro,
         "items": [
-            [item.story_id, item.headline, item.summary, item.what_it_means]
+            [item.story_id, item.headline, item.summary, item.what_it_means, item.card]
             for item in sorted(edition.items, key=lambda item: item.position)
         ],
     }
@@ -93,20 +93,27 @@ async def draft_edition(
             state=EditionState.DRAFT,
         )
         edition.items = [
-            EditionStory(
-                story_id=story.id,
-                position=position,
-                headline=story.title,
-                summary=story.summary,
-                what_it_means=story.what_it_means,
-            )
-            for position, story in enumerate(candidates, start=1)
+            edition_item(story, position) for position, story in enumerate(candidates, start=1)
         ]
         session.add(edition)
         await session.flush()
         audit(session, now, actor, "draft", ("edition", edition.id), stories=len(candidates))
         return DraftResult(edition.id, len(candidates), "drafted", outside_window=outside,
                            over_limit=in_window - len(candidates))  # fmt: skip
+
+
+def edition_item(story: Story, position: int) -> EditionStory:
+    """A story's place in an edition, with the edition's own copy of its card: the card's
+    plain headline, not the source's title (that stays the link text)."""
+    card = dict(story.card or {})
+    return EditionStory(
+        story_id=story.id,
+        position=position,
+        headline=card.get("headline") or story.title,
+        summary=story.summary,
+        what_it_means=story.what_it_means,
+        card=card,
+    )
 
 
 async def _count(session: AsyncSession, *where: ColumnElement[bool]) -> int:
@@ -203,12 +210,24 @@ def _apply_item_changes(
             hint=f"Its stories are {sorted(by_story)}.",
         )
     for story_id, (headline, summary) in wording.items():
-        by_story[story_id].headline, by_story[story_id].summary = headline, summary
+        _reword(by_story[story_id], headline, summary)
     edition.items = [item for item in edition.items if item.story_id not in drop]
     ranked = order + [i.story_id for i in edition.items if i.story_id not in order]
     position = {story_id: index for index, story_id in enumerate(ranked, start=1)}
     for item in edition.items:
         item.position = position[item.story_id]
+
+
+def _reword(item: EditionStory, headline: str, summary: str) -> None:
+    """The editor's wording, in the item and in its card, which is what readers see: a new
+    summary takes the place of the card's three summary sections."""
+    if item.card:
+        card = dict(item.card)  # a new dict: the JSON column notices only a new value
+        card["headline"] = headline
+        if summary != item.summary:
+            card.update(what_was_tested=summary, who_took_part="", what_happened="")
+        item.card = card
+    item.headline, item.summary = headline, summary
 
 
 def ensure_sendable(edition: Edition) -> None:

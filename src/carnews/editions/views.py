@@ -7,10 +7,12 @@ stored rows into it, for the email, the archive, the feed and the web app alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.curate.stories import sources_of
+from carnews.editions.cardview import stored_card
 from carnews.editions.render import EditionView, StoryView, TermView, build_view
 from carnews.storage.models import Edition
 from carnews.text.readability import fk_grade, smog_grade
@@ -32,12 +34,16 @@ async def edition_view(
             link=safe_url(item.story.link),  # rows stored before links were checked, too
             published_at=item.story.published_at,
             diseases=tuple(item.story.diseases),
-            evidence=item.story.evidence,
+            evidence=card.study_type if card else item.story.evidence,
             sources=tuple(sources.get(item.story_id, [])),
-            terms=tuple(TermView(t["term"], t["plain"]) for t in item.story.terms_explained),
+            terms=() if card else _glossary_terms(item.story.terms_explained),
             unexplained=tuple(item.story.unexplained_terms),
+            card=card,
+            source_kind=item.story.source_kind,
+            source_title=item.story.title,
         )
         for item in items
+        for card in [stored_card(item.card, item.story.card)]
     ]
     return build_view(
         edition_id=edition.id,
@@ -48,6 +54,11 @@ async def edition_view(
         base_url=base_url,
         stories=stories,
     )
+
+
+def _glossary_terms(stored: list[Any]) -> tuple[TermView, ...]:
+    """The glossary of a story explained before cards; a card explains its terms inline."""
+    return tuple(TermView(t["term"], t["plain"]) for t in stored)
 
 
 @dataclass(frozen=True)

@@ -98,12 +98,17 @@ def _sentences_of(sections: dict[str, str]) -> list[str]:
     return found
 
 
+# The study type as a noun, for the fallback card's headline ("New news …" reads badly).
+_NOUNS = {"news": "report", "regulatory": "regulator decision",
+          "trial registration": "trial listing"}  # fmt: skip
+
+
 def fallback_card(facts: Facts, link: str = "", *, harm_reported: bool = False) -> Card:
     """The safe minimal card: what kind of item it is, where it is, and that an editor will
     summarise it. It carries no sentence of the source."""
     where = f" The source: {link}." if link else ""
     return Card(
-        headline=f"New {facts.study_type} about cell therapy",
+        headline=f"New {_NOUNS.get(facts.study_type, facts.study_type)} about cell therapy",
         study_type=facts.study_type,
         what_was_tested=f"This is a {facts.study_type}.{where}",
         who_took_part="",
