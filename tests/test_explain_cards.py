@@ -235,3 +235,17 @@ def test_no_severe_harm_is_not_no_harm(lexicon: Lexicon) -> None:
     story = explain_story("CAR-T in lupus", text, lexicon=lexicon)
     assert story.card.side_effects is not None
     assert "Nobody had severe CRS" in story.card.side_effects
+
+
+@pytest.mark.parametrize("text", [".", "…", " - ", "?!"])
+def test_a_text_with_no_sentence_gets_a_card_not_a_crash(lexicon: Lexicon, text: str) -> None:
+    """A thin entry whose teaser is only punctuation once crashed curation's explainer."""
+    story = explain_story("CAR-T in lupus", text, lexicon=lexicon)
+    assert story.card.headline and story.card.unknowns
+
+
+def test_we_gave_the_cells_to_n_patients_is_who_was_treated(lexicon: Lexicon) -> None:
+    text = ("Methods: We gave CD19-directed CAR T cells to 15 patients with refractory SLE. "
+            "Results: All 15 patients reached drug-free remission.")  # fmt: skip
+    story = explain_story("New CAR-T data", text, lexicon=lexicon)
+    assert story.facts.treated_n == 15 and story.card.study_type == "case series"

@@ -36,7 +36,8 @@ _A_PATIENT = re.compile(
     r"\b(?:we (?:report|describe|treated|present)|(?:she|he) (?:received|was treated|was given))"
     r"(?:\s+an?\s+(?:patient|woman|man|girl|boy)\b)?", re.IGNORECASE)  # fmt: skip
 _TREATED = re.compile(
-    r"\b(?:received|treated|were given|was given|infused|dosed|enrolled|randomi[sz]ed"
+    r"\b(?:received|treated|were given|was given|gave|administered|infused|dosed|enrolled"
+    r"|randomi[sz]ed"
     r"|underwent|we (?:report|describe|studied|followed|analy[sz]ed|pooled|performed|present"
     r"|measured))\b", re.IGNORECASE)  # fmt: skip
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",

@@ -163,7 +163,7 @@ def _source_kind(title: str, text: str, given: str | None, types: Sequence[str])
         return "trial registry"
     if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
         return "patient organisation"
-    lead = split_sentences(text)[0] if text.strip() else ""
+    lead = next(iter(split_sentences(text)), "")  # a text of only spaces has no sentence
     if _DECISION.search(title) and _regulator(title, lead) and not _NEWS.search(title):
         return "regulator"
     if _NEWS.search(text) and not _DOING.search(text):
