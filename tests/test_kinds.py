@@ -19,11 +19,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from carnews.clock import Clock
+from carnews.curate.stories import curate_new_entries
 from carnews.gather.fetch import FetchRequest, FetchResult, Poll
 from carnews.gather.http import make_client
+from carnews.gather.ingest import ingest
 from carnews.gather.kinds import KINDS, fetch_kind
-from carnews.settings import SourceKind
+from carnews.jobs import knowledge
+from carnews.settings import Settings, SourceKind, SourceSettings, replace
+from carnews.storage import Database
+from carnews.storage.models import Entry, Story
 
 DATA = Path(__file__).parent / "data" / "kinds"
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -610,3 +617,108 @@ async def test_an_answer_that_is_not_the_api_format_is_an_error(
     assert result.error is not None
     assert result.error.startswith(message) and reason in result.error
     assert result.entries == ()
+
+
+# --- the source's own labels, kept for the story card -----------------------------------------
+
+
+async def test_pubmed_keeps_each_records_publication_types(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = serve_pubmed(server, Reply(body=recorded("pubmed_esearch.json"), headers=JSON))
+
+    lupus, myositis, editorial = (await poll("pubmed", client, url)).entries
+
+    assert lupus.labels == {"publication_types": ["Journal Article"]}
+    assert myositis.labels == {"publication_types": ["Case Reports"]}
+    assert editorial.labels == {"publication_types": ["Editorial"]}
+
+
+async def test_a_pubmed_preprint_is_labelled_a_preprint(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    xml = recorded("pubmed_efetch.xml").replace(
+        b'<PublicationType UI="D016428">Journal Article</PublicationType>',
+        b'<PublicationType UI="D000076942">Preprint</PublicationType>',
+    )
+    url = serve_pubmed(server, Reply(body=recorded("pubmed_esearch.json"), headers=JSON),
+                       Reply(body=xml, headers=XML))  # fmt: skip
+
+    preprint = (await poll("pubmed", client, url)).entries[0]
+
+    assert preprint.labels == {"publication_types": ["Preprint"], "source_kind": "preprint"}
+
+
+async def test_a_registry_study_keeps_its_phases_and_status(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    lupus, myositis, sclerosis = (
+        await poll("clinicaltrials", client, serve_studies(server))
+    ).entries
+
+    assert lupus.labels == {"source_kind": "trial registry", "phases": ["PHASE1", "PHASE2"],
+                            "overall_status": "RECRUITING"}  # fmt: skip
+    assert myositis.labels["overall_status"] == "ACTIVE_NOT_RECRUITING"
+    assert sclerosis.labels["phases"] == ["EARLY_PHASE1"]
+
+
+async def test_europepmc_keeps_publication_types_and_marks_preprints(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    url = server.serve(EPMC, Reply(body=recorded("europepmc_core.json"), headers=JSON))
+
+    article, preprint, editorial = (await poll("europepmc", client, url)).entries
+
+    assert article.labels == {"publication_types": ["research-article", "Journal Article"]}
+    assert preprint.labels == {"publication_types": ["Preprint"], "source_kind": "preprint"}
+    assert "source_kind" not in editorial.labels
+
+
+async def test_a_medrxiv_feed_is_a_preprint_source(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>medRxiv</title>
+      <item><title>CAR-T in lupus</title>
+      <link>https://www.medrxiv.org/content/10.1101/2026.11.01.26300001v1</link>
+      <description>We treated 5 patients.</description></item>
+      <item><title>CAR-T in myositis</title><link>https://doi.org/10.1101/2026.11.02.1</link>
+      <description>We treated 3 patients.</description></item>
+      <item><title>CAR-T news</title><link>https://news.example/1</link>
+      <description>A company said.</description></item></channel></rss>"""
+    url = server.serve("/feed.xml", Reply(body=rss))
+
+    lupus, myositis, news = (await poll("feed", client, url)).entries
+
+    assert lupus.labels == myositis.labels == {"source_kind": "preprint"}
+    assert news.labels == {}
+
+
+async def test_labels_reach_the_story_card_and_a_new_label_is_an_update(
+    server: Server, db: Database, settings: Settings, clock: Clock
+) -> None:
+    """Ingest stores each entry's labels; curation hands them to the card, where they beat
+    the text: PubMed calls the myositis paper (three patients) a case report."""
+    search = Reply(body=recorded("pubmed_esearch.json"), headers=JSON)
+    url = serve_pubmed(server, search)
+    pubmed = SourceSettings(name="pubmed", kind="pubmed", url=url, query=QUERY)
+    settings = replace(settings, sources=(pubmed,))
+    await ingest(db, settings, clock, force=True)
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    async with db.read() as session:
+        entries = {e.pmid: e for e in (await session.scalars(select(Entry))).all()}
+        myositis = await session.scalar(select(Story).where(Story.title.contains("anti-synth")))
+    assert entries["41287654"].source_labels == {"publication_types": ["Case Reports"]}
+    assert myositis is not None and myositis.card["study_type"] == "case report"
+    assert myositis.source_kind == "peer-reviewed journal"
+
+    review = recorded("pubmed_efetch.xml").replace(b">Case Reports<", b">Review<")
+    server.routes.clear()  # PubMed now answers with the record indexed as a review
+    serve_pubmed(server, search, Reply(body=review, headers=XML))
+    (report,) = await ingest(db, settings, clock, force=True)
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    assert (report.updated, report.unchanged) == (1, 2), "only its labels changed"
+    async with db.read() as session:
+        myositis = await session.get_one(Story, myositis.id)
+    assert myositis.card["study_type"] == "review"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -27,6 +27,11 @@ from carnews.gather.clean import clean, plain_title, strip_tracking
 from carnews.gather.http import HttpAnswer, get
 from carnews.gather.identify import Identifiers, find_identifiers
 from carnews.text.urls import safe_url
+
+# Preprint servers: what a feed of theirs carries has not been peer reviewed. Their DOIs
+# share Cold Spring Harbor's prefix 10.1101.
+PREPRINT_HOSTS = ("medrxiv.org", "biorxiv.org")
+PREPRINT_DOI = "10.1101/"
 
 PARSE_TIMEOUT_SECONDS = 60.0  # the default of fetch.parse_timeout_seconds
 
@@ -46,6 +51,10 @@ class FetchedEntry:
     identifiers: Identifiers
     # The link the source gave when it was not http(s) and so was dropped; ingest reports it.
     unsafe_link: str | None = None
+    # The source's own labels, which beat text rules for the study type (stored as
+    # ``entries.source_labels``): "publication_types" (PubMed, Europe PMC), "phases" and
+    # "overall_status" (ClinicalTrials.gov), "source_kind" ("preprint" for medRxiv, bioRxiv).
+    labels: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,7 @@ def build_entry(
     author: str | None = None,
     base_url: str | None = None,
     structured_ids: Iterable[str] = (),
+    labels: Mapping[str, Any] | None = None,
 ) -> FetchedEntry:
     """Clean and identify one entry, whatever kind of source it came from.
 
@@ -254,7 +264,18 @@ def build_entry(
         text=content.text,
         identifiers=find_identifiers(structured, content.html),
         unsafe_link=given if given and not link else None,
+        labels=dict(labels or {}),
     )
+
+
+def is_preprint(*urls: str | None) -> bool:
+    """Whether any of ``urls`` is on a preprint server, or a link to a preprint's DOI."""
+    for url in urls:
+        lowered = (url or "").lower()
+        host = lowered.split("://", 1)[-1].split("/", 1)[0]
+        if host.endswith(PREPRINT_HOSTS) or f"doi.org/{PREPRINT_DOI}" in lowered:
+            return True
+    return False
 
 
 def _entry(raw: Any, feed_url: str) -> FetchedEntry:
@@ -271,4 +292,5 @@ def _entry(raw: Any, feed_url: str) -> FetchedEntry:
         author=str(raw.get("author") or ""),
         base_url=feed_url,
         structured_ids=identifiers,
+        labels={"source_kind": "preprint"} if is_preprint(raw.get("link"), feed_url) else None,
     )

@@ -253,7 +253,13 @@ def _store_entry(
     seen.add(guid)
     digest = content_hash(fetched.title, fetched.clean_html)
     existing = known.get(guid)
-    if existing is not None and existing.content_hash == digest:
+    labels = dict(fetched.labels)
+    # New labels alone (PubMed indexes a paper as a Review days later) change its card.
+    if (
+        existing is not None
+        and existing.content_hash == digest
+        and (existing.source_labels or {}) == labels
+    ):
         return "unchanged"
     entry = existing or Entry(source_id=source.id, guid=guid, fetched_at=now, historic=historic)
     entry.canonical_key = canonical_key(fetched.identifiers, fetched.link, guid)
@@ -267,6 +273,7 @@ def _store_entry(
     entry.clean_html = fetched.clean_html
     entry.text = fetched.text
     entry.content_hash = digest
+    entry.source_labels = labels
     if existing is None:
         session.add(entry)
         return "new"

@@ -138,7 +138,20 @@ def _entry(study: Any) -> FetchedEntry:
         published_at=_date(updated) or _date(first_posted),
         author=dig(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name"),
         structured_ids=[nct],
+        labels=_labels(protocol),
     )
+
+
+def _labels(protocol: Any) -> dict[str, Any]:
+    """The registry's own phase codes ("PHASE1", "EARLY_PHASE1", "NA") and status
+    ("RECRUITING"…), kept as the API writes them."""
+    phases = dig(protocol, "designModule", "phases")
+    status = dig(protocol, "statusModule", "overallStatus")
+    return {
+        "source_kind": "trial registry",
+        "phases": [p for p in phases if isinstance(p, str)] if isinstance(phases, list) else [],
+        **({"overall_status": status} if isinstance(status, str) and status else {}),
+    }
 
 
 def _paragraphs(text: str) -> str:

@@ -118,7 +118,21 @@ def _entry(item: Any) -> FetchedEntry:
         published_at=_date(_text(item, "firstPublicationDate")),
         author=_first_author(_text(item, "authorString")),
         structured_ids=[*([f"pmid:{pmid}"] if pmid else []), *([f"doi:{doi}"] if doi else [])],
+        labels=_labels(item, preprint),
     )
+
+
+def _labels(item: Any, preprint: bool) -> dict[str, Any]:
+    """Europe PMC's publication types (PubMed's, for a MEDLINE record), and "preprint" for
+    its preprint source (PPR)."""
+    types = dig(item, "pubTypeList", "pubType")
+    found: dict[str, Any] = {
+        "publication_types": [t for t in types if isinstance(t, str)] if isinstance(types, list)
+        else [],
+    }  # fmt: skip
+    if preprint or any(t.lower() == "preprint" for t in found["publication_types"]):
+        found["source_kind"] = "preprint"
+    return found
 
 
 def _text(item: Any, *keys: str) -> str:

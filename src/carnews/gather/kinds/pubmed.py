@@ -148,7 +148,19 @@ def _entry(pmid: str, article: ET.Element, record: ET.Element) -> FetchedEntry:
         published_at=_published(article),
         author=_first_author(article),
         structured_ids=[f"pmid:{pmid}", *([f"doi:{doi}"] if doi else [])],
+        labels=_labels(article),
     )
+
+
+def _labels(article: ET.Element) -> dict[str, Any]:
+    """PubMed's own publication types ("Review", "Case Reports", "Clinical Trial, Phase I",
+    "Preprint"…): they decide the study type better than any text rule."""
+    types = [" ".join("".join(node.itertext()).split())
+             for node in article.findall("PublicationTypeList/PublicationType")]  # fmt: skip
+    found: dict[str, Any] = {"publication_types": [t for t in types if t]}
+    if any(t.lower() == "preprint" for t in types):
+        found["source_kind"] = "preprint"
+    return found
 
 
 def _inner_html(element: ET.Element) -> str:
