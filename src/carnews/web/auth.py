@@ -105,31 +105,42 @@ async def log_in(
     address = email.strip().lower()
     keys = {f"account:{address[:300]}": review.max_failed_logins,
             f"ip:{ip}": review.max_failed_logins_per_ip}  # fmt: skip
+    # The refusals are raised after the transaction commits: raised inside it, they would
+    # roll back the very failure counts that lock the account.
     async with db.session() as session:
         locked = [key for key in keys if await _locked(session, key, now)]
         editor = await session.scalar(select(Editor).where(Editor.email == address))
-        good = _verify(editor.password_hash if editor else _DUMMY, password) and editor
+        good = _verify(editor.password_hash if editor else _DUMMY, password)
         if locked:
-            audit(session, now, address, "login_locked", ("editor", address), ip=ip)
-            raise AccessError(
-                "too many failed logins: this account or address is locked for a while",
-                hint=f"Try again in {review.lockout_minutes:g} minutes.",
-            )
-        if not good or editor is None:
+            audit(session, now, address[:200], "login_locked", ("editor", address[:80]), ip=ip)
+        elif not good or editor is None:
             for key, limit in keys.items():
                 await _fail(session, key, now, limit, review.lockout_minutes)
-            audit(session, now, address, "login_failed", ("editor", address), ip=ip)
-            raise AccessError("that email address and password do not match",
-                              hint="Check both and try again.")  # fmt: skip
-        await session.execute(
-            delete(LoginFailures).where(LoginFailures.key == f"account:{address[:300]}")
+            audit(session, now, address[:200], "login_failed", ("editor", address[:80]), ip=ip)
+        else:
+            return await _start_session(session, editor, address, now, review, ip)
+    if locked:
+        raise AccessError(
+            "too many failed logins: this account or address is locked for a while",
+            hint=f"Try again in {review.lockout_minutes:g} minutes.",
         )
-        token = secrets.token_urlsafe(32)
-        expires = now + timedelta(hours=review.session_hours)
-        session.add(EditorSession(token_hash=_digest(token), editor_id=editor.id,
-                                  created_at=now, expires_at=expires))  # fmt: skip
-        audit(session, now, address, "login", ("editor", editor.id), ip=ip)
-        return token
+    raise AccessError("that email address and password do not match",
+                      hint="Check both and try again.")  # fmt: skip
+
+
+async def _start_session(
+    session: AsyncSession, editor: Editor, address: str, now: datetime, review: ReviewSettings,
+    ip: str,
+) -> str:  # fmt: skip
+    await session.execute(
+        delete(LoginFailures).where(LoginFailures.key == f"account:{address[:300]}")
+    )
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=review.session_hours)
+    session.add(EditorSession(token_hash=_digest(token), editor_id=editor.id,
+                              created_at=now, expires_at=expires))  # fmt: skip
+    audit(session, now, address, "login", ("editor", editor.id), ip=ip)
+    return token
 
 
 def _verify(stored: str, password: str) -> bool:
