@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from carnews.editions.render import render, render_email
+from carnews.editions.render import RenderedEmail, render, render_email
 from carnews.editions.review import load_edition
 from carnews.editions.views import edition_view
 from carnews.web.context import site
@@ -73,9 +73,19 @@ async def draft(request: Request, edition_id: int, done: str = "") -> HTMLRespon
                         editable=page.state in ("draft", "in_review", "approved"))  # fmt: skip
 
 
-@router.get("/review/editions/{edition_id}/preview.{kind}", response_model=None)
-async def preview(request: Request, edition_id: int, kind: str, disease: str = "") -> Response:
-    """The email exactly as a subscriber gets it (of one disease, or of every one)."""
+@router.get("/review/editions/{edition_id}/preview.html", response_class=HTMLResponse)
+async def preview_html(request: Request, edition_id: int, disease: str = "") -> HTMLResponse:
+    """The email's HTML part exactly as a subscriber of ``disease`` (or of every one) gets it."""
+    return HTMLResponse((await _preview(request, edition_id, disease)).html)
+
+
+@router.get("/review/editions/{edition_id}/preview.txt", response_class=PlainTextResponse)
+async def preview_text(request: Request, edition_id: int, disease: str = "") -> PlainTextResponse:
+    rendered = await _preview(request, edition_id, disease)
+    return PlainTextResponse(f"Subject: {rendered.subject}\n\n{rendered.text}")
+
+
+async def _preview(request: Request, edition_id: int, disease: str) -> RenderedEmail:
     await signed_in(request)
     current = site(request)
     settings = current.settings
@@ -83,10 +93,4 @@ async def preview(request: Request, edition_id: int, kind: str, disease: str = "
         edition = await load_edition(session, edition_id)
         view = await edition_view(session, edition, base_url=settings.site.base_url,
                                   site_title=settings.site.title)  # fmt: skip
-    rendered = render_email(view.for_diseases([disease] if disease else []),
-                            settings.templates.dir)  # fmt: skip
-    if kind == "txt":
-        return PlainTextResponse(f"Subject: {rendered.subject}\n\n{rendered.text}")
-    if kind != "html":
-        return PlainTextResponse("preview.html or preview.txt", status_code=404)
-    return HTMLResponse(rendered.html)
+    return render_email(view.for_diseases([disease] if disease else []), settings.templates.dir)
