@@ -8,6 +8,7 @@ Every change is audited; text edits carry what the text was before and after.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from carnews.storage.models import Edition, EditionState, EditionStory, Story
 CARD_SECTIONS = ("what_was_tested", "who_took_part", "what_happened", "side_effects",
                  "unknowns", "what_it_means", "quote_intro", "quote")  # fmt: skip
 FIELDS = ("headline", "summary", *CARD_SECTIONS)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 5000  # a section longer than this is a paste gone wrong, not a summary
 
 
@@ -74,8 +76,10 @@ def _unapprove(edition: Edition) -> None:
 
 
 def clean_text(field: str, value: str, *, required: bool = False) -> str:
-    """An editor's text as stored: line ends normalised, no NULs (PostgreSQL refuses them)."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+    """An editor's text as stored: line ends normalised, no control characters but line
+    breaks and tabs (PostgreSQL refuses NUL, and XML, so the feed, refuses the others)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("", text).strip()
     if len(text) > MAX_TEXT:
         raise FormError(f"{field} is {len(text)} characters; the most is {MAX_TEXT}")
     if required and not text:
