@@ -35,6 +35,7 @@ async def test_passwords_are_stored_as_argon2_hashes_and_short_ones_refused(
         await add_editor(db, clock, "Editor@Example.org", PASSWORD, EditorRole.EDITOR, actor="t")
 
 
+@pytest.mark.both_databases
 async def test_an_account_locks_after_its_failures_and_opens_again_later(
     db: Database, clock: Clock
 ) -> None:
@@ -60,6 +61,7 @@ async def test_one_address_guessing_many_accounts_is_locked_too(db: Database, cl
     assert await log_in(db, clock, RULES, "editor@example.org", PASSWORD, "192.0.2.8")
 
 
+@pytest.mark.both_databases
 async def test_a_session_ends_when_it_expires_or_its_editor_is_removed(
     db: Database, clock: Clock
 ) -> None:
@@ -79,7 +81,7 @@ async def test_the_cookie_is_secure_over_https_and_next_stays_on_the_review_page
 ) -> None:
     await editors(db, clock)
     secure = replace(settings, site=SiteSettings(base_url="https://news.test"))
-    with TestClient(create_app(secure, db, clock=clock)) as client:
+    with TestClient(create_app(secure, clock=clock)) as client:
         page = client.get("/review/login?next=//evil.example/x").text
         token = page.split(f'name="{FIELD}" value="', 1)[1].split('"', 1)[0]
         assert 'name="next" value="/review/"' in page

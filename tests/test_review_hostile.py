@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -46,6 +47,7 @@ def assert_escaped(html: str) -> None:
     assert ESCAPED in html
 
 
+@pytest.mark.both_databases
 async def test_hostile_text_is_stored_as_typed_and_escaped_on_the_review_pages(
     settings: Settings, db: Database, clock: Clock
 ) -> None:
@@ -55,7 +57,7 @@ async def test_hostile_text_is_stored_as_typed_and_escaped_on_the_review_pages(
         item = (await load_edition(session, edition_id)).items[0]
         assert item.card["quote"] == f"quote: {HOSTILE}"
         assert item.card["unknowns"] == [f"unknowns: {HOSTILE}"]
-    with TestClient(create_app(settings, db, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock)) as client:
         login = client.get("/review/login").text
         token = login.split(f'name="{FIELD}" value="', 1)[1].split('"', 1)[0]
         client.post("/review/login", data={FIELD: token, "email": "editor@example.org",
@@ -90,7 +92,7 @@ async def test_hostile_text_is_escaped_in_the_email_archive_and_feed(
             assert raw not in (element.text or ""), element.tag
     titles = [e.text for e in feed.iter("title")]  # plain text: XML-escaped, shown as typed
     assert f"subject: {HOSTILE}" in titles
-    with TestClient(create_app(settings, db, clock=clock)) as client:
+    with TestClient(create_app(settings, clock=clock)) as client:
         assert_escaped(client.get(f"/editions/{edition_id}.html").text)
 
 

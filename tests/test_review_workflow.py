@@ -140,6 +140,7 @@ async def test_scheduling_and_unchanged_text_keep_the_approval(db: Database, clo
     assert await state_of(db, edition_id) == EditionState.APPROVED
 
 
+@pytest.mark.both_databases
 async def test_text_edits_are_audited_with_before_and_after(db: Database, clock: Clock) -> None:
     edition_id = await seed_draft(db, clock)
     first = (await ids(db, edition_id))[0]
@@ -178,6 +179,7 @@ async def test_a_discarded_drafts_stories_are_free_for_the_next_draft(
         await send_due(db, settings, clock, edition_id, actor="cli")
 
 
+@pytest.mark.both_databases
 async def test_send_waits_for_the_scheduled_time_in_every_door(
     db: Database, clock: Clock, settings: Settings, tmp_path: Path
 ) -> None:
