@@ -110,7 +110,9 @@ async def log_in(
     async with db.session() as session:
         locked = [key for key in keys if await _locked(session, key, now)]
         editor = await session.scalar(select(Editor).where(Editor.email == address))
-        good = _verify(editor.password_hash if editor else _DUMMY, password)
+        # A locked key is refused without hashing: argon2 costs most of a second of CPU,
+        # which a flood of guesses must not be able to make the server spend.
+        good = not locked and _verify(editor.password_hash if editor else _DUMMY, password)
         if locked:
             audit(session, now, address[:200], "login_locked", ("editor", address[:80]), ip=ip)
         elif not good or editor is None:
