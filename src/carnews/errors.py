@@ -14,6 +14,7 @@ is *not* a ``CarnewsError`` is a bug and keeps its traceback.
     ├── EditionStateError    the review gate said no (e.g. send before approval)
     ├── SubscriberError      an address or import row that cannot be accepted
     ├── WebhookError         a webhook request whose body cannot be read
+    ├── FormError            a web form refused (400); CsrfError, AccessError: 403
     ├── TemplateError        a template that fails to load or render
     └── DeliveryError        the SMTP relay refused or could not be reached
 """
@@ -81,6 +82,13 @@ class CsrfError(FormError):
     default_hint = (
         "The form had expired or came from another site. Reload the page and send it again."
     )
+    status = 403
+
+
+class AccessError(FormError):
+    """An editor's login failed or was locked out, or their role may not do that."""
+
+    default_hint = "Ask an editor (role 'editor') to do it, or to change your role."
     status = 403
 
 

@@ -23,8 +23,10 @@ from carnews.clock import Clock
 from carnews.curate.explaining import card_explainer, llm_card_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
+from carnews.editions import notify
 from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import DraftResult, draft_edition
+from carnews.editions.workflow import ensure_due
 from carnews.errors import CarnewsError, ConfigError
 from carnews.explain.extractive import load_glossary
 from carnews.explain.llm import LlmConfig
@@ -118,7 +120,8 @@ async def gather(
 
 
 async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -> DraftResult:
-    return await draft_edition(
+    """Draft an edition and tell the editors it is ready for review (with a link)."""
+    result = await draft_edition(
         db,
         clock,
         lookback_days=settings.edition.lookback_days,
@@ -126,13 +129,18 @@ async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -
         title=settings.site.title,
         actor=actor,
     )
+    if result.edition_id is not None:
+        await notify.draft_ready(db, settings, clock, result.edition_id)
+    return result
 
 
-async def approved_edition_ids(db: Database) -> list[int]:
+async def approved_edition_ids(db: Database, clock: Clock) -> list[int]:
     """Editions an editor approved (or whose sending was interrupted): ready to send."""
     async with db.read() as session:
         query = select(Edition.id).where(
-            Edition.state.in_([EditionState.APPROVED, EditionState.SENDING])
+            Edition.state.in_([EditionState.APPROVED, EditionState.SENDING]),
+            # One scheduled for later waits; send_due refuses it before then anyway.
+            Edition.send_at.is_(None) | (Edition.send_at <= clock()),
         )
         return list((await session.scalars(query.order_by(Edition.id))).all())
 
@@ -161,11 +169,14 @@ async def send_due(
 ) -> SendOutcome:
     """Send one approved edition, or divert it to the test address in test mode.
 
-    The approval gate is checked by both paths. In test mode nothing is written to the
-    ledger and the edition stays approved. Automatic passes (worker, scheduler) pass
+    The approval gate is checked by both paths, and so is the edition's send time: one
+    scheduled for later is refused until then. A finished send mails the editors a
+    report. In test mode nothing is written to the ledger and the edition stays
+    approved. Automatic passes (worker, scheduler) pass
     ``repeat_test_mode=False`` so the test address gets each approved edition once, not
     once per pass. A finished send publishes the feeds and archive.
     """
+    before = await _ensure_due(db, clock, edition_id)
     if settings.mail.test_mode_address:
         if not repeat_test_mode and await _test_mode_sent(db, edition_id):
             return SendOutcome(edition_id)
@@ -173,9 +184,20 @@ async def send_due(
         return SendOutcome(edition_id, test_mode=report)
     sent = await send_edition(db, settings, clock, edition_id, actor=actor, resume=resume,
                               on_progress=on_progress, sleep=sleep)  # fmt: skip
+    if sent.finished and before != EditionState.SENT:
+        await notify.send_report(db, settings, clock, edition_id)
     return SendOutcome(
         edition_id, report=sent, published=await _publish_if_sent(db, settings, sent)
     )
+
+
+async def _ensure_due(db: Database, clock: Clock, edition_id: int) -> EditionState | None:
+    """Refuse an approved edition before its send time; return its state."""
+    async with db.read() as session:
+        edition = await session.get(Edition, edition_id)
+        if edition is not None and edition.state == EditionState.APPROVED:
+            ensure_due(edition, clock())
+        return edition.state if edition is not None else None
 
 
 async def settle(
@@ -216,7 +238,7 @@ async def send_all_due(
     An edition that fails is logged and left for the next pass: the ledger keeps its place.
     """
     outcomes = []
-    for edition_id in await approved_edition_ids(db):
+    for edition_id in await approved_edition_ids(db, clock):
         try:
             outcome = await send_due(db, settings, clock, edition_id, actor=actor,
                                      repeat_test_mode=False)  # fmt: skip

@@ -248,6 +248,20 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    max_failed_logins: int = setting(
+        5, "Failed logins to one editor account before it is locked for a while.", minimum=1
+    )
+    max_failed_logins_per_ip: int = setting(
+        20, "Failed logins from one IP address before it is locked for a while.", minimum=1
+    )
+    lockout_minutes: float = setting(
+        15.0, "How long a locked account or address must wait.", minimum=0.1
+    )
+    session_hours: float = setting(12.0, "How long an editor stays logged in.", minimum=0.1)
+
+
+@dataclass(frozen=True)
 class TemplateSettings:
     dir: str = setting("", "Folder of templates that override the built-in ones; empty: built-in.")
 
@@ -291,6 +305,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
     sources: tuple[SourceSettings, ...] = ()
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import bounces, contracts, editions, sources, subscribers, worker
+from carnews.cli import bounces, contracts, editing, editions, editors, sources, subscribers, worker
 from carnews.cli.common import (
     Options,
     console,
@@ -47,6 +47,8 @@ app.add_typer(editions.app, name="edition")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(sources.app, name="sources")
 app.add_typer(bounces.app, name="bounces")
+app.add_typer(editors.app, name="editors")
+editing.register(editions.app)
 editions.register_send(app)
 worker.register(app)
 sources.register_inspect(app)

@@ -1,7 +1,7 @@
 """Edition: assemble the draft and enforce the review gate.
 
-States: draft → in_review → approved → sending → sent. Approval records who,
-when and a hash of exactly what was approved (title, intro, each story's
+States: draft → in_review → approved → sending → sent, or discarded. Approval records
+who, when and a hash of exactly what was approved (the subject, the intro, each story's
 wording and card, and their order). Any edit afterwards withdraws the approval, and
 ``ensure_sendable`` refuses an edition whose content no longer matches its
 approved hash: the gate is code, not a convention.
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,13 @@ from carnews.storage.audit import audit
 from carnews.storage.models import Edition, EditionState, EditionStory, Story
 
 EDITABLE = (EditionState.DRAFT, EditionState.IN_REVIEW, EditionState.APPROVED)
+
+
+def stories_in_editions() -> Select[int]:
+    """Ids of stories some edition holds; a discarded draft's stories are free again."""
+    kept = Edition.state != EditionState.DISCARDED
+    held = select(EditionStory.story_id).join(Edition, EditionStory.edition_id == Edition.id)
+    return held.where(kept)
 
 
 async def load_edition(session: AsyncSession, edition_id: int) -> Edition:
@@ -39,7 +46,11 @@ async def load_edition(session: AsyncSession, edition_id: int) -> Edition:
 
 
 def content_hash(edition: Edition) -> str:
-    """A hash of everything a reader will see; approval is bound to it."""
+    """A hash of everything a reader will see; approval is bound to it.
+
+    The title is the email's subject; the card is the edition's own copy of each story's
+    sections, which the email and the archive show.
+    """
     payload = {
         "title": edition.title,
         "intro": edition.intro,
@@ -70,7 +81,7 @@ async def draft_edition(
     now = clock()
     start = now - timedelta(days=lookback_days)
     # A story still being explained would go out with no (or an old) summary.
-    unused = (Story.relevant.is_(True), Story.id.not_in(select(EditionStory.story_id)),
+    unused = (Story.relevant.is_(True), Story.id.not_in(stories_in_editions()),
               Story.awaiting_explanation.is_(False))  # fmt: skip
     window = (Story.published_at >= start, Story.published_at <= now)
     async with db.session() as session:
@@ -133,7 +144,7 @@ async def _distinct_title(session: AsyncSession, base: str) -> str:
 async def submit_for_review(db: Database, clock: Clock, edition_id: int, actor: str) -> None:
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
-        _require(edition, (EditionState.DRAFT,), "submit for review")
+        require_state(edition, (EditionState.DRAFT,), "submit for review")
         edition.state = EditionState.IN_REVIEW
         audit(session, clock(), actor, "submit", ("edition", edition_id))
 
@@ -152,7 +163,7 @@ async def approve(db: Database, clock: Clock, edition_id: int, approver: str) ->
     now = clock()
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
-        _require(edition, (EditionState.DRAFT, EditionState.IN_REVIEW), "approve")
+        require_state(edition, (EditionState.DRAFT, EditionState.IN_REVIEW), "approve")
         if not edition.items:
             raise EditionStateError(f"edition {edition_id} has no stories to approve")
         edition.state = EditionState.APPROVED
@@ -184,7 +195,7 @@ async def edit(
     now = clock()
     async with db.session() as session:
         edition = await load_edition(session, edition_id)
-        _require(edition, EDITABLE, "edit")
+        require_state(edition, EDITABLE, "edit")
         before = content_hash(edition)
         if intro is not None:
             edition.intro = intro
@@ -245,7 +256,7 @@ def ensure_sendable(edition: Edition) -> None:
         )
 
 
-def _require(edition: Edition, states: tuple[EditionState, ...], what: str) -> None:
+def require_state(edition: Edition, states: tuple[EditionState, ...], what: str) -> None:
     if edition.state not in states:
         allowed = ", ".join(state.value for state in states)
         raise EditionStateError(

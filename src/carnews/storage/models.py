@@ -64,6 +64,7 @@ class EditionState(enum.StrEnum):
     SENDING = "sending"
     PAUSED = "paused"  # too many errors in a row: an operator resumes it
     SENT = "sent"
+    DISCARDED = "discarded"  # an editor threw the draft away; it is kept for the record
 
 
 class SubscriberStatus(enum.StrEnum):
@@ -238,6 +239,8 @@ class Edition(Base):
     approved_at: Mapped[datetime | None]
     approved_hash: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]
+    # When an approved edition may go out; None: as soon as it is approved.
+    send_at: Mapped[datetime | None]
 
     items: Mapped[list[EditionStory]] = relationship(
         back_populates="edition", order_by="EditionStory.position", cascade="all, delete-orphan"

@@ -1,4 +1,5 @@
-"""Web: the app factory. Routes live with what they serve (``public``, ``ops``).
+"""Web: the app factory. Routes live with what they serve (``public``, ``ops``, the editors'
+``login``, ``review`` and ``review_actions``).
 
 The factory takes its settings and, when the caller has one, the database: ``serve``
 shares one ``Database`` between the app and the scheduler, so on SQLite a single
@@ -21,7 +22,7 @@ from carnews.errors import CarnewsError, FormError, NotFoundError
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
-from carnews.web import ops, public
+from carnews.web import login, ops, public, review, review_actions
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
 from carnews.web.csrf import CsrfCookie
@@ -75,6 +76,10 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
 
     app.include_router(public.router)
     app.include_router(ops.router)
+    login.install(app)
+    app.include_router(login.router)
+    app.include_router(review.router)
+    app.include_router(review_actions.router)
     if docs:
         add_api_docs(app, settings.site.title)
     return app
