@@ -14,6 +14,7 @@ is *not* a ``CarnewsError`` is a bug and keeps its traceback.
     ├── EditionStateError    the review gate said no (e.g. send before approval)
     ├── SubscriberError      an address or import row that cannot be accepted
     ├── WebhookError         a webhook request whose body cannot be read
+    ├── FormError            a web form refused (4xx): CsrfError, RateLimitError, LinkError
     ├── TemplateError        a template that fails to load or render
     └── DeliveryError        the SMTP relay refused or could not be reached
 """
@@ -82,6 +83,18 @@ class CsrfError(FormError):
         "The form had expired or came from another site. Reload the page and send it again."
     )
     status = 403
+
+
+class RateLimitError(FormError):
+    default_hint = "Please wait an hour and try again."
+    status = 429
+
+
+class LinkError(FormError):
+    """A confirmation link that has expired or was already used."""
+
+    default_hint = "Sign up again at /subscribe: a fresh link is mailed to you."
+    status = 410
 
 
 class TemplateError(CarnewsError):
