@@ -120,6 +120,14 @@ async def test_a_link_sent_before_an_unsubscribe_cannot_bring_the_reader_back(
         first, second = confirmation_tokens(mail)
         assert confirm(client, first).status_code == 200
         assert client.get(f"/confirm/{second}").status_code == 410, "one confirmation spends all"
+        sign_up(client, "gone@example.org")
+        [*_, early] = confirmation_tokens(mail)
+        clock.advance(minutes=5)
+        pending = await subscriber_named(db, "gone@example.org")
+        assert pending is not None
+        assert client.post(f"/unsubscribe/{pending.unsubscribe_token}").status_code == 200
+        refused = confirm(client, early)
+        assert refused.status_code == 410 and "before you unsubscribed" in refused.text
 
 
 HOSTILE = [

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.limits import DAY, HOUR, keyed_hash, take
@@ -190,6 +190,15 @@ async def links_for_imported(db: Database, clock: Clock) -> list[PendingMail]:
             return made
 
 
+async def withdraw_links(db: Database, links: Sequence[PendingMail]) -> None:
+    """Forget links that were never mailed (the relay was down), so a rerun mails them."""
+    hashes = [_token_hash(link.token) for link in links]
+    async with db.session() as session:
+        for start in range(0, len(hashes), IMPORT_CHUNK):
+            chunk = hashes[start : start + IMPORT_CHUNK]
+            await session.execute(delete(Confirmation).where(Confirmation.token_hash.in_(chunk)))
+
+
 async def _link(session: AsyncSession, token: str, now: datetime) -> Confirmation:
     """The confirmation a token names, or a clear refusal (never a hint which exist)."""
     found = None
@@ -223,7 +232,7 @@ async def confirm(db: Database, clock: Clock, key: str, token: str) -> str:
     async with db.session() as session:
         link = await _link(session, token, now)
         subscriber = await session.get_one(Subscriber, link.subscriber_id)
-        if subscriber.unsubscribed_at is not None and link.created_at <= subscriber.unsubscribed_at:
+        if subscriber.unsubscribed_at is not None and link.created_at < subscriber.unsubscribed_at:
             raise LinkError("this confirmation link was sent before you unsubscribed")
         _apply(subscriber, link.choices, now)
         # Every other open link of this subscriber is spent too: one confirmation is enough.

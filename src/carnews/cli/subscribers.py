@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from carnews.audience.signup import links_for_imported
+from carnews.audience.signup import links_for_imported, withdraw_links
 from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers, write_csv
 from carnews.cli.common import console, now, print_json, with_database
 from carnews.cli.terminal import cells, counted, text_table
 from carnews.curate.lexicon import load_lexicon
-from carnews.errors import SubscriberError
+from carnews.errors import DeliveryError, SubscriberError
 from carnews.mail.notices import confirmation_message, send_messages
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -164,7 +164,15 @@ async def mail_confirmations(db: Database, settings: Settings) -> None:
     """The import's own step: a confirmation link to every imported address not yet asked."""
     links = await links_for_imported(db, now)
     if links:
-        sent = await send_messages(settings, [confirmation_message(settings, p, now())
-                                              for p in links])  # fmt: skip
+        try:
+            sent = await send_messages(settings, [confirmation_message(settings, p, now())
+                                                  for p in links])  # fmt: skip
+        except DeliveryError as exc:
+            await withdraw_links(db, links)
+            raise DeliveryError(
+                f"the rows were imported, but no confirmation link could be mailed: {exc.message}",
+                hint="Fix smtp.* and run the same import again: the addresses already there are "
+                "skipped, and every one not yet asked is mailed its link.",
+            ) from None
         console.print(f"Mailed {counted(sent, 'confirmation link')}; an address is active "
                       "once its owner follows the link.")  # fmt: skip
