@@ -21,7 +21,7 @@ from carnews.audience.diseases import disease_names
 from carnews.audience.signup import PendingMail, check_link, confirm, request_signup
 from carnews.curate.lexicon import load_lexicon
 from carnews.errors import DeliveryError
-from carnews.mail.notices import confirmation_message, preferences_url, send_messages
+from carnews.mail.notices import confirmation_message, send_messages
 from carnews.settings import Settings
 from carnews.web.context import Site, site
 from carnews.web.csrf import check_csrf
@@ -128,6 +128,5 @@ async def confirm_now(request: Request, token: str) -> HTMLResponse:
     await check_csrf(request)
     current = site(request)
     preferences = await confirm(current.database, current.clock, current.key, token)
-    return current.page(
-        "web/confirmed.html", preferences_url=preferences_url(current.settings, preferences)
-    )
+    # A path on this site, not base_url: the page is already on the right host.
+    return current.page("web/confirmed.html", preferences_token=preferences)
