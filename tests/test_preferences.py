@@ -110,6 +110,7 @@ async def test_email_me_my_data_sends_everything_stored_to_that_address(
     assert data["status"] == "active" and data["frequency"] == "edition"
     assert data["consent"] == {"source": "test", "at": NOW.isoformat(), "ip": None}
     assert set(data) >= {"deliveries", "bounces", "confirmation_links", "created_at"}
+    assert [event["action"] for event in data["history"]] == ["subscriber_add"]
 
 
 async def test_erase_keeps_only_a_keyed_hash_and_an_import_cannot_re_add(

@@ -22,6 +22,7 @@ from carnews.errors import NotFoundError
 from carnews.storage import Database
 from carnews.storage.audit import audit
 from carnews.storage.models import (
+    AuditEvent,
     BounceEvent,
     Confirmation,
     Delivery,
@@ -86,6 +87,12 @@ async def export_data(db: Database, subscriber_id: int) -> dict[str, Any]:
                 .order_by(Confirmation.id)
             )
         ).all()
+        history = (await session.execute(
+            select(AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.detail)
+            .where(AuditEvent.object_type == "subscriber",
+                   AuditEvent.object_id == str(subscriber_id))
+            .order_by(AuditEvent.id)
+        )).all()  # fmt: skip
     return {
         "email": subscriber.email,
         "name": subscriber.name,
@@ -112,6 +119,10 @@ async def export_data(db: Database, subscriber_id: int) -> dict[str, Any]:
         "bounces": [
             {"kind": kind.value, "at": _when(at), "diagnostic": diagnostic}
             for kind, at, diagnostic in bounces
+        ],
+        "history": [
+            {"at": _when(at), "by": actor, "action": action, "detail": detail}
+            for at, actor, action, detail in history
         ],
         "confirmation_links": [
             {"sent_at": _when(made), "expires_at": _when(expires), "used_at": _when(used)}
