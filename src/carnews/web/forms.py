@@ -43,7 +43,7 @@ def check_size(request: Request) -> None:
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > MAX_BODY:
         error = FormError(
-            f"the form is larger than {MAX_BODY} bytes",
+            f"the form is larger than {MAX_BODY} bytes, or did not say its length",
             hint="Send the form from the page, without extra text.",
         )
         error.status = 413
