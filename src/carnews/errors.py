@@ -14,7 +14,7 @@ is *not* a ``CarnewsError`` is a bug and keeps its traceback.
     ├── EditionStateError    the review gate said no (e.g. send before approval)
     ├── SubscriberError      an address or import row that cannot be accepted
     ├── WebhookError         a webhook request whose body cannot be read
-    ├── FormError            a web form refused (400); CsrfError, AccessError: 403
+    ├── FormError            a refused web form (4xx): Csrf, Access, RateLimit, LinkError
     ├── TemplateError        a template that fails to load or render
     └── DeliveryError        the SMTP relay refused or could not be reached
 """
@@ -90,6 +90,18 @@ class AccessError(FormError):
 
     default_hint = "Ask an editor (role 'editor') to do it, or to change your role."
     status = 403
+
+
+class RateLimitError(FormError):
+    default_hint = "Please wait an hour and try again."
+    status = 429
+
+
+class LinkError(FormError):
+    """A confirmation link that has expired or was already used."""
+
+    default_hint = "Sign up again at /subscribe: a fresh link is mailed to you."
+    status = 410
 
 
 class TemplateError(CarnewsError):

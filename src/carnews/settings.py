@@ -245,6 +245,18 @@ class WebSettings:
     api_docs: bool = setting(
         False, "Serve the API docs at /docs, /redoc and /openapi.json (public when on)."
     )
+    signups_per_ip_per_hour: int = setting(
+        10, "Sign-ups one IP address may send through /subscribe in an hour.", minimum=1
+    )
+    mails_per_address_per_day: int = setting(
+        3,
+        "Confirmation (or data export) mails one address gets in a day, however many "
+        "sign-ups name it: nobody can mail-bomb a stranger through the form.",
+        minimum=1,
+    )
+    record_consent_ip: bool = setting(
+        False, "Keep the IP address a sign-up came from with the subscriber's consent."
+    )
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from typing import Any, TextIO
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.diseases import disease_names, normalise_disease
+from carnews.audience.privacy import suppressed_among
 from carnews.clock import Clock
 from carnews.curate.lexicon import Lexicon
 from carnews.errors import NotFoundError, SubscriberError
@@ -191,8 +193,12 @@ async def import_csv(
     *,
     confirmed: bool,
     actor: str,
+    site_key: str = "",
 ) -> ImportReport:
     """Import rows with at least an ``email`` column; a bad row is reported, the rest go in.
+
+    With ``site_key``, an address that was erased or blocked (``audience.privacy``) is
+    rejected rather than silently added back; the CLI always passes it.
 
     ``source`` is the CSV text or, for a large file, an open text stream: it is read,
     checked and inserted a chunk of rows at a time, each chunk in its own transaction,
@@ -208,12 +214,13 @@ async def import_csv(
             chunk.append(row)
             if len(chunk) == IMPORT_CHUNK:
                 await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed,
-                                    actor=actor)  # fmt: skip
+                                    actor=actor, site_key=site_key)  # fmt: skip
                 chunk = []
     except _UnreadableLine as exc:
         stopped = exc  # the rows read before it still go in, as the message says
     if chunk:
-        await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed, actor=actor)
+        await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed, actor=actor,
+                            site_key=site_key)  # fmt: skip
     if stopped is not None:
         raise SubscriberError(
             f"line {stopped.line} of the CSV cannot be read: {stopped.why}",
@@ -242,6 +249,7 @@ async def _import_chunk(
     now: datetime,
     confirmed: bool,
     actor: str,
+    site_key: str = "",
 ) -> None:
     wanted: dict[str, dict[str, Any]] = {}
     for row in chunk:
@@ -255,6 +263,8 @@ async def _import_chunk(
             continue
         wanted[address] = _subscriber_values(address, name, diseases, confirmed, "import", now)
     async with db.session() as session:
+        if site_key:
+            await _drop_suppressed(session, site_key, wanted, chunk, report)
         there = select(Subscriber.email).where(Subscriber.email.in_(list(wanted)))
         known = set((await session.scalars(there)).all())
         new = [values for address, values in wanted.items() if address not in known]
@@ -264,6 +274,29 @@ async def _import_chunk(
                   added=len(new), lines=f"{chunk[0][0]}-{chunk[-1][0]}")  # fmt: skip
     report.added += len(new)
     report.unchanged += len(known)
+
+
+async def _drop_suppressed(
+    session: AsyncSession, site_key: str, wanted: dict[str, dict[str, Any]], chunk: list[Row],
+    report: ImportReport,
+) -> None:  # fmt: skip
+    """Reject the erased and blocked addresses: only their owner may sign up again."""
+    refused = await suppressed_among(session, site_key, list(wanted))
+    if not refused:
+        return
+    why = "erased or blocked: only its owner can sign up again, through the form"
+    for line, email, _, _ in chunk:
+        address = _normalised_or_none(email)
+        if address in refused and address in wanted:
+            del wanted[address]
+            report.reject(line, address, why)
+
+
+def _normalised_or_none(email: str) -> str | None:
+    try:
+        return normalise_address(email)
+    except SubscriberError:
+        return None
 
 
 async def export_csv(db: Database) -> str:
@@ -322,3 +355,13 @@ async def unsubscribe(db: Database, clock: Clock, subscriber_id: int, *, via: st
             subscriber.unsubscribed_at = now
             audit(session, now, via, "unsubscribe", ("subscriber", subscriber_id))
         return subscriber
+
+
+async def unsubscribe_address(db: Database, clock: Clock, address: str, *, via: str) -> bool:
+    """Unsubscribe by address (a mailto: reply, the webhook); False if nobody has it."""
+    async with db.read() as session:
+        found = await session.scalar(select(Subscriber.id).where(Subscriber.email == address))
+    if found is None:
+        return False
+    await unsubscribe(db, clock, found, via=via)
+    return True

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from carnews.cli import bounces, contracts, editing, editions, editors, sources, subscribers, worker
+from carnews.cli import optout as optout  # registers its commands on `subscribers`
 from carnews.cli.common import (
     Options,
     console,

@@ -8,15 +8,18 @@ from typing import Annotated
 
 import typer
 
+from carnews.audience.signup import links_for_imported, withdraw_links
 from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers, write_csv
 from carnews.cli.common import console, now, print_json, with_database
 from carnews.cli.terminal import cells, counted, text_table
 from carnews.curate.lexicon import load_lexicon
-from carnews.errors import SubscriberError
+from carnews.errors import DeliveryError, SubscriberError
+from carnews.mail.notices import confirmation_message, send_messages
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus
 from carnews.storage.private import private_file
+from carnews.storage.sitekey import site_key
 
 app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -84,14 +87,19 @@ def list_command(
 def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False) -> None:
     """Import subscribers from a CSV with columns email[,name,diseases].
 
+    Without --confirmed they are pending, and each is mailed a confirmation link (once;
+    running the import again mails those the relay could not reach before). Erased and
+    blocked addresses are rejected.
+
     Example: carnews subscribers import subscribers/sample.csv --confirmed
     """
     check_utf8(path)
 
     async def work(db: Database, settings: Settings) -> None:
+        key = await site_key(db, settings, now)
         with path.open(encoding="utf-8-sig", newline="") as lines:
             report = await import_csv(db, now, load_lexicon(), lines, confirmed=confirmed,
-                                      actor="cli")  # fmt: skip
+                                      actor="cli", site_key=key)  # fmt: skip
         console.print(f"Added {report.added}, already there {report.unchanged}, "
                       f"rejected {report.rejected_total}.")  # fmt: skip
         for line, address, why in report.rejected:
@@ -99,6 +107,8 @@ def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False)
         if report.rejected_total > len(report.rejected):
             more = report.rejected_total - len(report.rejected)
             console.print(f"  … and {counted(more, 'more rejected line')} not shown.")
+        if not confirmed:
+            await mail_confirmations(db, settings)
 
     with_database(ctx, work)
 
@@ -148,3 +158,21 @@ def export(
         console.print(f"Wrote {path} (readable by you only)")
 
     with_database(ctx, work)
+
+
+async def mail_confirmations(db: Database, settings: Settings) -> None:
+    """The import's own step: a confirmation link to every imported address not yet asked."""
+    links = await links_for_imported(db, now)
+    if links:
+        try:
+            sent = await send_messages(settings, [confirmation_message(settings, p, now())
+                                                  for p in links])  # fmt: skip
+        except DeliveryError as exc:
+            await withdraw_links(db, links)
+            raise DeliveryError(
+                f"the rows were imported, but no confirmation link could be mailed: {exc.message}",
+                hint="Fix smtp.* and run the same import again: the addresses already there are "
+                "skipped, and every one not yet asked is mailed its link.",
+            ) from None
+        console.print(f"Mailed {counted(sent, 'confirmation link')}; an address is active "
+                      "once its owner follows the link.")  # fmt: skip

@@ -7,6 +7,10 @@ or when its heartbeat is older than ``smtp.claim_lease_seconds`` (a holder on
 another host, or a pid reused). Rows that never reached the relay go back to the
 queue with their Message-ID, so a message keeps one Message-ID however often it
 is tried.
+
+A row is claimed only while its subscriber is active: one who unsubscribed (bounced,
+complained, was erased) after the edition was queued gets nothing, and the row is
+settled as a permanent failure that says why.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from carnews.clock import Clock
 from carnews.storage import Database
-from carnews.storage.models import Delivery, DeliveryState, Subscriber
+from carnews.storage.models import Delivery, DeliveryState, Subscriber, SubscriberStatus
 
 BATCH_SIZE = 200
+NOT_ACTIVE = (
+    "not sent: the subscriber left (unsubscribed, bounced or complained) before it went out"
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,14 @@ async def claim_batch(
         and_(Delivery.state == DeliveryState.FAILED_TEMPORARY, Delivery.retry_at <= now),
     )
     async with db.session() as session:
+        # Status at send time, not at queue time: an unsubscribe must win over the queue.
+        gone = select(Subscriber.id).where(Subscriber.status != SubscriberStatus.ACTIVE)
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.edition_id == edition_id, due, Delivery.subscriber_id.in_(gone))
+            .values(state=DeliveryState.FAILED_PERMANENT, last_error=NOT_ACTIVE, retry_at=None)
+            .execution_options(synchronize_session=False)
+        )
         picked = (
             await session.execute(
                 select(Delivery.id, Delivery.attempts, Delivery.message_id)

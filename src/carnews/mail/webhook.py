@@ -112,3 +112,34 @@ def _webhook_notice(number: int, item: object) -> BounceNotice:
 
 def _bad_body(message: str) -> WebhookError:
     return WebhookError(message)
+
+
+def parse_unsubscribes(body: bytes) -> list[str]:
+    """``{"address": "..."}`` or a list of them (POST /webhooks/unsubscribes) → addresses.
+
+    For a provider that takes the mailto: unsubscribe replies itself, or a list-unsubscribe
+    service; the same token, size and nesting limits as bounces.
+    """
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError:
+        raise _bad_body("the body is not JSON") from None
+    _check_storable(payload)
+    items = payload if isinstance(payload, list) else [payload]
+    if len(items) > WEBHOOK_MAX_ITEMS:
+        raise _bad_body(f"more than {WEBHOOK_MAX_ITEMS} unsubscribes in one request")
+    addresses = []
+    for number, item in enumerate(items, start=1):
+        address = item.get("address") if isinstance(item, dict) else None
+        if not isinstance(address, str) or not address.strip():
+            raise WebhookError(
+                f'unsubscribe {number} has no "address"',
+                hint='Send {"address": "a@example.org"} or a list of those.',
+            )
+        try:
+            addresses.append(normalise_address(address))
+        except SubscriberError as exc:
+            raise _bad_body(f"unsubscribe {number}: {exc.message}") from None
+    return addresses

@@ -295,6 +295,53 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None]
     # The unsubscribe link's key: random, so it reveals neither the id nor the list's size.
     unsubscribe_token: Mapped[str] = mapped_column(String(64), default=new_unsubscribe_token)
+    # The sign-up's IP address, only when ``web.record_consent_ip`` is on.
+    consent_ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class Confirmation(Base):
+    """One double opt-in link: the SHA-256 of its token, what it confirms, until when.
+
+    ``choices`` (name, diseases, frequency) are what the form asked for; they apply only
+    when the address's owner confirms, so a stranger's sign-up changes nothing.
+    """
+
+    __tablename__ = "confirmations"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_confirmations_token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SignupAttempt(Base):
+    """One counted sign-up (kind "ip") or mail to an address ("address", "export"), keyed
+    by an HMAC of the IP or address, so the rate limits keep no plain personal data."""
+
+    __tablename__ = "signup_attempts"
+    __table_args__ = (Index("ix_signup_attempts_kind_key_at", "kind", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class SuppressedAddress(Base):
+    """An erased ("erased") or blocked ("blocked") address, as an HMAC with the site key:
+    an import cannot re-add it, and nobody can read the address back."""
+
+    __tablename__ = "suppressed_addresses"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
 
 
 class Delivery(Base):

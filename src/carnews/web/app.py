@@ -1,5 +1,5 @@
-"""Web: the app factory. Routes live with what they serve (``public``, ``ops``, the editors'
-``login``, ``review`` and ``review_actions``).
+"""Web: the app factory. Routes live with what they serve (``public``, ``signup``,
+``preferences``, ``ops``, the editors' ``login``, ``review`` and ``review_actions``).
 
 The factory takes its settings and, when the caller has one, the database: ``serve``
 shares one ``Database`` between the app and the scheduler, so on SQLite a single
@@ -22,7 +22,7 @@ from carnews.errors import CarnewsError, FormError, NotFoundError
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
-from carnews.web import login, ops, public, review, review_actions
+from carnews.web import login, ops, preferences, public, review, review_actions, signup
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
 from carnews.web.csrf import CsrfCookie
@@ -75,6 +75,8 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
         return page
 
     app.include_router(public.router)
+    app.include_router(signup.router)
+    app.include_router(preferences.router)
     app.include_router(ops.router)
     login.install(app)
     app.include_router(login.router)

@@ -1,6 +1,8 @@
-"""Operations endpoints: the health check and the bounce webhook.
+"""Operations endpoints: the health check, the bounce and the unsubscribe webhooks.
 
-Bounces come in on POST /webhooks/bounces with a bearer token ('carnews bounces token').
+Bounces come in on POST /webhooks/bounces, unsubscribes (``{"address": ...}``, e.g. the
+mailto: replies a provider received) on POST /webhooks/unsubscribes, both with a bearer
+token ('carnews bounces token').
 The body is read in chunks and refused (413) once past ``WEBHOOK_MAX_BYTES``, whether or
 not it declared its length, so a sender cannot make the app hold a huge body in memory.
 """
@@ -10,9 +12,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from carnews.audience.subscriptions import unsubscribe_address
 from carnews.errors import WebhookError
 from carnews.mail.bounces import record_bounces
-from carnews.mail.webhook import WEBHOOK_MAX_BYTES, parse_webhook, webhook_authorised
+from carnews.mail.webhook import (
+    WEBHOOK_MAX_BYTES,
+    parse_unsubscribes,
+    parse_webhook,
+    webhook_authorised,
+)
 from carnews.storage.models import BounceSource
 from carnews.web.context import site
 
@@ -24,10 +32,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/webhooks/bounces")
-async def bounce_webhook(request: Request) -> JSONResponse:
-    current = site(request)
-    if not webhook_authorised(current.key, request.headers.get("authorization")):
+async def _webhook_body(request: Request) -> bytes | JSONResponse:
+    """The body of an authorised webhook request, or the answer refusing it."""
+    if not webhook_authorised(site(request).key, request.headers.get("authorization")):
         return JSONResponse(
             {"error": "missing or wrong bearer token",
              "hint": "Send 'Authorization: Bearer TOKEN'; 'carnews bounces token' prints it."},
@@ -37,9 +44,18 @@ async def bounce_webhook(request: Request) -> JSONResponse:
     if body is None:
         return JSONResponse(
             {"error": f"the body is larger than {WEBHOOK_MAX_BYTES} bytes",
-             "hint": "Send the bounces in smaller batches."},
+             "hint": "Send them in smaller batches."},
             status_code=413,
         )  # fmt: skip
+    return body
+
+
+@router.post("/webhooks/bounces")
+async def bounce_webhook(request: Request) -> JSONResponse:
+    current = site(request)
+    body = await _webhook_body(request)
+    if isinstance(body, JSONResponse):
+        return body
     try:
         notices = parse_webhook(body)
     except WebhookError as exc:
@@ -60,3 +76,20 @@ async def capped_body(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+@router.post("/webhooks/unsubscribes")
+async def unsubscribe_webhook(request: Request) -> JSONResponse:
+    current = site(request)
+    body = await _webhook_body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    try:
+        addresses = parse_unsubscribes(body)
+    except WebhookError as exc:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+    unknown = 0
+    for address in addresses:
+        if not await unsubscribe_address(current.database, current.clock, address, via="webhook"):
+            unknown += 1
+    return JSONResponse({"unsubscribed": len(addresses) - unknown, "unknown": unknown})
