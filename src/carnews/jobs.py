@@ -211,7 +211,7 @@ async def publish_site(
 ) -> PublishReport:
     """Feeds and archive of every sent edition, to ``directory`` or ``publish.dir``."""
     return await publish(db, settings.site, directory or settings.publish.dir,
-                         author=settings.mail.from_name,
+                         author=settings.mail.from_name or settings.site.title,
                          templates_dir=settings.templates.dir)  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
 from carnews.errors import DeliveryError
 from carnews.mail.deliver import wants
-from carnews.mail.message import build_message, signer_for, to_bytes
+from carnews.mail.message import build_message, footer_for, signer_for, to_bytes
 from carnews.mail.relay import send_one, smtp_client, wire_address
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -59,7 +59,8 @@ async def send_test(
                                   site_title=settings.site.title)  # fmt: skip
         audit(session, clock(), actor, "test_send", ("edition", edition_id), to=list(addresses))
     url = test_unsubscribe_url(settings)
-    rendered = render_email(view, settings.templates.dir).personalise(url)
+    rendered = render_email(view, settings.templates.dir, footer_for(settings.site))
+    rendered = rendered.personalise(url, test_preferences_url(settings))
     messages = [
         build_message(rendered, to=wire_address(normalise_address(address)),
                       mail=settings.mail, site_title=settings.site.title,
@@ -96,9 +97,10 @@ async def send_test_mode(
     # unsubscribe a real reader with one click (or forward the mail to someone who does).
     url = test_unsubscribe_url(settings)
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
-        rendered = render_email(view.for_diseases(diseases), settings.templates.dir)
+        rendered = render_email(view.for_diseases(diseases), settings.templates.dir,
+                                footer_for(settings.site))  # fmt: skip
         message = build_message(
-            rendered.personalise(url),
+            rendered.personalise(url, test_preferences_url(settings)),
             to=target,
             mail=settings.mail,
             site_title=settings.site.title,
@@ -114,6 +116,11 @@ async def send_test_mode(
 def test_unsubscribe_url(settings: Settings) -> str:
     """The unsubscribe link of a test mail: it looks real and unsubscribes nobody."""
     return f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
+
+
+def test_preferences_url(settings: Settings) -> str:
+    """Likewise for the preferences link: no real reader's page."""
+    return f"{settings.site.base_url.rstrip('/')}/preferences/test-send"
 
 
 async def _send_outside_ledger(
