@@ -75,7 +75,10 @@ def test_template_decodes_like_the_email_package(name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_template_lines_are_short_crlf_and_7bit(name: str) -> None:
     data = MessageTemplate.build(CASES[name], MailSettings(), "carnews").personalise(
-        to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL,
+        to="a@example.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
         preferences_url=PREFS_URL,
     )
     assert data.isascii() and b"\n" not in data.replace(b"\r\n", b"")
@@ -103,7 +106,10 @@ def test_no_header_injection_through_the_template() -> None:
     rendered = RenderedEmail("News\r\nBcc: victim@example.org", "<p>x</p>", "x")
     mail = replace(MailSettings(), from_name="Editor\nBcc: evil@example.org")
     data = MessageTemplate.build(rendered, mail, "carnews").personalise(
-        to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL,
+        to="a@example.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
         preferences_url=PREFS_URL,
     )
     message = parse(data)
@@ -113,7 +119,10 @@ def test_no_header_injection_through_the_template() -> None:
 
 def test_an_internationalised_address_is_a_valid_utf8_header() -> None:
     data = MessageTemplate.build(CASES["plain"], MailSettings(), "carnews").personalise(
-        to="jörg@exämple.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL,
+        to="jörg@exämple.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
         preferences_url=PREFS_URL,
     )
     assert str(parse(data)["To"]) == "jörg@exämple.org"

@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy, quoprimime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.policy import EmailPolicy
+from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dkim
 
@@ -41,6 +44,33 @@ SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"reply-to
                   b"content-type"]  # fmt: skip
 
 
+MAX_SENDER_NAME = 200  # a From line stays far below the 998-octet limit
+
+
+class _MailPolicy(EmailPolicy):
+    """The email package's policy, except that From is never folded.
+
+    Folding a long display name that holds specials (``<``, ``"``, ``&``…) drops its
+    quotes (a CPython bug), so ``"News <b>" <news@…>`` went out as ``News <b> <news@…>``
+    and mail clients read another sender. Unfolded, the quoted name is kept; a non-ASCII
+    name is still encoded.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() == "from" and self.max_line_length:
+            return str(self.clone(max_line_length=None).fold(name, value))
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() == "from" and self.max_line_length:
+            return bytes(self.clone(max_line_length=None).fold_binary(name, value))
+        return bytes(super().fold_binary(name, value))
+
+
+MAIL_POLICY = _MailPolicy()
+SMTP_POLICY = MAIL_POLICY.clone(linesep="\r\n")
+
+
 def one_line(value: str) -> str:
     """Header values are single lines: a newline in a title must not start a new header."""
     return " ".join(value.split())
@@ -60,7 +90,7 @@ def preferences_url(site: SiteSettings, token: str) -> str:
 
 def sender_name(mail: MailSettings, site_title: str) -> str:
     """The From name: ``mail.from_name``, or the site's title when that is not set."""
-    return one_line(mail.from_name or site_title)
+    return one_line(mail.from_name or site_title)[:MAX_SENDER_NAME]
 
 
 def footer_for(site: SiteSettings) -> Footer:
@@ -86,7 +116,8 @@ def _shared_headers(
     subject_prefix: str,
 ) -> None:  # fmt: skip
     """The headers every reader of one edition gets alike."""
-    message["From"] = formataddr((sender_name(mail, site_title), mail.from_address))
+    message["From"] = Address(display_name=sender_name(mail, site_title),
+                              addr_spec=mail.from_address)  # fmt: skip
     message["Subject"] = one_line(f"{subject_prefix}{rendered.subject}")
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
@@ -107,7 +138,7 @@ def build_message(
     message_id: str | None = None,
 ) -> EmailMessage:
     """One message as an object: for test sends, where a few messages need no speed."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["To"] = to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(domain=sender_domain(mail))
@@ -143,11 +174,11 @@ class MessageTemplate:
         encoded = [[_quoted_printable(piece) for piece in pieces[::2]] for pieces in split]
         slots = tuple(slot for pieces in split for slot in pieces[1::2])
         boundary = _boundary(b"".join(b"".join(pieces) for pieces in encoded))
-        shared = EmailMessage()
+        shared = EmailMessage(policy=MAIL_POLICY)
         _shared_headers(shared, rendered, mail, site_title, subject_prefix="")
         shared["MIME-Version"] = "1.0"
         shared["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-        head = b"".join(policy.SMTP.fold_binary(name, value) for name, value in shared.items())
+        head = b"".join(SMTP_POLICY.fold_binary(name, value) for name, value in shared.items())
         head += b"\r\n"
         cuts: list[bytes] = []
         pending = b""
