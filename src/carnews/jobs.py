@@ -3,7 +3,8 @@
 Each job is idempotent: gathering twice stores nothing twice, drafting takes
 only stories no edition has yet, sending resumes from the ledger. Every policy about
 sending (the approval gate, test mode, publishing once an edition is sent) lives in
-``send_due``, the one door every entry point goes through.
+``send_due``, the one door every entry point goes through; a monthly digest is an edition
+too (``draft_digest`` drafts it), so it goes through the same door.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from carnews.clock import Clock
 from carnews.curate.explaining import Explainer, extractive_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
+from carnews.editions.digest import DigestResult, Month, wants_digest
+from carnews.editions.digest import draft_digest as draft_month_digest
 from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.errors import CarnewsError, ConfigError
@@ -138,6 +141,22 @@ async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -
         title=settings.site.title,
         actor=actor,
     )
+
+
+async def draft_digest(
+    db: Database, settings: Settings, clock: Clock, *, month: Month | None = None, actor: str,
+    only_if_wanted: bool = False,
+) -> DigestResult | None:  # fmt: skip
+    """The monthly digest of ``month`` (default: the last month that is over), drafted
+    once and left in review: it is sent like any edition, once an editor approves it.
+
+    The scheduler passes ``only_if_wanted`` and drafts nothing while no reader has chosen
+    the digest (None then), so no editor is asked to review a mail nobody gets.
+    """
+    if only_if_wanted and not await wants_digest(db):
+        return None
+    return await draft_month_digest(db, clock, month or Month.before(clock()),
+                                    title=settings.site.title, actor=actor)  # fmt: skip
 
 
 async def approved_edition_ids(db: Database) -> list[int]:

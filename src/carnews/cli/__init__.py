@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import bounces, contracts, editions, sources, subscribers, worker
+from carnews.cli import bounces, contracts, digest, editions, sources, subscribers, worker
 from carnews.cli.common import (
     Options,
     console,
@@ -47,6 +47,7 @@ app.add_typer(editions.app, name="edition")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(sources.app, name="sources")
 app.add_typer(bounces.app, name="bounces")
+app.add_typer(digest.app, name="digest")
 editions.register_send(app)
 worker.register(app)
 sources.register_inspect(app)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
+from carnews.editions.digest import audience
 from carnews.editions.render import render_email
 from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
@@ -85,7 +86,9 @@ async def send_test_mode(
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url=settings.site.base_url,
                                   site_title=settings.site.title)  # fmt: skip
-        active = select(Subscriber).where(Subscriber.status == SubscriberStatus.ACTIVE)
+        active = select(Subscriber).where(
+            Subscriber.status == SubscriberStatus.ACTIVE, audience(edition.kind)
+        )
         readers = (await session.scalars(active.order_by(Subscriber.id))).all()
         audit(session, clock(), actor, "test_mode_send", ("edition", edition_id), to=target)
     examples: dict[tuple[str, ...], Subscriber] = {}
