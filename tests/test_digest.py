@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -61,13 +62,17 @@ async def november_sent(db: Database, settings: Settings, mail: Path, port: int)
         assert outcome.report is not None and outcome.report.finished
 
 
+def plain_text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
 def received(mail: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for message in inbox(mail):
-        body = message.get_body(("plain",))
-        assert body is not None
         stories = [name for name in ("Lupus news", "Myositis news", "Safety news")
-                   if name in str(body.get_content())]  # fmt: skip
+                   if name in plain_text(message)]  # fmt: skip
         found.setdefault(str(message["To"]), []).append(f"{message['Subject']}: {stories}")
     return found
 
@@ -101,6 +106,9 @@ async def test_monthly_readers_get_one_digest_and_no_edition(
         f"{title} — November 2026 digest: ['Lupus news', 'Safety news']"
     ]
     assert len(got["every@example.org"]) == 2, "and no digest for readers of every edition"
+    web_links = {str(m["To"]): "Read on the web" in plain_text(m) for m in inbox(mail)}
+    assert web_links == {"every@example.org": True, "all@example.org": False,
+                         "lupus@example.org": False}, "a digest has no page to link"  # fmt: skip
     archive = await sent_edition_views(db, settings.site)
     assert digest.edition_id not in [view.edition_id for view in archive], "not republished"
 

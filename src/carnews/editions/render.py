@@ -93,6 +93,8 @@ class EditionView:
     glossary: tuple[TermView, ...] = field(default=())
     # The diseases of the reader this view is for (``for_diseases``); empty: every disease.
     reader_diseases: tuple[str, ...] = ()
+    # Whether the archive has a page for it: a monthly digest repeats stories it has.
+    on_web: bool = True
 
     @property
     def url(self) -> str:

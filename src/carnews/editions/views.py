@@ -6,13 +6,13 @@ stored rows into it, for the email, the archive, the feed and the web app alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.curate.stories import sources_of
 from carnews.editions.render import EditionView, StoryView, TermView, build_view
-from carnews.storage.models import Edition
+from carnews.storage.models import Edition, EditionKind
 from carnews.text.readability import fk_grade, smog_grade
 from carnews.text.urls import safe_url
 
@@ -39,7 +39,7 @@ async def edition_view(
         )
         for item in items
     ]
-    return build_view(
+    view = build_view(
         edition_id=edition.id,
         title=edition.title,
         intro=edition.intro,
@@ -48,6 +48,8 @@ async def edition_view(
         base_url=base_url,
         stories=stories,
     )
+    # A digest has no page of its own in the archive: its mail links to none.
+    return replace(view, on_web=edition.kind == EditionKind.EDITION)
 
 
 @dataclass(frozen=True)
