@@ -23,7 +23,7 @@ from carnews.jobs import draft_digest, send_all_due, send_due
 from carnews.mail.claims import Holder, claim_batch, this_process
 from carnews.mail.deliver import send_edition, start_sending
 from carnews.mail.recovery import mark_abandoned, resolve_unknown
-from carnews.settings import Settings
+from carnews.settings import Settings, replace
 from carnews.storage import Database
 from carnews.storage.models import Subscriber
 from tests.cli_helpers import assert_clean_failure, carnews
@@ -195,3 +195,23 @@ def test_the_scheduler_drafts_the_digest_daily(settings: Settings, db: Database)
 
     jobs = {job.id: job for job in build_scheduler(db, settings, DECEMBER).get_jobs()}
     assert str(jobs["digest"].trigger) == "cron[hour='6', minute='30']"
+
+
+async def test_test_mode_shows_each_kind_of_mail_to_its_own_readers_only(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """Test mode sends one example per kind of reader: an edition's examples are readers
+    of every edition, a digest's are readers of the digest."""
+    await subscribe(db, NOVEMBER, "every@example.org", ["myositis"])
+    await monthly(db, NOVEMBER, "lupus@example.org", ["lupus"])
+    with smtp_server(tmp_path / "sent") as port:
+        await november_sent(db, settings, tmp_path / "sent", port)
+        digest = await draft_digest(db, settings, DECEMBER, actor="t")
+        assert digest is not None and digest.edition_id is not None
+        await approve(db, DECEMBER, digest.edition_id, "Dr Jane")
+        test_mode = with_smtp(settings, port)
+        test_mode = replace(test_mode, mail=replace(test_mode.mail, test_mode_address="qa@x.org"))
+        await send_due(db, test_mode, DECEMBER, digest.edition_id, actor="t")
+    examples = [str(m["X-Carnews-Original-To"]) for m in inbox(tmp_path / "sent")
+                if str(m["To"]) == "qa@x.org"]  # fmt: skip
+    assert examples == ["lupus@example.org"]
