@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from carnews.editions.render import PREFERENCES_PLACEHOLDER as PREFS
 from carnews.editions.render import UNSUBSCRIBE_PLACEHOLDER as LINK
 from carnews.editions.render import RenderedEmail
 from carnews.mail.message import MessageTemplate, build_message
@@ -16,6 +17,7 @@ from carnews.settings import MailSettings, Settings, replace
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 LONG_URL = "https://news.example.org/unsubscribe/" + "Mq" * 60  # longer than a QP line
+PREFS_URL = "https://news.example.org/preferences/" + "Mq" * 60
 
 CASES = {
     "plain": RenderedEmail("Lupus news", f'<p>Hi <a href="{LINK}">leave</a></p>',
@@ -30,6 +32,10 @@ CASES = {
     ),
     "CRLF and trailing spaces": RenderedEmail("S", "<p>a</p>  \r\n<p>b</p>\t",
                                               f"a  \r\nb {LINK}  "),
+    "both links, in either order": RenderedEmail(
+        "S", f'<a href="{PREFS}">prefs</a> · <a href="{LINK}">leave</a>{PREFS}',
+        f"Preferences: {PREFS}\nUnsubscribe: {LINK}\n{LINK}{PREFS}",
+    ),
 }  # fmt: skip
 
 
@@ -52,9 +58,9 @@ def test_template_decodes_like_the_email_package(name: str) -> None:
     rendered, settings = CASES[name], Settings()
     spliced = MessageTemplate.build(rendered, settings.mail, settings.site.title).personalise(
         to="reader@example.org", date="Sun, 22 Nov 2026 09:30:00 +0000",
-        message_id="<1@carnews.test>", unsubscribe_url=LONG_URL,
+        message_id="<1@carnews.test>", unsubscribe_url=LONG_URL, preferences_url=PREFS_URL,
     )  # fmt: skip
-    reference = build_message(rendered.personalise(LONG_URL), to="reader@example.org",
+    reference = build_message(rendered.personalise(LONG_URL, PREFS_URL), to="reader@example.org",
                               mail=settings.mail, site_title=settings.site.title,
                               unsubscribe_url=LONG_URL, now=NOW,
                               message_id="<1@carnews.test>")  # fmt: skip
@@ -69,7 +75,11 @@ def test_template_decodes_like_the_email_package(name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_template_lines_are_short_crlf_and_7bit(name: str) -> None:
     data = MessageTemplate.build(CASES[name], MailSettings(), "carnews").personalise(
-        to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
+        to="a@example.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
+        preferences_url=PREFS_URL,
     )
     assert data.isascii() and b"\n" not in data.replace(b"\r\n", b"")
     headers, _, body = data.partition(b"\r\n\r\n")
@@ -82,7 +92,8 @@ def test_each_reader_gets_their_own_link_and_headers() -> None:
     first, second = (
         parse(template.personalise(to=f"{who}@example.org", date="Sun, 22 Nov 2026 09:30:00 +0000",
                                    message_id=f"<{who}@x>",
-                                   unsubscribe_url=f"https://n.test/unsubscribe/{who}"))
+                                   unsubscribe_url=f"https://n.test/unsubscribe/{who}",
+                                   preferences_url=f"https://n.test/preferences/{who}"))
         for who in ("ann", "bob")
     )  # fmt: skip
     assert (str(first["To"]), str(second["To"])) == ("ann@example.org", "bob@example.org")
@@ -95,7 +106,11 @@ def test_no_header_injection_through_the_template() -> None:
     rendered = RenderedEmail("News\r\nBcc: victim@example.org", "<p>x</p>", "x")
     mail = replace(MailSettings(), from_name="Editor\nBcc: evil@example.org")
     data = MessageTemplate.build(rendered, mail, "carnews").personalise(
-        to="a@example.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
+        to="a@example.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
+        preferences_url=PREFS_URL,
     )
     message = parse(data)
     assert b"\nBcc:" not in data and message["Bcc"] is None
@@ -104,6 +119,10 @@ def test_no_header_injection_through_the_template() -> None:
 
 def test_an_internationalised_address_is_a_valid_utf8_header() -> None:
     data = MessageTemplate.build(CASES["plain"], MailSettings(), "carnews").personalise(
-        to="jörg@exämple.org", date="d", message_id="<m@x>", unsubscribe_url=LONG_URL
+        to="jörg@exämple.org",
+        date="d",
+        message_id="<m@x>",
+        unsubscribe_url=LONG_URL,
+        preferences_url=PREFS_URL,
     )
     assert str(parse(data)["To"]) == "jörg@exämple.org"

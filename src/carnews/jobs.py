@@ -3,7 +3,8 @@
 Each job is idempotent: gathering twice stores nothing twice, drafting takes
 only stories no edition has yet, sending resumes from the ledger. Every policy about
 sending (the approval gate, test mode, publishing once an edition is sent) lives in
-``send_due``, the one door every entry point goes through.
+``send_due``, the one door every entry point goes through; a monthly digest is an edition
+too (``draft_digest`` drafts it), so it goes through the same door.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from carnews.curate.explaining import card_explainer, llm_card_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.curate.stories import CurationReport, Knowledge, curate_new_entries
 from carnews.editions import notify
+from carnews.editions.digest import DigestResult, Month, wants_digest
+from carnews.editions.digest import draft_digest as draft_month_digest
 from carnews.editions.publish import PublishReport, publish
 from carnews.editions.review import DraftResult, draft_edition
 from carnews.editions.workflow import ensure_due
@@ -134,6 +137,22 @@ async def draft(db: Database, settings: Settings, clock: Clock, *, actor: str) -
     return result
 
 
+async def draft_digest(
+    db: Database, settings: Settings, clock: Clock, *, month: Month | None = None, actor: str,
+    only_if_wanted: bool = False,
+) -> DigestResult | None:  # fmt: skip
+    """The monthly digest of ``month`` (default: the last month that is over), drafted
+    once and left in review: it is sent like any edition, once an editor approves it.
+
+    The scheduler passes ``only_if_wanted`` and drafts nothing while no reader has chosen
+    the digest (None then), so no editor is asked to review a mail nobody gets.
+    """
+    if only_if_wanted and not await wants_digest(db):
+        return None
+    return await draft_month_digest(db, clock, month or Month.before(clock()),
+                                    title=settings.site.title, actor=actor)  # fmt: skip
+
+
 async def approved_edition_ids(db: Database, clock: Clock) -> list[int]:
     """Editions an editor approved (or whose sending was interrupted): ready to send."""
     async with db.read() as session:
@@ -221,7 +240,7 @@ async def publish_site(
 ) -> PublishReport:
     """Feeds and archive of every sent edition, to ``directory`` or ``publish.dir``."""
     return await publish(db, settings.site, directory or settings.publish.dir,
-                         author=settings.mail.from_name,
+                         author=settings.mail.from_name or settings.site.title,
                          templates_dir=settings.templates.dir)  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Schedule: run gather, draft, send-when-approved and publish on a timetable.
+"""Schedule: run gather, draft, the monthly digest's draft, send-when-approved and publish
+on a timetable.
 
 APScheduler 3 in the web server's event loop. Each job is idempotent and
 guarded so a run that takes longer than its interval is not started twice.
@@ -17,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carnews.clock import Clock
-from carnews.jobs import draft, gather, send_all_due
+from carnews.jobs import draft, draft_digest, gather, send_all_due
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.leases import hold, holder_name
@@ -57,6 +58,13 @@ def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOSc
         result = await draft(db, settings, clock, actor=ACTOR)
         log.info("draft: %s", result.reason)
 
+    async def digest_job() -> None:
+        """Daily, so a scheduler that was down on the 1st still drafts last month's."""
+        result = await draft_digest(db, settings, clock, actor=ACTOR, only_if_wanted=True)
+        if result is not None and result.created:
+            log.info("digest of %s drafted (edition %s): approve it to send it",
+                     result.month, result.edition_id)  # fmt: skip
+
     async def send_job() -> None:
         await send_all_due(db, settings, clock, actor=ACTOR)
 
@@ -71,5 +79,7 @@ def build_scheduler(db: Database, settings: Settings, clock: Clock) -> AsyncIOSc
     scheduler.add_job(led(db, clock, holder, gather_job), IntervalTrigger(minutes=15), id="gather")
     scheduler.add_job(led(db, clock, holder, draft_job), CronTrigger(day_of_week="mon", hour=6),
                       id="draft")  # fmt: skip
+    scheduler.add_job(led(db, clock, holder, digest_job), CronTrigger(hour=6, minute=30),
+                      id="digest")  # fmt: skip
     scheduler.add_job(led(db, clock, holder, send_job), IntervalTrigger(minutes=5), id="send")
     return scheduler

@@ -79,6 +79,16 @@ class SiteSettings:
         "Key the bounce webhook's token derives from (environment only); empty: one made "
         "on first use and kept in the database.",
     )
+    organisation: str = setting(
+        "",
+        "Name of the organisation that sends the newsletter, in every email's footer; "
+        "empty: site.title.",
+    )
+    postal_address: str = setting(
+        "",
+        "The organisation's postal address on one line, in every email's footer (anti-spam "
+        "laws ask bulk senders for one; 'carnews init' asks for it).",
+    )
 
 
 @dataclass(frozen=True)
@@ -181,7 +191,7 @@ class EditionSettings:
 @dataclass(frozen=True)
 class MailSettings:
     from_address: str = setting("newsletter@localhost", "Sender address of every newsletter.")
-    from_name: str = setting("CAR-T & Autoimmunity News", "Sender display name.")
+    from_name: str = setting("", "Sender display name; empty: site.title.")
     reply_to: str = setting("", "Reply-To address; empty means the sender address.")
     list_id: str = setting("news.carnews.localhost", "List-Id header value (a domain-like name).")
     dkim_domain: str = setting("", "DKIM signing domain (d=); empty: messages are not signed.")
@@ -258,6 +268,11 @@ class WebSettings:
         False, "Keep the IP address a sign-up came from with the subscriber's consent."
     )
 
+    api_token: Secret = setting(
+        Secret(""),
+        "Bearer token of the admin API under /api/ (environment only); empty: no API (404).",
+    )
+
 
 @dataclass(frozen=True)
 class ReviewSettings:
@@ -286,6 +301,11 @@ class SourceSettings:
     """One ``[[sources]]`` table of carnews.toml."""
 
     name: str = setting("", "Short unique name of the source.")
+    display_name: str = setting(
+        "",
+        "The name readers see ('from PubMed'); empty: the service's name for pubmed, "
+        "clinicaltrials and europepmc sources, else the name tidied.",
+    )
     url: str = setting("", "Feed URL (http or https).")
     kind: SourceKind = setting(
         "feed",

@@ -12,7 +12,17 @@ from typing import Annotated
 
 import typer
 
-from carnews.cli import bounces, contracts, editing, editions, editors, sources, subscribers, worker
+from carnews.cli import (
+    bounces,
+    contracts,
+    digest,
+    editing,
+    editions,
+    editors,
+    sources,
+    subscribers,
+    worker,
+)
 from carnews.cli import optout as optout  # registers its commands on `subscribers`
 from carnews.cli.common import (
     Options,
@@ -50,6 +60,7 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(bounces.app, name="bounces")
 app.add_typer(editors.app, name="editors")
 editing.register(editions.app)
+app.add_typer(digest.app, name="digest")
 editions.register_send(app)
 worker.register(app)
 sources.register_inspect(app)
@@ -81,20 +92,42 @@ def init(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("carnews.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    organisation: Annotated[
+        str | None, typer.Option(help="Who sends the newsletter (site.organisation).")
+    ] = None,
+    postal_address: Annotated[
+        str | None, typer.Option(help="Its postal address on one line (site.postal_address).")
+    ] = None,
 ) -> None:
     """Write a commented starter carnews.toml and create the database it names.
 
-    Example: carnews init && carnews config show
+    Every email's footer names the sender and its postal address: init asks for both
+    at a terminal (or takes --organisation and --postal-address).
+
+    Example: carnews init --organisation "Lupus Patients UK" --postal-address "1 High St, Leeds"
     """
     keep = path.exists() and not force
     if not keep:
-        path.write_text(starter_config(), encoding="utf-8")
+        sender = {
+            "site.organisation": _ask(organisation, "Organisation that sends the newsletter"),
+            "site.postal_address": _ask(postal_address, "Its postal address, on one line"),
+        }
+        path.write_text(starter_config({k: v for k, v in sender.items() if v}), encoding="utf-8")
         console.print(f"Wrote {path}. Edit it, then run 'carnews config show'.")
     settings = load_settings(path, overrides=options(ctx).overrides)
     database = sqlite_file(settings.database.url)
     if keep and (database is None or database.exists()):
         raise ConfigError(f"{path} already exists", hint="Pass --force to overwrite it.")
     run_with_database(settings, _nothing, create=True)
+
+
+def _ask(given: str | None, question: str) -> str:
+    """``given``, else the answer at a terminal; a script without a terminal is not asked."""
+    if given is not None:
+        return given.strip()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return ""
+    return str(typer.prompt(f"{question} (Enter: later)", default="", show_default=False)).strip()
 
 
 async def _nothing(db: Database, settings: Settings) -> None:

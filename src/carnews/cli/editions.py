@@ -18,6 +18,7 @@ from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
 from carnews.jobs import SendOutcome, send_due, settle
 from carnews.mail.deliver import SendProgress, SendReport
+from carnews.mail.message import footer_for
 from carnews.mail.recovery import mark_abandoned, unknown_rows
 from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
 from carnews.mail.testsend import TestSendReport, send_test
@@ -146,10 +147,12 @@ def preview(
             edition = await load_edition(session, edition_id)
             view = await edition_view(session, edition, base_url=settings.site.base_url,
                                       site_title=settings.site.title)  # fmt: skip
-        rendered = render_email(view.for_diseases(disease or []), settings.templates.dir)
-        # Each subscriber's mail carries their own signed link; show where it will go.
-        sample = f"{settings.site.base_url.rstrip('/')}/unsubscribe/SAMPLE-LINK-IN-PREVIEW"
-        rendered = rendered.personalise(sample)
+        rendered = render_email(view.for_diseases(disease or []), settings.templates.dir,
+                                footer_for(settings.site))  # fmt: skip
+        # Each subscriber's mail carries their own links; show where they will go.
+        base = settings.site.base_url.rstrip("/")
+        rendered = rendered.personalise(f"{base}/unsubscribe/SAMPLE-LINK-IN-PREVIEW",
+                                        f"{base}/preferences/SAMPLE-LINK-IN-PREVIEW")  # fmt: skip
         body = rendered.text if text else rendered.html
         if out is None:
             typer.echo(body)

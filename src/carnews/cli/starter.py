@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from carnews.settings import SettingSpec, all_specs
 
@@ -63,7 +64,9 @@ def _toml_value(spec: SettingSpec) -> str:
     return json.dumps(str(value))
 
 
-def starter_config() -> str:
+def starter_config(values: Mapping[str, str] | None = None) -> str:
+    """The starter file; ``values`` (by setting key) are written out, the rest commented."""
+    given = values or {}
     lines = [
         "# carnews settings. Every line is optional: a commented line shows the default.",
         "# Precedence: defaults < this file < CARNEWS_* environment < --set KEY=VALUE.",
@@ -76,7 +79,9 @@ def starter_config() -> str:
             section = spec.section
             lines += ["", f"[{section}]"]
         lines.append(f"# {spec.help}")
-        if spec.secret:
+        if spec.key in given:
+            lines.append(f"{spec.name} = {json.dumps(given[spec.key])}")
+        elif spec.secret:
             lines.append(f"# {spec.name}: set {spec.env} in the environment")
         else:
             lines.append(f"# {spec.name} = {_toml_value(spec)}")

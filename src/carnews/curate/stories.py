@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -308,9 +308,10 @@ def _main_reason(story: Story) -> str:
 
 
 async def sources_of(session: AsyncSession, story_ids: list[int]) -> dict[int, list[str]]:
-    """Source names per story, for 'seen on' lines in the newsletter."""
+    """Source names per story as readers see them (``Source.display_name``), for 'seen
+    on' lines in the newsletter; a source not synced since it had one shows its name."""
     rows = await session.execute(
-        select(Entry.story_id, Source.name)
+        select(Entry.story_id, func.coalesce(Source.display_name, Source.name))
         .join(Source, Entry.source_id == Source.id)
         .where(Entry.story_id.in_(story_ids))
         .order_by(Entry.id)

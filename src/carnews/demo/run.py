@@ -49,6 +49,9 @@ from carnews.storage import open_database
 
 DEMO_NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 DEMO_EDITOR = "demo editor"
+# A fictional sender: every email's footer names its organisation and postal address.
+DEMO_ORGANISATION = "CAR-T News Patient Network (demo)"
+DEMO_ADDRESS = "1 Example Street, Exampletown EX1 2AB, United Kingdom"
 DEMO_INTRO = (
     "Welcome to this week's round-up of cell-therapy news for people living with "
     "autoimmune disease. Every story below was checked by our editor before it reached you."
@@ -75,7 +78,12 @@ def demo_settings(out: Path, feeds_url: str, smtp_port: int) -> Settings:
     base = load_settings(None, environ={})
     return replace(
         base,
-        site=SiteSettings(base_url="http://localhost:8000", secret_key=base.site.secret_key),
+        site=SiteSettings(
+            base_url="http://localhost:8000",
+            secret_key=base.site.secret_key,
+            organisation=DEMO_ORGANISATION,
+            postal_address=DEMO_ADDRESS,
+        ),
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{out / 'carnews.db'}"),
         # The sample entries link to fictional sites: their pages are never read.
         fetch=dataclasses.replace(base.fetch, enrich_thin_entries=False),

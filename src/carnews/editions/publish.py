@@ -25,7 +25,7 @@ from carnews.editions.render import EditionView, render
 from carnews.editions.views import edition_view
 from carnews.settings import SiteSettings
 from carnews.storage import Database
-from carnews.storage.models import Edition, EditionState, EditionStory
+from carnews.storage.models import Edition, EditionKind, EditionState, EditionStory
 from carnews.text.urls import site_url
 
 FEED_LIMIT = 20
@@ -100,7 +100,8 @@ async def sent_edition_views(db: Database, site: SiteSettings) -> list[EditionVi
         editions = (
             await session.scalars(
                 select(Edition)
-                .where(Edition.state == EditionState.SENT)
+                # A digest repeats stories the archive already has.
+                .where(Edition.state == EditionState.SENT, Edition.kind == EditionKind.EDITION)
                 .options(selectinload(Edition.items).selectinload(EditionStory.story))
                 .order_by(Edition.sent_at, Edition.id)
             )

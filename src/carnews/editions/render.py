@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import css_inline
 from jinja2 import (
@@ -38,8 +39,9 @@ from carnews.errors import TemplateError
 from carnews.explain.card import Card
 from carnews.text.urls import safe_url
 
-# An https URL itself, so it passes the safe_url filter untouched and is then spliced.
+# https URLs themselves, so they pass the safe_url filter untouched and are then spliced.
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__CARNEWS_UNSUBSCRIBE_URL__"
+PREFERENCES_PLACEHOLDER = "https://preferences.invalid/__CARNEWS_PREFERENCES_URL__"
 log = logging.getLogger("carnews.render")
 
 EVIDENCE_LABELS = {
@@ -101,10 +103,24 @@ class EditionView:
     base_url: str
     stories: tuple[StoryView, ...]
     glossary: tuple[TermView, ...] = field(default=())
+    # The diseases of the reader this view is for (``for_diseases``); empty: every disease.
+    reader_diseases: tuple[str, ...] = ()
+    # Whether the archive has a page for it: a monthly digest repeats stories it has.
+    on_web: bool = True
 
     @property
     def url(self) -> str:
         return f"{self.base_url.rstrip('/')}/editions/{self.edition_id}.html"
+
+    @property
+    def preheader(self) -> str:
+        """The inbox preview line: the first headline (and how many follow), so the preview
+        says what is new instead of repeating the subject."""
+        if not self.stories:
+            return first_sentence(self.intro) or self.title
+        more = len(self.stories) - 1
+        tail = f" (and {more} more {'story' if more == 1 else 'stories'})" if more else ""
+        return self.stories[0].headline + tail
 
     @functools.cached_property
     def diseases(self) -> frozenset[str]:
@@ -124,7 +140,15 @@ class EditionView:
             return self
         wanted = set(diseases)
         kept = tuple(s for s in self.stories if not s.diseases or wanted & set(s.diseases))
-        return dataclasses.replace(self, stories=kept, glossary=_glossary(kept))
+        return dataclasses.replace(self, stories=kept, glossary=_glossary(kept),
+                                   reader_diseases=tuple(sorted(wanted)))  # fmt: skip
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` on one line (all of its first line if it has no stop)."""
+    line = " ".join(text.split())
+    stop = line.find(". ")
+    return line[: stop + 1] if stop >= 0 else line
 
 
 def _glossary(stories: Sequence[StoryView]) -> tuple[TermView, ...]:
@@ -204,22 +228,55 @@ def render(template: str, override_dir: str = "", **context: object) -> str:
 
 
 @dataclass(frozen=True)
+class Footer:
+    """Who sends the mail, for its footer: the organisation's name and postal address.
+
+    ``organisation`` empty means the site's title; ``postal_address`` empty leaves the
+    address line out.
+    """
+
+    organisation: str = ""
+    postal_address: str = ""
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     html: str
     text: str
 
-    def personalise(self, unsubscribe_url: str) -> RenderedEmail:
-        return RenderedEmail(
-            self.subject,
-            self.html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
-            self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
-        )
+    def personalise(self, unsubscribe_url: str, preferences_url: str) -> RenderedEmail:
+        links = {UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url, PREFERENCES_PLACEHOLDER: preferences_url}
+
+        def splice(body: str) -> str:
+            for placeholder, url in links.items():
+                body = body.replace(placeholder, url)
+            return body
+
+        return RenderedEmail(self.subject, splice(self.html), splice(self.text))
 
 
-def render_email(view: EditionView, override_dir: str = "") -> RenderedEmail:
-    """Both parts from the same context; CSS inlined because mail clients drop <style>."""
-    context = {"edition": view, "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER}
+def _site_name(base_url: str) -> str:
+    """``https://news.example.org/`` as a reader would say it: ``news.example.org``."""
+    parts = urlsplit(base_url)
+    return (parts.netloc + parts.path.rstrip("/")) or base_url
+
+
+def render_email(
+    view: EditionView, override_dir: str = "", footer: Footer = Footer()
+) -> RenderedEmail:
+    """Both parts from the same context; CSS inlined because mail clients drop <style>.
+
+    Each reader's links are placeholders here, spliced in per reader (``mail.message``).
+    """
+    context = {
+        "edition": view,
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
+        "organisation": footer.organisation or view.site_title,
+        "postal_address": footer.postal_address,
+        "signup_site": _site_name(view.base_url),
+    }
     html = render("email/newsletter.html", override_dir, **context)
     text = render("email/newsletter.txt", override_dir, **context)
     return RenderedEmail(view.title, css_inline.inline(html), text)

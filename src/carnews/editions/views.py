@@ -6,7 +6,7 @@ stored rows into it, for the email, the archive, the feed and the web app alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carnews.curate.stories import sources_of
 from carnews.editions.cardview import stored_card
 from carnews.editions.render import EditionView, StoryView, TermView, build_view
-from carnews.storage.models import Edition
+from carnews.storage.models import Edition, EditionKind
 from carnews.text.readability import fk_grade, smog_grade
 from carnews.text.urls import safe_url
 
@@ -45,7 +45,7 @@ async def edition_view(
         for item in items
         for card in [stored_card(item.card, item.story.card)]
     ]
-    return build_view(
+    view = build_view(
         edition_id=edition.id,
         title=edition.title,
         intro=edition.intro,
@@ -54,6 +54,8 @@ async def edition_view(
         base_url=base_url,
         stories=stories,
     )
+    # A digest has no page of its own in the archive: its mail links to none.
+    return replace(view, on_web=edition.kind == EditionKind.EDITION)
 
 
 def _glossary_terms(stored: list[Any]) -> tuple[TermView, ...]:

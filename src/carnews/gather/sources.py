@@ -11,6 +11,7 @@ The polling policy is the one the best feed readers learnt the hard way:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,36 @@ THROTTLED = {429, 503}
 MAX_SERVER_DELAY = timedelta(days=7)  # a server cannot push a source out for longer
 
 
+# What the services call themselves, for sources named after them or of their kind.
+SERVICE_NAMES = {
+    "pubmed": "PubMed", "clinicaltrials": "ClinicalTrials.gov", "europepmc": "Europe PMC",
+    "medrxiv": "medRxiv", "biorxiv": "bioRxiv", "fda": "FDA", "ema": "EMA", "nejm": "NEJM",
+    "bmj": "BMJ", "nih": "NIH", "who": "WHO",
+}  # fmt: skip
+KIND_NAMES = {"pubmed": "PubMed", "clinicaltrials": "ClinicalTrials.gov",
+              "europepmc": "Europe PMC"}  # fmt: skip
+
+
+def display_name(config: SourceSettings) -> str:
+    """The name readers see: the config's ``display_name``, else the service a search
+    source asks, else the config name tidied ("lancet-rheumatology" → "Lancet rheumatology")."""
+    if config.display_name.strip():
+        return " ".join(config.display_name.split())
+    if config.kind in KIND_NAMES:
+        return KIND_NAMES[config.kind]
+    return tidy_name(config.name)
+
+
+def tidy_name(name: str) -> str:
+    words = [word for word in re.split(r"[-_.\s]+", name) if word]
+    if not words:
+        return name
+    tidied = [SERVICE_NAMES.get(word.lower(), word) for word in words]
+    first = tidied[0]
+    tidied[0] = first if first != words[0] else first[:1].upper() + first[1:]
+    return " ".join(tidied)
+
+
 async def sync_sources(db: Database, configured: Sequence[SourceSettings], now: datetime) -> None:
     """Make the sources table match the config: add new ones, update changed fields."""
     async with db.session() as session:
@@ -44,6 +75,7 @@ async def sync_sources(db: Database, configured: Sequence[SourceSettings], now: 
                 source.etag = source.last_modified = None
                 source.health, source.consecutive_errors = SourceHealth.OK, 0
             source.kind = config.kind
+            source.display_name = display_name(config)
             source.query = config.query
             source.interval_minutes = config.interval_minutes
             source.weight = config.weight

@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
+from carnews.editions.digest import audience
 from carnews.editions.render import EditionView
 from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
@@ -102,7 +103,7 @@ async def start_sending(
             )
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url="", site_title="")
-        added = await _write_ledger(session, edition_id, view, now)
+        added = await _write_ledger(session, edition, view, now)
         if edition.state == EditionState.APPROVED:
             edition.state = EditionState.SENDING
             audit(session, now, actor, "send_start", ("edition", edition_id), queued=added)
@@ -110,13 +111,15 @@ async def start_sending(
 
 
 async def _write_ledger(
-    session: AsyncSession, edition_id: int, view: EditionView, now: datetime
+    session: AsyncSession, edition: Edition, view: EditionView, now: datetime
 ) -> int:
-    """One queued row per active subscriber who has one, in chunks of plain rows.
+    """One queued row per active subscriber of the edition's audience who has a story,
+    in chunks of plain rows: an edition's readers, or a digest's (``digest.audience``).
 
     Subscribers are read a chunk at a time as (id, diseases) pairs, never as objects,
     so a list of a million costs a chunk of memory, not the list.
     """
+    edition_id = edition.id
     has_row = select(Delivery.id).where(
         Delivery.edition_id == edition_id, Delivery.subscriber_id == Subscriber.id
     )
@@ -126,7 +129,7 @@ async def _write_ledger(
             await session.execute(
                 select(Subscriber.id, Subscriber.diseases)
                 .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id > after,
-                       ~has_row.exists())
+                       audience(edition.kind), ~has_row.exists())
                 .order_by(Subscriber.id)
                 .limit(LEDGER_CHUNK)
             )
@@ -285,6 +288,7 @@ async def finish_if_done(db: Database, clock: Clock, edition_id: int, actor: str
         skipped = await session.scalar(
             select(func.count()).where(
                 Subscriber.status == SubscriberStatus.ACTIVE,
+                audience(edition.kind),
                 Subscriber.id.not_in(
                     select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
                 ),

@@ -1,29 +1,36 @@
 """The message: one personalised email, with the headers bulk mail owes its readers.
 
 multipart/alternative (text, then HTML with CSS already inlined by render),
-Message-ID, Date, From, Reply-To, List-Id, List-Unsubscribe with an https
-one-click URL and a mailto, List-Unsubscribe-Post (RFC 8058) and Precedence:
-bulk. Header values are forced onto one line, so no field an editor writes can
-start a header of its own. With ``mail.dkim_*`` set, the bytes are DKIM-signed.
+Message-ID, Date, From (``mail.from_name``, else the site's title), Reply-To,
+List-Id, List-Unsubscribe with an https one-click URL and a mailto,
+List-Unsubscribe-Post (RFC 8058) and Precedence: bulk. Header values are forced
+onto one line, so no field an editor writes can start a header of its own.
+With ``mail.dkim_*`` set, the bytes are DKIM-signed.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy, quoprimime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.policy import EmailPolicy
+from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dkim
 
 from carnews.editions.render import (
+    PREFERENCES_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
     EditionView,
+    Footer,
     RenderedEmail,
     render_email,
 )
@@ -37,6 +44,33 @@ SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"reply-to
                   b"content-type"]  # fmt: skip
 
 
+MAX_SENDER_NAME = 200  # a From line stays far below the 998-octet limit
+
+
+class _MailPolicy(EmailPolicy):
+    """The email package's policy, except that From is never folded.
+
+    Folding a long display name that holds specials (``<``, ``"``, ``&``…) drops its
+    quotes (a CPython bug), so ``"News <b>" <news@…>`` went out as ``News <b> <news@…>``
+    and mail clients read another sender. Unfolded, the quoted name is kept; a non-ASCII
+    name is still encoded.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() == "from" and self.max_line_length:
+            return str(self.clone(max_line_length=None).fold(name, value))
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() == "from" and self.max_line_length:
+            return bytes(self.clone(max_line_length=None).fold_binary(name, value))
+        return bytes(super().fold_binary(name, value))
+
+
+MAIL_POLICY = _MailPolicy()
+SMTP_POLICY = MAIL_POLICY.clone(linesep="\r\n")
+
+
 def one_line(value: str) -> str:
     """Header values are single lines: a newline in a title must not start a new header."""
     return " ".join(value.split())
@@ -46,6 +80,27 @@ def unsubscribe_url(site: SiteSettings, token: str) -> str:
     """The reader's one-click link, with their own random token
     (``Subscriber.unsubscribe_token``); http(s), or no mail goes out at all."""
     return site_url(f"{site.base_url.rstrip('/')}/unsubscribe/{token}")
+
+
+def preferences_url(site: SiteSettings, token: str) -> str:
+    """The reader's preferences page, keyed by the same random token as their unsubscribe
+    link; http(s), or no mail goes out at all."""
+    return site_url(f"{site.base_url.rstrip('/')}/preferences/{token}")
+
+
+def sender_name(mail: MailSettings, site_title: str) -> str:
+    """The From name: ``mail.from_name``, or the site's title when that is not set."""
+    return one_line(mail.from_name or site_title)[:MAX_SENDER_NAME]
+
+
+def footer_for(site: SiteSettings) -> Footer:
+    return Footer(organisation=site.organisation, postal_address=site.postal_address)
+
+
+# Where each reader's own links go in a message: the placeholders render leaves.
+_LINK_SLOTS = re.compile(
+    f"({re.escape(UNSUBSCRIBE_PLACEHOLDER)}|{re.escape(PREFERENCES_PLACEHOLDER)})"
+)
 
 
 def sender_domain(mail: MailSettings) -> str:
@@ -61,7 +116,8 @@ def _shared_headers(
     subject_prefix: str,
 ) -> None:  # fmt: skip
     """The headers every reader of one edition gets alike."""
-    message["From"] = formataddr((one_line(mail.from_name), mail.from_address))
+    message["From"] = Address(display_name=sender_name(mail, site_title),
+                              addr_spec=mail.from_address)  # fmt: skip
     message["Subject"] = one_line(f"{subject_prefix}{rendered.subject}")
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
@@ -82,7 +138,7 @@ def build_message(
     message_id: str | None = None,
 ) -> EmailMessage:
     """One message as an object: for test sends, where a few messages need no speed."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["To"] = to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(domain=sender_domain(mail))
@@ -99,27 +155,30 @@ class MessageTemplate:
 
     The email package costs milliseconds a message; a list of 100,000 cannot pay that.
     The template holds the shared headers and the MIME body already encoded, with the
-    body cut at each unsubscribe link, so a reader's message is a few joins: their
-    To, Date, Message-ID and List-Unsubscribe headers, and their link in each cut.
+    body cut at each of the reader's links, so a reader's message is a few joins: their
+    To, Date, Message-ID and List-Unsubscribe headers, and their unsubscribe or
+    preferences link in each cut (``slots`` says which).
     """
 
     mail: MailSettings
     head: bytes
     body: tuple[bytes, ...]
+    slots: tuple[str, ...]  # the placeholder each cut between two body pieces stood for
 
     @classmethod
     def build(cls, rendered: RenderedEmail, mail: MailSettings, site_title: str) -> MessageTemplate:
         # Each part ends with a line break, as the email package would end it.
         parts = [(kind, text if text.endswith("\n") else text + "\n")
                  for kind, text in (("plain", rendered.text), ("html", rendered.html))]  # fmt: skip
-        encoded = [[_quoted_printable(piece) for piece in text.split(UNSUBSCRIBE_PLACEHOLDER)]
-                   for _, text in parts]  # fmt: skip
+        split = [_LINK_SLOTS.split(text) for _, text in parts]
+        encoded = [[_quoted_printable(piece) for piece in pieces[::2]] for pieces in split]
+        slots = tuple(slot for pieces in split for slot in pieces[1::2])
         boundary = _boundary(b"".join(b"".join(pieces) for pieces in encoded))
-        shared = EmailMessage()
+        shared = EmailMessage(policy=MAIL_POLICY)
         _shared_headers(shared, rendered, mail, site_title, subject_prefix="")
         shared["MIME-Version"] = "1.0"
         shared["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-        head = b"".join(policy.SMTP.fold_binary(name, value) for name, value in shared.items())
+        head = b"".join(SMTP_POLICY.fold_binary(name, value) for name, value in shared.items())
         head += b"\r\n"
         cuts: list[bytes] = []
         pending = b""
@@ -133,10 +192,16 @@ class MessageTemplate:
                 pending = b""
             pending += pieces[-1] + b"\r\n"  # this line break belongs to the boundary
         cuts.append(pending + f"--{boundary}--\r\n".encode())
-        return cls(mail, head, tuple(cuts))
+        return cls(mail, head, tuple(cuts), slots)
 
-    def personalise(self, *, to: str, date: str, message_id: str, unsubscribe_url: str) -> bytes:
-        link = _soft_break(_quoted_printable(unsubscribe_url))
+    def personalise(
+        self, *, to: str, date: str, message_id: str, unsubscribe_url: str, preferences_url: str
+    ) -> bytes:
+        links = {UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url, PREFERENCES_PLACEHOLDER: preferences_url}
+        encoded = {slot: _soft_break(_quoted_printable(url)) for slot, url in links.items()}
+        body = [self.body[0]]
+        for slot, piece in zip(self.slots, self.body[1:], strict=True):
+            body += [encoded[slot], piece]
         return b"".join((
             _header("To", to),
             _header("Date", date),
@@ -144,7 +209,7 @@ class MessageTemplate:
             _header("List-Unsubscribe", list_unsubscribe(self.mail, unsubscribe_url),
                     fold_at_commas=True),
             self.head,
-            link.join(self.body),
+            *body,
         ))  # fmt: skip
 
 
@@ -165,13 +230,15 @@ class Composer:
         key = tuple(sorted(diseases))
         template = self._templates.get(key)
         if template is None:
-            rendered = render_email(self._view.for_diseases(key), self._templates_dir)
+            rendered = render_email(self._view.for_diseases(key), self._templates_dir,
+                                    footer_for(self._site))  # fmt: skip
             template = self._templates[key] = MessageTemplate.build(
                 rendered, self._mail, self._site.title
             )
         data = template.personalise(
             to=to, date=date, message_id=message_id,
             unsubscribe_url=unsubscribe_url(self._site, unsubscribe_token),
+            preferences_url=preferences_url(self._site, unsubscribe_token),
         )  # fmt: skip
         return self._signer.sign(data) if self._signer is not None else data
 

@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from carnews.audience.subscriptions import normalise_address
 from carnews.clock import Clock
+from carnews.editions.digest import audience
 from carnews.editions.render import render_email
 from carnews.editions.review import ensure_sendable, load_edition
 from carnews.editions.views import edition_view
 from carnews.errors import DeliveryError
 from carnews.mail.deliver import wants
-from carnews.mail.message import build_message, signer_for, to_bytes
+from carnews.mail.message import build_message, footer_for, signer_for, to_bytes
 from carnews.mail.relay import send_one, smtp_client, wire_address
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -59,7 +60,8 @@ async def send_test(
                                   site_title=settings.site.title)  # fmt: skip
         audit(session, clock(), actor, "test_send", ("edition", edition_id), to=list(addresses))
     url = test_unsubscribe_url(settings)
-    rendered = render_email(view, settings.templates.dir).personalise(url)
+    rendered = render_email(view, settings.templates.dir, footer_for(settings.site))
+    rendered = rendered.personalise(url, test_preferences_url(settings))
     messages = [
         build_message(rendered, to=wire_address(normalise_address(address)),
                       mail=settings.mail, site_title=settings.site.title,
@@ -84,7 +86,9 @@ async def send_test_mode(
         ensure_sendable(edition)
         view = await edition_view(session, edition, base_url=settings.site.base_url,
                                   site_title=settings.site.title)  # fmt: skip
-        active = select(Subscriber).where(Subscriber.status == SubscriberStatus.ACTIVE)
+        active = select(Subscriber).where(
+            Subscriber.status == SubscriberStatus.ACTIVE, audience(edition.kind)
+        )
         readers = (await session.scalars(active.order_by(Subscriber.id))).all()
         audit(session, clock(), actor, "test_mode_send", ("edition", edition_id), to=target)
     examples: dict[tuple[str, ...], Subscriber] = {}
@@ -96,9 +100,10 @@ async def send_test_mode(
     # unsubscribe a real reader with one click (or forward the mail to someone who does).
     url = test_unsubscribe_url(settings)
     for diseases, reader in list(examples.items())[:MAX_TEST_MODE_VARIANTS]:
-        rendered = render_email(view.for_diseases(diseases), settings.templates.dir)
+        rendered = render_email(view.for_diseases(diseases), settings.templates.dir,
+                                footer_for(settings.site))  # fmt: skip
         message = build_message(
-            rendered.personalise(url),
+            rendered.personalise(url, test_preferences_url(settings)),
             to=target,
             mail=settings.mail,
             site_title=settings.site.title,
@@ -114,6 +119,11 @@ async def send_test_mode(
 def test_unsubscribe_url(settings: Settings) -> str:
     """The unsubscribe link of a test mail: it looks real and unsubscribes nobody."""
     return f"{settings.site.base_url.rstrip('/')}/unsubscribe/test-send"
+
+
+def test_preferences_url(settings: Settings) -> str:
+    """Likewise for the preferences link: no real reader's page."""
+    return f"{settings.site.base_url.rstrip('/')}/preferences/test-send"
 
 
 async def _send_outside_ledger(

@@ -112,6 +112,8 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # What readers see ("from PubMed"): the config's display_name, or the name tidied.
+    display_name: Mapped[str | None] = mapped_column(String(200))
     # ``url`` is where the source lives now (it follows permanent redirects);
     # ``config_url`` is what carnews.toml says, so a config change is noticed.
     url: Mapped[str] = mapped_column(Text)
@@ -223,10 +225,22 @@ class Story(Base):
     entries: Mapped[list[Entry]] = relationship(back_populates="story")
 
 
+class EditionKind(enum.StrEnum):
+    EDITION = "edition"  # the stories of a period, for readers of every edition
+    DIGEST = "digest"  # a month's sent stories again, for readers who chose the digest
+
+
 class Edition(Base):
     __tablename__ = "editions"
+    __table_args__ = (UniqueConstraint("digest_month", name="uq_editions_digest_month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EditionKind] = mapped_column(
+        _enum(EditionKind, "edition_kind"), default=EditionKind.EDITION,
+        server_default=EditionKind.EDITION.value,
+    )  # fmt: skip
+    # 'YYYY-MM' for a digest: unique, so a month has at most one.
+    digest_month: Mapped[str | None] = mapped_column(String(7))
     title: Mapped[str] = mapped_column(Text)
     intro: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[EditionState] = mapped_column(

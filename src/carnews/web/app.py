@@ -6,7 +6,7 @@ shares one ``Database`` between the app and the scheduler, so on SQLite a single
 in-process writer lock covers both. Without one, the app opens its own for its lifetime.
 On start it reads the site key (``storage.sitekey``), making it the first time.
 Every answer gets the security headers of ``headers``; the API docs exist only when
-``web.api_docs`` is on.
+``web.api_docs`` is on, the admin API (``api``) only when ``web.api_token`` is set.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
 from carnews.web import login, ops, preferences, public, review, review_actions, signup
+from carnews.web.api import add_admin_api
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
 from carnews.web.csrf import CsrfCookie
@@ -82,6 +83,8 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
     app.include_router(login.router)
     app.include_router(review.router)
     app.include_router(review_actions.router)
+    if settings.web.api_token:  # no token, no API: every /api/ path is a 404
+        add_admin_api(app)
     if docs:
         add_api_docs(app, settings.site.title)
     return app

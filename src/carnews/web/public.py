@@ -53,7 +53,7 @@ async def _feed(request: Request) -> FeedGenerator:
     current = site(request)
     settings = current.settings
     return build_feed(await sent_edition_views(current.database, settings.site), settings.site,
-                      author=settings.mail.from_name,
+                      author=settings.mail.from_name or settings.site.title,
                       templates_dir=settings.templates.dir)  # fmt: skip
 
 
