@@ -244,6 +244,12 @@ class WebSettings:
     api_docs: bool = setting(
         False, "Serve the API docs at /docs, /redoc and /openapi.json (public when on)."
     )
+    cache_check_seconds: float = setting(
+        1.0,
+        "How often a web process asks the database whether an edition was sent since it "
+        "cached its pages and feeds (0: on every request).",
+        minimum=0.0,
+    )
 
 
 @dataclass(frozen=True)
