@@ -12,7 +12,7 @@ same database computes the same value, so several web workers agree on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, TextClause, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,8 +55,16 @@ class DiseaseStory:
     story: StoryView
     edition_id: int
     edition_title: str
-    date: datetime
+    date: datetime  # when its issue was sent
     url: str  # the story's place on its issue's page
+    position: int  # its place in the issue
+
+    @property
+    def entry_time(self) -> datetime:
+        """A feed entry's time: the send time less a second per place in the issue, so a
+        reader that sorts by date keeps the issue's order, and no two entries share a time
+        (the W3C validator warns of two equal atom:updated)."""
+        return self.date - timedelta(seconds=self.position)
 
 
 async def publish_generation(db: Database) -> Generation:
@@ -131,7 +139,8 @@ async def disease_stories(
     return [
         DiseaseStory(view, item.edition_id, item.edition.title,
                      item.edition.sent_at or item.edition.created_at,
-                     f"{base}/editions/{item.edition_id}.html#story-{item.story_id}")
+                     f"{base}/editions/{item.edition_id}.html#story-{item.story_id}",
+                     item.position)
         for item, view in zip(items, views, strict=True)
     ]  # fmt: skip
 

@@ -112,8 +112,8 @@ def build_disease_feed(
         entry.guid(url, permalink=True)
         entry.title(item.story.headline)
         entry.link(href=url)
-        entry.published(item.date)
-        entry.updated(item.date)
+        entry.published(item.entry_time)
+        entry.updated(item.entry_time)
         entry.content(render("publish/_card.html", templates_dir, story=item.story), type="html")
         entry.summary(html.escape(item.story.summary, quote=False), type="html")
     return feed

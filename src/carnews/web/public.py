@@ -10,7 +10,8 @@ shows a page with a button and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,7 +21,7 @@ from carnews.audience.subscriptions import subscriber_for_token, unsubscribe
 from carnews.editions.archive import Generation, archive_lines, latest_editions, sent_edition
 from carnews.editions.feeds import FEED_LIMIT, Feed, build_feed
 from carnews.editions.publish import disease_artefacts
-from carnews.editions.render import render
+from carnews.editions.render import environment, render
 from carnews.errors import NotFoundError
 from carnews.web.cache import Built
 from carnews.web.context import Site, site
@@ -132,10 +133,18 @@ async def stylesheet(request: Request) -> Response:
     current = site(request)
 
     async def build(generation: Generation) -> Built:
-        css = render("publish/carnews.css", current.settings.templates.dir)
-        return Built(css.encode(), "text/css; charset=utf-8", None, "public, max-age=3600")
+        templates = current.settings.templates.dir
+        css = render("publish/carnews.css", templates).encode()
+        changed = _template_changed(templates, "publish/carnews.css")
+        return Built(css, "text/css; charset=utf-8", changed, "public, max-age=3600")
 
     return await current.cache.answer(request, current.database, "/carnews.css", build)
+
+
+def _template_changed(templates: str, name: str) -> datetime | None:
+    """When the template file in use (an override or the built-in one) last changed."""
+    source = environment(templates).get_template(name).filename
+    return datetime.fromtimestamp(Path(source).stat().st_mtime, UTC) if source else None
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
