@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -233,3 +234,23 @@ async def test_between_checks_a_process_serves_what_it_has(
         await send_edition_of(db, fixed_clock(NOW + timedelta(days=7)),
                               [("Lupus trial grows", ["lupus"])], "Issue two")  # fmt: skip
         assert client.get("/").content == first.content
+
+
+async def test_the_unsubscribe_page_answers_while_a_send_holds_the_write_lock(
+    live: Settings, db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    """SQLite has one writer; a send in another process holds it between batches. Showing
+    the page only reads, so it does not wait for the lock (it used to take it)."""
+    from tests.test_web import subscriber
+
+    _, token = await subscriber(db, clock)
+    holder = sqlite3.connect(tmp_path / "carnews.db", isolation_level=None)
+    try:
+        with TestClient(create_app(live, clock=clock)) as client:  # it makes the site key
+            holder.execute("BEGIN IMMEDIATE")
+            page = client.get(f"/unsubscribe/{token}")
+            assert page.status_code == 200 and '<form method="post">' in page.text
+            assert client.get("/").status_code == 200
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
