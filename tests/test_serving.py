@@ -7,6 +7,7 @@ Golden feeds are regenerated (an explicit, reviewed step) with:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import io
 import os
@@ -254,3 +255,21 @@ async def test_the_unsubscribe_page_answers_while_a_send_holds_the_write_lock(
         holder.execute("ROLLBACK")
     finally:
         holder.close()
+
+
+async def test_after_the_interval_the_background_check_brings_the_new_edition(
+    settings: Settings, db: Database, clock: Clock
+) -> None:
+    """Requests never wait for the check; one that finds the generation old starts it, and
+    a later one serves the new pages. (The loop bounds a hang; it times nothing.)"""
+    await send_edition_of(db, fixed_clock(NOW), [("CAR-T calms lupus", ["lupus"])], "Issue one")
+    brisk = replace(settings, web=WebSettings(cache_check_seconds=0.01))
+    with TestClient(create_app(brisk, clock=clock)) as client:
+        assert "Issue one" in client.get("/").text
+        await send_edition_of(db, fixed_clock(NOW + timedelta(days=7)),
+                              [("Lupus trial grows", ["lupus"])], "Issue two")  # fmt: skip
+        for _ in range(3000):
+            if "Issue two" in client.get("/").text:
+                break
+            await asyncio.sleep(0.01)
+        assert "Issue two" in client.get("/").text

@@ -4,8 +4,9 @@ A public page changes only when an edition is sent, so each answer is rendered o
 per *publish generation* (``editions.archive.publish_generation``, read from the
 database, so every web process on one database agrees) and then served from memory.
 Asking the database costs a query, so a process asks at most once per
-``web.cache_check_seconds`` (one request asks; the others wait for its answer): a page
-may trail a send by that long. The ETag is a hash of the bytes, so two processes give
+``web.cache_check_seconds``, in the background (requests are answered from what is
+known meanwhile): a page may trail a send by that long. Requests that miss together
+share one build. The ETag is a hash of the bytes, so two processes give
 the same tag for the same page, and Last-Modified is when what the page shows was
 sent. A request whose If-None-Match (or, without one, If-Modified-Since) matches gets
 a 304 with no body.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +32,7 @@ from carnews.editions.feeds import EPOCH
 from carnews.storage import Database
 
 CACHED_ANSWERS = 512  # pages and feeds kept per process, least recently used dropped first
+log = logging.getLogger("carnews.web")
 REVALIDATE = "public, no-cache"  # a reader may keep a copy but asks (cheaply) before using it
 
 
@@ -64,28 +67,39 @@ class PageCache:
         self.check_seconds = check_seconds
         self.size = size
         self._answers: OrderedDict[str, Cached] = OrderedDict()
+        self._building: dict[tuple[str, str], asyncio.Task[Cached]] = {}
         self._generation: Generation | None = None
         self._checked_at = 0.0
+        self._asking: asyncio.Task[Generation] | None = None
         self._lock = asyncio.Lock()
 
     async def generation(self, db: Database) -> Generation:
-        """The database's publish generation, asked at most once per ``check_seconds``."""
-        known = self._fresh_generation()
-        if known is not None:
-            return known
-        async with self._lock:
-            known = self._fresh_generation()  # another request asked while this one waited
-            if known is None:
-                known = await publish_generation(db)
-                self._generation, self._checked_at = known, time.monotonic()
+        """The database's publish generation, asked at most once per ``check_seconds``.
+
+        Once one is known, requests never wait for the question: the one that finds it
+        old asks in the background and serves the known one meanwhile."""
+        known = self._generation
+        if known is None or self.check_seconds <= 0:
+            async with self._lock:
+                if self._generation is None or self.check_seconds <= 0:
+                    await self._ask(db)
+            assert self._generation is not None
+            return self._generation
+        if time.monotonic() - self._checked_at >= self.check_seconds and self._asking is None:
+            self._asking = asyncio.create_task(self._ask(db))
+            self._asking.add_done_callback(self._asked)
         return known
 
-    def _fresh_generation(self) -> Generation | None:
-        if self._generation is None or self.check_seconds <= 0:
-            return None
-        if time.monotonic() - self._checked_at >= self.check_seconds:
-            return None
+    async def _ask(self, db: Database) -> Generation:
+        self._generation = await publish_generation(db)
+        self._checked_at = time.monotonic()
         return self._generation
+
+    def _asked(self, task: asyncio.Task[Generation]) -> None:
+        self._asking = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("the publish generation could not be read: %s", task.exception())
+            self._checked_at = time.monotonic()  # ask again after the interval, not at once
 
     async def answer(self, request: Request, db: Database, key: str, build: Builder) -> Response:
         """The cached answer for ``key`` (built afresh for a new generation), or a 304."""
@@ -101,7 +115,18 @@ class PageCache:
         if hit is not None and hit.generation == generation.token:
             self._answers.move_to_end(key)
             return hit
-        built = await build(generation)
+        # Requests that miss together share one build (a new issue brings many readers).
+        task = self._building.get((key, generation.token))
+        if task is None:
+            task = asyncio.create_task(self._build(key, generation, build))
+            self._building[key, generation.token] = task
+        return await asyncio.shield(task)  # a reader who leaves does not stop the others'
+
+    async def _build(self, key: str, generation: Generation, build: Builder) -> Cached:
+        try:
+            built = await build(generation)
+        finally:
+            del self._building[key, generation.token]
         modified = (built.modified or EPOCH).astimezone(UTC).replace(microsecond=0)
         cached = Cached(built, generation.token, _etag(built.body), modified)
         self._answers[key] = cached
