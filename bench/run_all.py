@@ -13,6 +13,7 @@ BENCHMARKS = [
     "send.py",
     "stories.py",
     "clean.py",
+    "web.py",
 ]
 
 for name in BENCHMARKS:

@@ -129,7 +129,7 @@ DEPLOY = Path(__file__).parents[1] / "deploy" / "nginx"
 def sample_paths(app: FastAPI, token: str) -> list[str]:
     """Every GET route of the app (from its schema), with parameters filled in: a route added
     later is covered too."""
-    samples = {"edition_id": "1", "token": token}
+    samples = {"edition_id": "1", "token": token, "slug": "lupus"}
     paths = [path.format(**samples) for path, methods in app.openapi()["paths"].items()
              if "get" in methods]  # fmt: skip
     return [*paths, "/no-such-page"]

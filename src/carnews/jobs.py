@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from carnews.audience.diseases import disease_names, normalise_disease
+from carnews.audience.diseases import disease_catalogue, disease_names, normalise_disease
 from carnews.clock import Clock
 from carnews.curate.explaining import card_explainer, llm_card_explainer
 from carnews.curate.lexicon import Lexicon, load_lexicon
@@ -238,10 +238,12 @@ async def _publish_if_sent(db: Database, settings: Settings, report: SendReport)
 async def publish_site(
     db: Database, settings: Settings, directory: Path | None = None
 ) -> PublishReport:
-    """Feeds and archive of every sent edition, to ``directory`` or ``publish.dir``."""
+    """Feeds and archive of every sent edition, and each disease's, to ``directory`` or
+    ``publish.dir``."""
     return await publish(db, settings.site, directory or settings.publish.dir,
                          author=settings.mail.from_name or settings.site.title,
-                         templates_dir=settings.templates.dir)  # fmt: skip
+                         templates_dir=settings.templates.dir,
+                         diseases=disease_catalogue(settings.curate.lexicon_file))  # fmt: skip
 
 
 async def send_all_due(

@@ -273,6 +273,13 @@ class WebSettings:
         "Bearer token of the admin API under /api/ (environment only); empty: no API (404).",
     )
 
+    cache_check_seconds: float = setting(
+        1.0,
+        "How often a web process asks the database whether an edition was sent since it "
+        "cached its pages and feeds (0: on every request).",
+        minimum=0.0,
+    )
+
 
 @dataclass(frozen=True)
 class ReviewSettings:

@@ -2,12 +2,18 @@
 
 A subscriber types "SLE", "Lupus" or "scleroderma"; the catalogue maps it to the one
 name the curation stage tags stories with, so a reader's choice and a story's tags meet.
+Each disease also has a slug, the path of its own feeds and archive page (/diseases/lupus/).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import unicodedata
+from pathlib import Path
+
 from carnews.curate.classify import diseases_named
-from carnews.curate.lexicon import Lexicon
+from carnews.curate.lexicon import Lexicon, load_lexicon
 
 
 def disease_names(lexicon: Lexicon) -> list[str]:
@@ -28,3 +34,18 @@ def normalise_disease(name: str, lexicon: Lexicon) -> str | None:
         if found:
             return found[0][0]
     return None
+
+
+def disease_slug(name: str) -> str:
+    """The name as a URL path segment: "Sjögren's disease" -> "sjogrens-disease"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.split(r"[^a-z0-9]+", ascii_name.lower().replace("'", ""))
+    return "-".join(word for word in words if word)
+
+
+@functools.lru_cache(maxsize=4)
+def disease_catalogue(lexicon_file: str = "") -> dict[str, str]:
+    """Slug -> disease name for every disease of the lexicon (read once per process):
+    the per-disease feeds and archive pages, one per disease a reader can choose."""
+    lexicon = load_lexicon(Path(lexicon_file) if lexicon_file else None)
+    return {disease_slug(name): name for name in disease_names(lexicon)}

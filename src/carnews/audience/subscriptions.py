@@ -332,7 +332,8 @@ async def subscriber_for_token(db: Database, token: str) -> int:
     """
     found = None
     if TOKEN_PATTERN.fullmatch(token):
-        async with db.session() as session:
+        # A read: the page answers while a send holds SQLite's one write lock.
+        async with db.read() as session:
             found = await session.scalar(
                 select(Subscriber.id).where(Subscriber.unsubscribe_token == token)
             )

@@ -260,7 +260,8 @@ def publish_command(
         Path | None, typer.Option(help="Folder to write (default: publish.dir).")
     ] = None,
 ) -> None:
-    """Write feed.xml, atom.xml and the web archive of sent editions.
+    """Write feed.xml, atom.xml, the web archive of sent editions and each disease's page
+    and feeds (diseases/SLUG/).
 
     Example: carnews publish --out public/
     """

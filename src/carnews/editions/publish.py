@@ -1,34 +1,34 @@
-"""Publish: RSS 2.0 and Atom feeds of sent editions, and a static web archive.
+"""Publish: the static web archive of sent editions, with its RSS 2.0 and Atom feeds,
+and a page and feeds per disease (diseases/SLUG/index.html, feed.xml, atom.xml).
 
 Every file is written to a temporary name and renamed into place, so a reader
 (or nginx) never sees half a feed, and a crash leaves the previous files whole.
-
-Feed readers treat an RSS <description> as HTML, so an item's summary is the
-headlines as *escaped* text and its content the autoescaped HTML of the edition:
-a headline that reads "<script>" stays those characters in every reader.
+The feeds themselves are built in ``feeds``; the web app serves the same artefacts.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from carnews.editions.archive import archive_lines, disease_stories
+from carnews.editions.feeds import build_disease_feed, build_feed
 from carnews.editions.render import EditionView, render
 from carnews.editions.views import edition_view
 from carnews.settings import SiteSettings
 from carnews.storage import Database
 from carnews.storage.models import Edition, EditionKind, EditionState, EditionStory
-from carnews.text.urls import site_url
 
-FEED_LIMIT = 20
+__all__ = ["DiseaseFiles", "PublishReport", "build_feed", "disease_artefacts", "publish",
+           "write_atomically"]  # fmt: skip
+DISEASE_PAGE_LIMIT = 50  # story cards on a disease's archive page (its feeds show 20)
 
 
 @dataclass(frozen=True)
@@ -66,35 +66,6 @@ def _public_folder(folder: Path) -> None:
         os.chmod(created, 0o755)
 
 
-def build_feed(
-    views: Sequence[EditionView], site: SiteSettings, *, author: str, templates_dir: str = ""
-) -> FeedGenerator:
-    base = site_url(site.base_url).rstrip("/")
-    feed = FeedGenerator()
-    feed.id(f"{base}/")
-    feed.title(site.title)
-    feed.description("Plain-language news on CAR-T and cell therapies in autoimmune disease.")
-    feed.link(href=f"{base}/", rel="alternate")
-    feed.link(href=f"{base}/atom.xml", rel="self")
-    feed.language("en")
-    feed.author({"name": author})
-    for view in views[-FEED_LIMIT:]:
-        url = site_url(view.url)
-        entry = feed.add_entry(order="prepend")
-        entry.id(url)
-        entry.guid(url, permalink=True)
-        entry.title(view.title)
-        entry.link(href=url)
-        entry.published(view.date)
-        entry.updated(view.date)
-        item_html = render("publish/feed_item.html", templates_dir, edition=view)
-        entry.content(item_html, type="html")
-        # After content(), so it becomes the RSS <description> and the Atom <summary>.
-        headlines = ", ".join(story.headline for story in view.stories)
-        entry.summary(html.escape(headlines, quote=False), type="html")
-    return feed
-
-
 async def sent_edition_views(db: Database, site: SiteSettings) -> list[EditionView]:
     async with db.read() as session:
         editions = (
@@ -113,29 +84,53 @@ async def sent_edition_views(db: Database, site: SiteSettings) -> list[EditionVi
 
 
 async def publish(
-    db: Database, site: SiteSettings, directory: Path, *, author: str, templates_dir: str = ""
-) -> PublishReport:
-    """Write feed.xml, atom.xml, index.html, its stylesheet and one page per sent edition."""
+    db: Database, site: SiteSettings, directory: Path, *, author: str, templates_dir: str = "",
+    diseases: Mapping[str, str] | None = None,
+) -> PublishReport:  # fmt: skip
+    """Write feed.xml, atom.xml, index.html, its stylesheet, one page per sent edition and,
+    for each disease (slug -> name), diseases/SLUG/ with its page and feeds."""
     out = directory
     views = await sent_edition_views(db, site)
     feed = build_feed(views, site, author=author, templates_dir=templates_dir)
     templates = templates_dir
+    index = render("publish/index.html", templates, editions=await archive_lines(db, site),
+                   diseases=dict(diseases or {}), site_title=site.title,
+                   base_url=site.base_url)  # fmt: skip
     files = [
         write_atomically(out / "feed.xml", feed.rss_str(pretty=True)),
         write_atomically(out / "atom.xml", feed.atom_str(pretty=True)),
-        write_atomically(
-            out / "index.html",
-            render(
-                "publish/index.html",
-                templates,
-                editions=list(reversed(views)),
-                site_title=site.title,
-                base_url=site.base_url,
-            ),
-        ),
+        write_atomically(out / "index.html", index),
     ]
     files.append(write_atomically(out / "carnews.css", render("publish/carnews.css", templates)))
     for view in views:
         page = render("publish/edition.html", templates, edition=view)
         files.append(write_atomically(out / "editions" / f"{view.edition_id}.html", page))
+    for slug, name in (diseases or {}).items():
+        disease = await disease_artefacts(db, site, name, slug, author=author,
+                                          templates_dir=templates)  # fmt: skip
+        folder = out / "diseases" / slug
+        files += [write_atomically(folder / file, data) for file, data in disease.files.items()]
     return PublishReport(out, len(views), tuple(files))
+
+
+@dataclass(frozen=True)
+class DiseaseFiles:
+    files: dict[str, bytes]  # index.html, feed.xml, atom.xml
+    modified: datetime | None  # when the newest story on them was sent
+
+
+async def disease_artefacts(
+    db: Database, site: SiteSettings, disease: str, slug: str, *, author: str,
+    templates_dir: str = "",
+) -> DiseaseFiles:  # fmt: skip
+    """One disease's archive page and feeds, by file name (index.html, feed.xml, atom.xml):
+    the newest ``DISEASE_PAGE_LIMIT`` story cards about it."""
+    stories = await disease_stories(db, site, disease, DISEASE_PAGE_LIMIT)
+    feed = build_disease_feed(stories, site, disease=disease, slug=slug, author=author,
+                              templates_dir=templates_dir)  # fmt: skip
+    page = render("publish/disease.html", templates_dir, disease=disease, stories=stories,
+                  feed_base=f"{site.base_url.rstrip('/')}/diseases/{slug}",
+                  site_title=site.title, base_url=site.base_url)  # fmt: skip
+    files = {"index.html": page.encode(), "feed.xml": feed.rss_str(pretty=True),
+             "atom.xml": feed.atom_str(pretty=True)}  # fmt: skip
+    return DiseaseFiles(files, max((item.date for item in stories), default=None))

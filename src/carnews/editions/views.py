@@ -6,6 +6,7 @@ stored rows into it, for the email, the archive, the feed and the web app alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carnews.curate.stories import sources_of
 from carnews.editions.cardview import stored_card
 from carnews.editions.render import EditionView, StoryView, TermView, build_view
-from carnews.storage.models import Edition, EditionKind
+from carnews.storage.models import Edition, EditionKind, EditionStory
 from carnews.text.readability import fk_grade, smog_grade
 from carnews.text.urls import safe_url
 
@@ -23,9 +24,25 @@ async def edition_view(
     session: AsyncSession, edition: Edition, *, base_url: str, site_title: str
 ) -> EditionView:
     """``edition`` must have its items and their stories loaded (see ``load_edition``)."""
-    items = sorted(edition.items, key=lambda item: item.position)
+    stories = await story_views(session, sorted(edition.items, key=lambda item: item.position))
+    view = build_view(
+        edition_id=edition.id,
+        title=edition.title,
+        intro=edition.intro,
+        date=edition.sent_at or edition.approved_at or edition.created_at,
+        site_title=site_title,
+        base_url=base_url,
+        stories=stories,
+    )
+    # A digest has no page of its own in the archive: its mail links to none.
+    return replace(view, on_web=edition.kind == EditionKind.EDITION)
+
+
+async def story_views(session: AsyncSession, items: Sequence[EditionStory]) -> list[StoryView]:
+    """Each item as readers see it: the edition's wording, the story's tags and sources
+    (``items`` with their stories loaded)."""
     sources = await sources_of(session, [item.story_id for item in items])
-    stories = [
+    return [
         StoryView(
             story_id=item.story_id,
             headline=item.headline,
@@ -45,17 +62,6 @@ async def edition_view(
         for item in items
         for card in [stored_card(item.card, item.story.card)]
     ]
-    view = build_view(
-        edition_id=edition.id,
-        title=edition.title,
-        intro=edition.intro,
-        date=edition.sent_at or edition.approved_at or edition.created_at,
-        site_title=site_title,
-        base_url=base_url,
-        stories=stories,
-    )
-    # A digest has no page of its own in the archive: its mail links to none.
-    return replace(view, on_web=edition.kind == EditionKind.EDITION)
 
 
 def _glossary_terms(stored: list[Any]) -> tuple[TermView, ...]:

@@ -1,12 +1,13 @@
 """What every route needs, held once on the app: settings, the one database, the clock.
 
-Routes reach it through ``site(request)``; a page is rendered through ``page``, so
-every HTML answer goes through the same autoescaping templates.
+Routes reach it through ``site(request)``; a page is rendered through ``page`` (or
+``render``, for the cached public pages), so every HTML answer goes through the same
+autoescaping templates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +16,7 @@ from carnews.clock import Clock
 from carnews.editions.render import render
 from carnews.settings import Settings
 from carnews.storage import Database
+from carnews.web.cache import PageCache
 from carnews.web.csrf import FIELD, csrf_token
 
 
@@ -24,6 +26,10 @@ class Site:
     clock: Clock
     db: Database | None = None  # set by the lifespan before the first request
     key: str = ""  # the site key, likewise (``storage.sitekey``)
+    cache: PageCache = field(init=False)  # public pages and feeds, until the next send
+
+    def __post_init__(self) -> None:
+        self.cache = PageCache(self.settings.web.cache_check_seconds)
 
     @property
     def database(self) -> Database:
@@ -38,9 +44,11 @@ class Site:
         if request is not None:
             context.setdefault("csrf_token", csrf_token(request))
             context.setdefault("csrf_field", FIELD)
-        body = render(template, self.settings.templates.dir, site_title=self.settings.site.title,
+        return HTMLResponse(self.render(template, **context), status_code=status)
+
+    def render(self, template: str, **context: object) -> str:
+        return render(template, self.settings.templates.dir, site_title=self.settings.site.title,
                       base_url=self.settings.site.base_url, **context)  # fmt: skip
-        return HTMLResponse(body, status_code=status)
 
 
 def site(request: Request) -> Site:
