@@ -1,0 +1,39 @@
+"""operations: fetch outcome counters per source and the lease's last renewal
+
+``/metrics`` and ``carnews status`` read the database, so every process (web, worker,
+scheduler) reports the same truth: each source counts its polls by outcome (ok,
+not_modified, error), and a lease records when its holder last renewed it (the
+scheduler's heartbeat, whose age ``/healthz`` judges).
+
+Revision ID: 0018
+Revises: 0013
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COUNTERS = ("fetches_ok", "fetches_not_modified", "fetches_failed")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sources") as batch:
+        for name in COUNTERS:
+            batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("leases") as batch:
+        batch.add_column(sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("leases") as batch:
+        batch.drop_column("renewed_at")
+    with op.batch_alter_table("sources") as batch:
+        for name in reversed(COUNTERS):
+            batch.drop_column(name)
