@@ -67,8 +67,8 @@ def show(snapshot: Snapshot, report: HealthReport) -> None:
     for problem in report.problems:
         console.print(styled("[bold red]unhealthy:[/] {}", problem))
     console.print(scheduler_line(report))
-    sources = text_table("source", "health", "last success", "last poll", "errors in a row",
-                         "polls ok/304/failed", "last error", title="Sources")  # fmt: skip
+    sources = text_table("source", "health", "last success", "last poll", "errors",
+                         "polls ok/304/err", "last error", title="Sources")  # fmt: skip
     for row in snapshot.sources:
         health = row.health if row.enabled else "disabled"
         polls = "/".join(str(row.fetches[key]) for key in ("ok", "not_modified", "error"))

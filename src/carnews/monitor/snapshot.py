@@ -82,7 +82,9 @@ async def take_snapshot(db: Database, now: datetime) -> Snapshot:
             editions=_every(EditionState, await _grouped(session, Edition.state)),
             deliveries=_every(DeliveryState, deliveries),
             queue_depth=deliveries.get(DeliveryState.QUEUED, 0) + (retrying or 0),
-            last_send_at=await session.scalar(select(func.max(Delivery.sent_at))),
+            last_send_at=await session.scalar(
+                select(func.max(Delivery.sent_at)).where(Delivery.state == DeliveryState.SENT)
+            ),
             bounces=_every(BounceKind, await _grouped(session, BounceEvent.kind)),
             scheduler=None
             if lease is None

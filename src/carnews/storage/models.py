@@ -303,6 +303,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_edition_subscriber"),
         Index("ix_deliveries_edition_state", "edition_id", "state"),
+        # /metrics: the last send is a seek, the count by state an index scan.
+        Index("ix_deliveries_state_sent_at", "state", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,7 +3,8 @@
 ``/metrics`` and ``carnews status`` read the database, so every process (web, worker,
 scheduler) reports the same truth: each source counts its polls by outcome (ok,
 not_modified, error), and a lease records when its holder last renewed it (the
-scheduler's heartbeat, whose age ``/healthz`` judges).
+scheduler's heartbeat, whose age ``/healthz`` judges). An index on the deliveries' state
+and send time makes a scrape's last send a seek and its count by state an index scan.
 
 Revision ID: 0018
 Revises: 0013
@@ -29,9 +30,11 @@ def upgrade() -> None:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("leases") as batch:
         batch.add_column(sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_deliveries_state_sent_at", "deliveries", ["state", "sent_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_state_sent_at", table_name="deliveries")
     with op.batch_alter_table("leases") as batch:
         batch.drop_column("renewed_at")
     with op.batch_alter_table("sources") as batch:
