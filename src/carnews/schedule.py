@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -186,8 +187,12 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(
         timezone="UTC", job_defaults={"max_instances": 1, "coalesce": True}
     )
+    # The first heartbeat at once: a new leader shows in /healthz from its start.
     scheduler.add_job(
-        led(db, clock, holder, heartbeat), IntervalTrigger(seconds=HEARTBEAT_SECONDS), id="lease"
+        led(db, clock, holder, heartbeat),
+        IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+        id="lease",
+        next_run_time=datetime.now(UTC),
     )
     for job_id, name, run, key in TIMETABLE:
         trigger = checked_cron(f"schedule.{key}", getattr(settings.schedule, key), zone)
