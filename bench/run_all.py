@@ -13,6 +13,7 @@ BENCHMARKS = [
     "send.py",
     "stories.py",
     "clean.py",
+    "scrape.py",
 ]
 
 for name in BENCHMARKS:
