@@ -14,6 +14,7 @@ BENCHMARKS = [
     "stories.py",
     "clean.py",
     "web.py",
+    "scrape.py",
 ]
 
 for name in BENCHMARKS:

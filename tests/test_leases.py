@@ -66,3 +66,13 @@ def test_the_scheduler_renews_its_lease_between_jobs(
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"lease", "gather", "draft", "send"}
     assert jobs["lease"].trigger.interval < timedelta(seconds=LEASE_SECONDS / 2)
+
+
+async def test_one_holders_jobs_starting_together_share_a_new_lease(
+    db: Database, clock: Clock
+) -> None:
+    """At start every job of the leader asks for a lease no row holds yet: the one that
+    loses the insert is still the holder, not a follower that skips its run."""
+    won = await asyncio.gather(*(hold(db, clock, "scheduler", "leader", 90) for _ in range(4)))
+    assert won == [True] * 4
+    assert not await hold(db, clock, "scheduler", "other", 90)

@@ -296,6 +296,44 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str = setting("UTC", "Time zone of the cron expressions below (an IANA name).")
+    fetch_cron: str = setting(
+        "*/15 * * * *", "When 'carnews serve --scheduler' polls the due sources (cron)."
+    )
+    draft_cron: str = setting(
+        "0 6 * * mon",
+        "When it drafts an edition from new stories (cron: minute hour day month weekday; "
+        "weekday 0 or 7 is Sunday).",
+    )
+    digest_cron: str = setting(
+        "30 6 * * *",
+        "When it drafts last month's digest if it is not drafted yet (cron; daily, so a "
+        "scheduler that was down on the 1st still drafts it).",
+    )
+    send_cron: str = setting("*/5 * * * *", "When it sends the editions an editor approved (cron).")
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    scheduler_stale_seconds: float = setting(
+        120.0,
+        "/healthz answers 503 when the scheduler lease's last heartbeat (every 30 s) is "
+        "older than this; 0: the scheduler is not judged. A cleanly stopped scheduler gives "
+        "its lease up and is not judged either.",
+        minimum=0,
+    )
+    metrics_token: Secret = setting(
+        Secret(""),
+        "Bearer token /metrics asks for (environment only); empty: /metrics is open, "
+        "for deployments that listen on loopback only.",
+    )
+    log_json: bool = setting(
+        False, "Log one JSON object a line (also 'carnews serve --log-json'), not plain text."
+    )
+
+
+@dataclass(frozen=True)
 class TemplateSettings:
     dir: str = setting("", "Folder of templates that override the built-in ones; empty: built-in.")
 
@@ -345,6 +383,8 @@ class Settings:
     publish: PublishSettings = field(default_factory=PublishSettings)
     web: WebSettings = field(default_factory=WebSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
     templates: TemplateSettings = field(default_factory=TemplateSettings)
     sources: tuple[SourceSettings, ...] = ()
 
@@ -738,6 +778,7 @@ def validate(settings: Settings) -> None:
                 hint=f"{spec.key}: {spec.help}",
                 context={"key": spec.key, "value": redact(str(value))},
             )
+    _validate_schedule(settings.schedule)
     smtp = settings.smtp
     if smtp.username and smtp.security == "none" and not is_loopback(smtp.host):
         raise ConfigError(
@@ -747,6 +788,17 @@ def validate(settings: Settings) -> None:
             "'none' with a login is only allowed for a relay on this machine (localhost).",
             context={"key": "smtp.security", "value": smtp.security, "host": smtp.host},
         )
+
+
+CRON_SETTINGS = ("fetch_cron", "draft_cron", "send_cron")
+
+
+def _validate_schedule(schedule: ScheduleSettings) -> None:
+    """Every cron expression is read now, so a typo stops start-up, not the first run."""
+    from carnews.crontab import checked_cron  # APScheduler is loaded only where needed
+
+    for name in CRON_SETTINGS:
+        checked_cron(f"schedule.{name}", getattr(schedule, name), schedule.timezone)
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s]*@", re.IGNORECASE)

@@ -20,6 +20,7 @@ from carnews.cli import (
     editions,
     editors,
     sources,
+    status,
     subscribers,
     worker,
 )
@@ -64,6 +65,7 @@ app.add_typer(digest.app, name="digest")
 editions.register_send(app)
 worker.register(app)
 sources.register_inspect(app)
+status.register(app)
 contracts.register(app, lambda ctx: options(ctx).settings())
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -294,6 +296,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address (default: web.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: web.port).")] = None,
     scheduler: Annotated[bool, typer.Option(help="Also run the scheduled jobs.")] = False,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Log one JSON object a line (ops.log_json).")
+    ] = False,
 ) -> None:
     """Serve the archive, feeds and unsubscribe pages (and, optionally, the scheduler).
 
@@ -303,7 +308,9 @@ def serve(
 
     settings = options(ctx).settings()
     require_database(settings.database.url, create=False, errors=errors)
-    serve_forever(settings, host or settings.web.host, port or settings.web.port, scheduler)
+    serve_forever(
+        settings, host or settings.web.host, port or settings.web.port, scheduler, log_json=log_json
+    )
 
 
 def main() -> None:

@@ -124,6 +124,15 @@ def settings_markdown() -> str:
         )
     lines += [
         "",
+        "## Schedule",
+        "",
+        "`carnews serve --scheduler` runs its jobs at the `schedule.*_cron` times: crontab",
+        "expressions of five fields (minute hour day-of-month month day-of-week) in",
+        "`schedule.timezone`. Day-of-week 0 or 7 is Sunday, 1 Monday (names such as `mon-fri`",
+        "work too). Unlike crontab, when both day-of-month and day-of-week are restricted a",
+        "job runs only on days that match both. A bad expression stops start-up and names",
+        "the setting. See docs/operations.md for what the jobs log and how health is judged.",
+        "",
         "## Sources",
         "",
         "Each source is a `[[sources]]` table in carnews.toml:",

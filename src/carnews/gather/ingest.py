@@ -27,7 +27,13 @@ from carnews.gather.fetch import FetchedEntry, FetchRequest, FetchResult, Poll
 from carnews.gather.http import make_client
 from carnews.gather.identify import canonical_key, content_hash, entry_guid
 from carnews.gather.kinds import fetch_kind
-from carnews.gather.sources import is_due, record_failure, record_success, sync_sources
+from carnews.gather.sources import (
+    count_poll,
+    is_due,
+    record_failure,
+    record_success,
+    sync_sources,
+)
 from carnews.settings import FetchSettings, Settings
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, SourceHealth
@@ -185,6 +191,7 @@ async def _store(
 ) -> SourceReport:
     source.last_checked_at = now
     source.last_status = result.http_status
+    count_poll(source, result.outcome)
     if result.outcome == "error":
         record_failure(source, result, now, options.max_consecutive_errors)
         # "failing" or "gone" says more than "error" when this failure changed the health.

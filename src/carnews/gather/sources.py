@@ -107,6 +107,16 @@ def next_poll(source: Source, result: FetchResult, now: datetime) -> datetime:
     return max(candidates)
 
 
+def count_poll(source: Source, outcome: str) -> None:
+    """One more poll on the source's counters (``/metrics``: carnews_fetches_total)."""
+    if outcome == "ok":
+        source.fetches_ok += 1
+    elif outcome == "not_modified":
+        source.fetches_not_modified += 1
+    else:
+        source.fetches_failed += 1
+
+
 def record_failure(source: Source, result: FetchResult, now: datetime, max_errors: int) -> None:
     source.last_error = result.error
     if result.http_status == 410:

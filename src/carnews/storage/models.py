@@ -136,6 +136,10 @@ class Source(Base):
     next_check_at: Mapped[datetime | None]
     first_fetched_at: Mapped[datetime | None]
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # Polls by outcome since the source was added, for /metrics (counters: they only grow).
+    fetches_ok: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fetches_not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fetches_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
 
     entries: Mapped[list[Entry]] = relationship(back_populates="source")
@@ -363,6 +367,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_edition_subscriber"),
         Index("ix_deliveries_edition_state", "edition_id", "state"),
+        # /metrics: the last send is a seek, the count by state an index scan.
+        Index("ix_deliveries_state_sent_at", "state", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -436,6 +442,8 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+    # When the holder last took or renewed it: the scheduler's heartbeat, judged by /healthz.
+    renewed_at: Mapped[datetime | None]
 
 
 class RobotsFile(Base):

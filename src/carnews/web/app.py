@@ -22,7 +22,7 @@ from carnews.errors import CarnewsError, FormError, NotFoundError
 from carnews.settings import Settings
 from carnews.storage import Database, open_database
 from carnews.storage.sitekey import site_key
-from carnews.web import login, ops, preferences, public, review, review_actions, signup
+from carnews.web import login, ops, preferences, public, review, review_actions, signup, webhooks
 from carnews.web.api import add_admin_api
 from carnews.web.apidocs import OPENAPI_URL, add_api_docs
 from carnews.web.context import Site, site
@@ -79,6 +79,7 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
     app.include_router(signup.router)
     app.include_router(preferences.router)
     app.include_router(ops.router)
+    app.include_router(webhooks.router)
     login.install(app)
     app.include_router(login.router)
     app.include_router(review.router)
