@@ -203,3 +203,40 @@ async def test_a_preprint_label_marks_the_card(db: Database, clock: Clock) -> No
     story = await only_story(db)
     assert story.source_kind == "preprint"
     assert "checked by other scientists" in " ".join(story.card["unknowns"])
+
+
+NEWS_RETELLING = (
+    "Doctors say a new cell therapy helped people with lupus. Two patients were treated "
+    "at the hospital last year. Both are doing well, the doctors said. More tests are "
+    "planned. The treatment is still experimental."
+)
+STUDY_RECORD = (
+    "We treated 24 patients with refractory systemic lupus erythematosus with CD19 CAR T "
+    "cells. After 12 months, all 24 patients were in drug-free remission. Cytokine release "
+    "syndrome of grade 1 occurred in 10 patients. No deaths occurred. Larger trials with a "
+    "control group are needed."
+)
+
+
+async def test_the_card_is_written_from_the_study_not_a_news_retelling(
+    db: Database, clock: Clock
+) -> None:
+    """A story seen both as a plain news item and as the study's PubMed record: the
+    card's facts are the study's own (24 treated), not the retelling's."""
+    news = await add_entry(db, clock(), "news-item", text=NEWS_RETELLING)
+    record = await add_entry(db, clock(), "pubmed-record", text=STUDY_RECORD)
+    async with db.session() as session:
+        for entry_id in (news, record):
+            (await session.get_one(Entry, entry_id)).doi = "10.1000/lupus.24"
+        study = await session.get_one(Entry, record)
+        study.pmid = "40000024"
+        study.source_labels = {"publication_types": ["Journal Article"]}
+
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    story = await only_story(db)
+    async with db.read() as session:
+        merged = (await session.scalars(select(Entry.story_id))).all()
+    assert merged == [story.id, story.id]
+    assert "24" in story.card["who_took_part"] and "Two" not in story.card["who_took_part"]
+    assert story.link == "https://news.test/pubmed-record"

@@ -29,7 +29,7 @@ from carnews.explain.extractive import GlossaryTerm
 from carnews.gather.landing import with_landing
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
-from carnews.text.readability import fk_grade, split_sentences
+from carnews.text.readability import split_sentences
 
 MIN_SENTENCES_TO_EXPLAIN = 4
 T = TypeVar("T")
@@ -244,7 +244,7 @@ def _judge(
     verdicts = [(_classify(e, knowledge, known), e) for e in story.entries]
     verdict, best = max(verdicts, key=lambda pair: (pair[0].relevant, pair[0].score))
     relevant = [e for v, e in verdicts if v.relevant]
-    primary = _plainest(relevant) or best
+    primary = _card_source(relevant) or best
     story.title = primary.title
     story.link = primary.link
     published = [e.published_at for e in story.entries if e.published_at is not None]
@@ -276,19 +276,30 @@ def _classify(entry: Entry, knowledge: Knowledge, known: dict[tuple[str, str], V
     return known[key]
 
 
-def _plainest(entries: list[Entry]) -> Entry | None:
-    """The entry to explain a story from: the easiest to read of those that say enough.
+def _card_source(entries: list[Entry]) -> Entry | None:
+    """The entry to write a story's card from: the work itself, where carnews has it.
 
-    A news item written for the public reads more easily than the abstract it reports
-    on; a one-line teaser says too little, so entries of a few sentences come first,
-    and among those the lowest reading grade wins.
+    carnews writes the card in its own plain words from the extracted facts, so the
+    source's reading grade does not matter; whose facts they are does. A news item about
+    a study retells it ("2 people were treated" beside the paper's 24), so the study's
+    own record comes first: a PubMed, Europe PMC or preprint record, or a trial's
+    registration (anything that carries a PMID, an NCT number or the service's own labels).
+    A one-line teaser says too little, so entries of a few sentences come before
+    teasers, and among equals the one that says most.
     """
-    if len(entries) <= 1:  # nothing to choose between: no need to grade it
+    if len(entries) <= 1:  # nothing to choose between
         return entries[0] if entries else None
-    full = [e for e in entries if len(split_sentences(_text(e))) >= MIN_SENTENCES_TO_EXPLAIN]
-    if not full:
-        return max(entries, key=lambda e: len(_text(e)))
-    return min(full, key=lambda e: (fk_grade(_text(e)), -len(_text(e))))
+
+    def preference(entry: Entry) -> tuple[bool, bool, int]:
+        text = _text(entry)
+        says_enough = len(split_sentences(text)) >= MIN_SENTENCES_TO_EXPLAIN
+        return (says_enough, _is_the_work_itself(entry), len(text))
+
+    return max(entries, key=preference)
+
+
+def _is_the_work_itself(entry: Entry) -> bool:
+    return bool(entry.pmid or entry.nct or entry.source_labels)
 
 
 def _apply_verdict(story: Story, verdict: Verdict) -> None:
