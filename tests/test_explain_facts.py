@@ -139,6 +139,21 @@ def test_company_news_that_mentions_an_approval_is_news_not_regulatory(lexicon: 
     assert found.study_type == "news"
 
 
+def test_a_regulators_class_wide_safety_action_reported_by_news_is_regulatory(
+    lexicon: Lexicon,
+) -> None:
+    """A boxed warning for every CAR-T product is not a study: nobody counted is 'treated'."""
+    found = facts(
+        lexicon,
+        "FDA expands safety labelling on secondary T-cell cancers after CAR-T",
+        "The US Food and Drug Administration has asked makers of approved CAR-T therapies "
+        "to expand the boxed warning. A 2024 analysis found one T-cell lymphoma among 449 "
+        "patients treated with commercial CAR-T products.",
+        source_kind="news site",
+    )
+    assert (found.study_type, found.treated_n, found.regulator) == ("regulatory", None, "FDA")
+
+
 @pytest.mark.parametrize(
     ("title", "text", "target", "product"),
     [

@@ -21,6 +21,9 @@ from carnews.storage.models import Entry, Source, Story
          "ClinicalTrials.gov"),
         (SourceSettings(name="lancet-rheumatology", url="https://x.test"), "Lancet rheumatology"),
         (SourceSettings(name="medrxiv-all", url="https://x.test"), "medRxiv all"),
+        # A name already written for people is kept, not split at its dot.
+        (SourceSettings(name="ClinicalTrials.gov", url="https://x.test"), "ClinicalTrials.gov"),
+        (SourceSettings(name="Cell Therapy News", url="https://x.test"), "Cell Therapy News"),
         (SourceSettings(name="ard", url="https://x.test",
                         display_name="  Annals of the\nRheumatic Diseases "),
          "Annals of the Rheumatic Diseases"),

@@ -240,3 +240,20 @@ async def test_the_card_is_written_from_the_study_not_a_news_retelling(
     assert merged == [story.id, story.id]
     assert "24" in story.card["who_took_part"] and "Two" not in story.card["who_took_part"]
     assert story.link == "https://news.test/pubmed-record"
+
+
+async def test_the_registry_record_beats_a_news_item_that_names_it(
+    db: Database, clock: Clock
+) -> None:
+    """Both carry the NCT number; the registration itself writes the card."""
+    longer = NEWS_RETELLING + " The hospital hopes to treat more people next year." * 4
+    news = await add_entry(db, clock(), "news-item", text=longer)
+    record = await add_entry(db, clock(), "registry", text=STUDY_RECORD)
+    async with db.session() as session:
+        for entry_id in (news, record):
+            (await session.get_one(Entry, entry_id)).nct = "NCT07000024"
+        (await session.get_one(Entry, record)).link = "https://clinicaltrials.gov/study/NCT07000024"
+
+    await curate_new_entries(db, knowledge(2.0), clock)
+
+    assert (await only_story(db)).link == "https://clinicaltrials.gov/study/NCT07000024"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,11 @@ from carnews.storage.models import Entry, Source, Story
 from carnews.text.readability import split_sentences
 
 MIN_SENTENCES_TO_EXPLAIN = 4
+# Where a study's own record lives: literature databases, trial registries, preprint servers.
+RECORD_HOSTS = (
+    "pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov", "europepmc.org", "clinicaltrials.gov",
+    "medrxiv.org", "biorxiv.org", "clinicaltrialsregister.eu", "isrctn.com",
+)  # fmt: skip
 T = TypeVar("T")
 
 
@@ -290,7 +296,7 @@ def _card_source(entries: list[Entry]) -> Entry | None:
     if len(entries) <= 1:  # nothing to choose between
         return entries[0] if entries else None
 
-    def preference(entry: Entry) -> tuple[bool, bool, int]:
+    def preference(entry: Entry) -> tuple[bool, int, int]:
         text = _text(entry)
         says_enough = len(split_sentences(text)) >= MIN_SENTENCES_TO_EXPLAIN
         return (says_enough, _is_the_work_itself(entry), len(text))
@@ -298,8 +304,13 @@ def _card_source(entries: list[Entry]) -> Entry | None:
     return max(entries, key=preference)
 
 
-def _is_the_work_itself(entry: Entry) -> bool:
-    return bool(entry.pmid or entry.nct or entry.source_labels)
+def _is_the_work_itself(entry: Entry) -> int:
+    """2: the record itself (the service's labels, or a link to the record's own page);
+    1: an item that names the record (a PMID or NCT number in a news story); 0: neither."""
+    host = (urlsplit(entry.link or "").hostname or "").lower()
+    if entry.source_labels or any(host == h or host.endswith("." + h) for h in RECORD_HOSTS):
+        return 2
+    return 1 if entry.pmid or entry.nct else 0
 
 
 def _apply_verdict(story: Story, verdict: Verdict) -> None:

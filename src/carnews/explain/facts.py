@@ -143,6 +143,13 @@ _DECISION = re.compile(
     r"|\bRMAT\b|orphan drug|\bPRIME\b|clinical hold|\bIND\b", re.IGNORECASE)  # fmt: skip
 
 
+# A regulator's safety action on a whole class of products (a boxed warning, a label
+# change, REMS): news about the rules every treated patient lives under, not a study.
+_SAFETY_ACTION = re.compile(
+    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b", re.IGNORECASE
+)
+
+
 def _regulator(title: str, text: str) -> str | None:
     for name, pattern in _REGULATOR.items():
         if re.search(pattern, f"{title} {text}"):
@@ -235,8 +242,8 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: int | Non
     if phase := _phase_from_fields(phases):
         return phase
     lead = found[0].text if found else ""
-    if kind == "regulator" or (_DECISION.search(title) and _regulator(title, lead)
-                               and not _NEWS.search(title)):  # fmt: skip
+    acts = _DECISION.search(title) or _SAFETY_ACTION.search(title)
+    if kind == "regulator" or (acts and _regulator(title, lead) and not _NEWS.search(title)):
         return "regulatory"
     if kind == "patient organisation":
         return (

@@ -51,6 +51,8 @@ def display_name(config: SourceSettings) -> str:
 
 
 def tidy_name(name: str) -> str:
+    if not re.search(r"[-_]", name) and name != name.lower():
+        return " ".join(name.split())  # already written for people: "ClinicalTrials.gov"
     words = [word for word in re.split(r"[-_.\s]+", name) if word]
     if not words:
         return name
