@@ -249,3 +249,24 @@ def test_we_gave_the_cells_to_n_patients_is_who_was_treated(lexicon: Lexicon) ->
             "Results: All 15 patients reached drug-free remission.")  # fmt: skip
     story = explain_story("New CAR-T data", text, lexicon=lexicon)
     assert story.facts.treated_n == 15 and story.card.study_type == "case series"
+
+
+
+def test_a_class_wide_safety_warning_gets_a_safety_card() -> None:
+    """Not 'a decision about its use in lupus': a warning for everyone treated."""
+    from carnews.curate.lexicon import load_lexicon
+    from carnews.explain.checks import explain_story
+
+    story = explain_story(
+        "FDA expands safety labelling on secondary T-cell cancers after CAR-T",
+        "The US Food and Drug Administration has asked makers of approved CD19-directed "
+        "CAR-T therapies to expand the boxed warning about secondary T-cell malignancies. "
+        "Cases remain rare. Doctors should monitor patients for life.",
+        lexicon=load_lexicon(),
+    )
+    card = story.card
+    assert card.study_type == "regulatory" and not card.fallback
+    assert card.headline == "US regulator safety warning about CAR-T treatments"
+    assert "safety rule for everyone treated" in card.who_took_part
+    assert "changed the safety warnings" in card.what_happened
+    assert "Do not stop or change a treatment" in card.what_it_means

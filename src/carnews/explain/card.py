@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from carnews.explain.extractive import looks_like_jargon
-from carnews.explain.facts import Facts, sentences
+from carnews.explain.facts import Facts, is_safety_action, sentences
 from carnews.explain.harms import Harm
 from carnews.explain.plain import Explainer, number_value, people
 from carnews.explain.results import Outcome
@@ -155,6 +155,8 @@ def what_happened(facts: Facts, explain: Explainer) -> str:
 
 def _decision(facts: Facts) -> str:
     who = _WHO.get(facts.regulator or "", "A medicines regulator")
+    if is_safety_action(facts):
+        return f"{who} changed the safety warnings for these treatments."
     for pattern, line in _REGULATORY:
         if re.search(pattern, facts.title, re.IGNORECASE):
             return line.format(who=who)

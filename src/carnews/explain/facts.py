@@ -24,7 +24,7 @@ from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
 
-__all__ = ["STUDY_TYPES", "Facts", "Sentence", "extract_facts", "sentences"]
+__all__ = ["STUDY_TYPES", "Facts", "Sentence", "extract_facts", "is_safety_action", "sentences"]
 
 STUDY_TYPES = (
     "review", "case report", "case series", "phase 1", "phase 1/2", "phase 2", "phase 3",
@@ -148,6 +148,12 @@ _DECISION = re.compile(
 _SAFETY_ACTION = re.compile(
     r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b", re.IGNORECASE
 )
+
+
+def is_safety_action(facts: Facts) -> bool:
+    """A regulatory story about a safety warning for a class of products, not a decision
+    about one product's use."""
+    return facts.study_type == "regulatory" and bool(_SAFETY_ACTION.search(facts.title))
 
 
 def _regulator(title: str, text: str) -> str | None:

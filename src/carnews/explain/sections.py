@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from carnews.explain.facts import Facts
+from carnews.explain.facts import Facts, is_safety_action
 from carnews.explain.plain import Explainer, people
 
 __all__ = [
@@ -73,6 +73,9 @@ def headline(facts: Facts) -> str:
     elif study == "trial registration":
         line = f"New trial of {product} for {disease}"
         line += " is looking for volunteers" if facts.recruiting == "recruiting" else ""
+    elif study == "regulatory" and is_safety_action(facts):
+        line = f"{_REGULATOR.get(facts.regulator or '', 'Regulator')} safety warning about" \
+               f" {product} treatments"  # fmt: skip
     elif study == "regulatory":
         line = f"{_REGULATOR.get(facts.regulator or '', 'Regulator')} decision on {product}" \
                f" for {disease}"  # fmt: skip
@@ -129,6 +132,8 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
         return " ".join([first, _recruiting(facts.recruiting)]).strip()
     if study == "review":
         return f"It brings together earlier studies in {disease}. It treated nobody itself."
+    if study == "regulatory" and is_safety_action(facts):
+        return "It is a safety rule for everyone treated with these cells, not a new study."
     if study == "regulatory":
         return f"It is a decision about its use in {disease}, not a new study."
     if study == "lab study":
@@ -188,7 +193,11 @@ def unknowns(facts: Facts, text: str) -> list[str]:
             if not facts.treated_n
             else "Lab findings do not show how well the treatment works."
         ],
-        "regulatory": ["A decision like this does not show how well the treatment works."],
+        "regulatory": [
+            "A warning like this does not say how often the problem happens in autoimmune disease."
+            if is_safety_action(facts)
+            else "A decision like this does not show how well the treatment works."
+        ],
         "review": ["A review adds no new results."],
         "news": ["This is a news report, not the study itself."],
         "patient story": ["A single person's experience cannot show how it works for others."],
@@ -251,8 +260,16 @@ _MEANS = {
 _JOIN = " If you are interested in a trial, ask your specialist which ones you might join."
 
 
+_SAFETY_MEANING = (
+    "If you have had CAR-T or are thinking about it, ask your care team what this warning"
+    " means for you. Do not stop or change a treatment on your own."
+)
+
+
 def what_it_means(facts: Facts) -> str:
     study = facts.study_type
+    if is_safety_action(facts):
+        return _SAFETY_MEANING
     if study == "trial registration":
         return {
             "recruiting": "This trial is looking for volunteers. If you are interested, ask your"
