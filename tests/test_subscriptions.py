@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.audience.subscriptions import (
     IMPORT_CHUNK,
     MAX_REJECTS_KEPT,
+    Added,
     add_subscriber,
     export_csv,
     import_csv,
@@ -156,3 +160,55 @@ async def test_each_subscriber_has_a_random_unsubscribe_token_looked_up_in_the_d
     await unsubscribe(db, clock, person.id, via="test")
     again = await unsubscribe(db, clock, person.id, via="test")
     assert again.status == SubscriberStatus.UNSUBSCRIBED and again.unsubscribed_at == clock()
+
+
+@pytest.mark.both_databases
+async def test_import_counts_duplicates_in_the_file_and_on_the_list_and_leaves_them_alone(
+    db: Database, clock: Clock
+) -> None:
+    kept = await add_subscriber(db, clock, LEXICON, email="old@example.org", name="Old",
+                                diseases=["lupus"], consent_source="form", actor="t")  # fmt: skip
+    rows = [f"r{n}@example.org,R{n}," for n in range(IMPORT_CHUNK + 10)]
+    rows[5] = "OLD@example.org,Overwritten?,myositis"  # on the list already, in another case
+    rows[IMPORT_CHUNK + 3] = "R7@EXAMPLE.org,again,"  # a duplicate from the chunk before
+    rows[IMPORT_CHUNK + 4] = "twice@example.org,first,"  # twice within one chunk
+    rows[IMPORT_CHUNK + 5] = "Twice@example.org,second,"
+    rows[20] = "bad address,Bad,"
+    rows[21] = "ok@example.org,Flu,influenza"
+    text = "email,name,diseases\n" + "\n".join(rows) + "\n"
+    report = await import_csv(db, clock, LEXICON, text, confirmed=True, actor="t")
+    assert (report.added, report.unchanged, report.rejected_total) == (IMPORT_CHUNK + 10 - 5, 3, 2)
+    assert [(line, address) for line, address, _ in report.rejected] == [
+        (22, "bad address"), (23, "ok@example.org")
+    ]  # fmt: skip
+    everyone = {s.email: s for s in await list_subscribers(db)}
+    old = everyone["old@example.org"]
+    assert (old.id, old.name, old.diseases, old.status) == (
+        kept.id, "Old", ["lupus"], SubscriberStatus.PENDING
+    )  # fmt: skip
+    assert everyone["r7@example.org"].name == "R7" and everyone["twice@example.org"].name == "first"
+    again = await import_csv(db, clock, LEXICON, text, confirmed=True, actor="t")
+    assert (again.added, again.unchanged, again.rejected_total) == (0, IMPORT_CHUNK + 10 - 2, 2)
+
+
+@pytest.mark.both_databases
+async def test_each_chunk_hands_what_it_added_to_a_step_in_the_same_transaction(
+    db: Database, clock: Clock
+) -> None:
+    seen: list[list[str]] = []
+
+    async def step(session: AsyncSession, added: Sequence[Added]) -> None:
+        seen.append([row.email for row in added])
+        assert all(row.status == SubscriberStatus.PENDING for row in added)
+        if len(seen) == 2:
+            raise SubscriberError("the step failed")
+
+    await add_subscriber(db, clock, LEXICON, email="r3@example.org", consent_source="t",
+                         actor="t")  # fmt: skip
+    text = "email\n" + "".join(f"r{n}@example.org\n" for n in range(IMPORT_CHUNK + 2))
+    with pytest.raises(SubscriberError, match="the step failed"):
+        await import_csv(db, clock, LEXICON, text, confirmed=False, actor="t", on_added=step)
+    assert len(seen[0]) == IMPORT_CHUNK - 1 and "r3@example.org" not in seen[0]
+    assert seen[1] == [f"r{IMPORT_CHUNK}@example.org", f"r{IMPORT_CHUNK + 1}@example.org"]
+    # The failed step took its chunk's rows with it; the chunk before stays.
+    assert len(await list_subscribers(db)) == IMPORT_CHUNK

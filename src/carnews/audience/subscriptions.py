@@ -13,15 +13,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carnews.audience.addresses import normalise_address as normalise_address
 from carnews.audience.diseases import disease_names, normalise_disease
 from carnews.audience.privacy import suppressed_among
 from carnews.clock import Clock
@@ -34,20 +35,6 @@ from carnews.storage.models import Subscriber, SubscriberStatus
 CSV_COLUMNS = ("email", "name", "diseases", "status", "consent_source", "created_at")
 # What a token looks like (secrets.token_urlsafe); anything else is not looked up at all.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-def normalise_address(raw: str) -> str:
-    """The one spelling of an address; SubscriberError says what is wrong with a bad one."""
-    candidate = raw.strip()
-    try:
-        checked = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise SubscriberError(
-            f"{candidate!r} is not a usable email address: {exc}", context={"address": candidate}
-        ) from None
-    # Lower-cased whole: mail systems treat local parts case-insensitively in practice,
-    # and one person must not become two subscribers by capitalising their name.
-    return checked.normalized.lower()
 
 
 def normalise_diseases(names: Iterable[str], lexicon: Lexicon) -> list[str]:
@@ -185,6 +172,21 @@ def _field(fields: list[str], columns: dict[str, int], name: str) -> str:
     return fields[index].strip() if index is not None and index < len(fields) else ""
 
 
+@dataclass(frozen=True)
+class Added:
+    """One subscriber an import chunk added."""
+
+    id: int
+    email: str
+    status: SubscriberStatus
+
+
+# Called inside each chunk's transaction with the rows that chunk added, so work that
+# belongs with them (a confirmation mail for each pending one) commits or rolls back
+# with them.
+ChunkHook = Callable[[AsyncSession, Sequence[Added]], Awaitable[None]]
+
+
 async def import_csv(
     db: Database,
     clock: Clock,
@@ -194,6 +196,7 @@ async def import_csv(
     confirmed: bool,
     actor: str,
     site_key: str = "",
+    on_added: ChunkHook | None = None,
 ) -> ImportReport:
     """Import rows with at least an ``email`` column; a bad row is reported, the rest go in.
 
@@ -206,21 +209,16 @@ async def import_csv(
     """
     lines = io.StringIO(source) if isinstance(source, str) else source
     report = ImportReport()
-    now = clock()
-    chunk: list[Row] = []
+    chunk = _Chunk(db, lexicon, report, clock(), confirmed, actor, on_added, site_key)
     stopped: _UnreadableLine | None = None
     try:
         for row in _rows(lines):
-            chunk.append(row)
-            if len(chunk) == IMPORT_CHUNK:
-                await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed,
-                                    actor=actor, site_key=site_key)  # fmt: skip
-                chunk = []
+            chunk.rows.append(row)
+            if len(chunk.rows) == IMPORT_CHUNK:
+                await chunk.flush()
     except _UnreadableLine as exc:
         stopped = exc  # the rows read before it still go in, as the message says
-    if chunk:
-        await _import_chunk(db, lexicon, chunk, report, now=now, confirmed=confirmed, actor=actor,
-                            site_key=site_key)  # fmt: skip
+    await chunk.flush()
     if stopped is not None:
         raise SubscriberError(
             f"line {stopped.line} of the CSV cannot be read: {stopped.why}",
@@ -240,40 +238,79 @@ def _check_row(row: Row, lexicon: Lexicon) -> tuple[str, str, list[str]]:
     return address, name, normalise_diseases(split_diseases(diseases), lexicon)
 
 
-async def _import_chunk(
-    db: Database,
-    lexicon: Lexicon,
-    chunk: list[Row],
-    report: ImportReport,
-    *,
-    now: datetime,
-    confirmed: bool,
-    actor: str,
-    site_key: str = "",
-) -> None:
-    wanted: dict[str, dict[str, Any]] = {}
-    for row in chunk:
-        try:
-            address, name, diseases = _check_row(row, lexicon)
-        except SubscriberError as exc:
-            report.reject(row[0], row[1], exc.message)
-            continue
-        if address in wanted:
-            report.unchanged += 1
-            continue
-        wanted[address] = _subscriber_values(address, name, diseases, confirmed, "import", now)
-    async with db.session() as session:
-        if site_key:
-            await _drop_suppressed(session, site_key, wanted, chunk, report)
-        there = select(Subscriber.email).where(Subscriber.email.in_(list(wanted)))
-        known = set((await session.scalars(there)).all())
-        new = [values for address, values in wanted.items() if address not in known]
-        if new:
-            await session.execute(insert(Subscriber), new)
-            audit(session, now, actor, "subscriber_import", ("subscribers", "*"),
-                  added=len(new), lines=f"{chunk[0][0]}-{chunk[-1][0]}")  # fmt: skip
-    report.added += len(new)
-    report.unchanged += len(known)
+@dataclass
+class _Chunk:
+    """Rows read but not yet stored; ``flush`` checks and inserts them together."""
+
+    db: Database
+    lexicon: Lexicon
+    report: ImportReport
+    now: datetime
+    confirmed: bool
+    actor: str
+    on_added: ChunkHook | None
+    site_key: str = ""  # given: erased and blocked addresses are refused (``privacy``)
+    rows: list[Row] = field(default_factory=list)
+
+    async def flush(self) -> None:
+        if not self.rows:
+            return
+        wanted = self._checked()
+        rows, self.rows = self.rows, []
+        lines = f"{rows[0][0]}-{rows[-1][0]}"
+        if not wanted:
+            return
+        async with self.db.session() as session:
+            if self.site_key:
+                await _drop_suppressed(session, self.site_key, wanted, rows, self.report)
+            added = await _insert_new(session, list(wanted.values()),
+                                      named=self.on_added is not None)  # fmt: skip
+            count = added if isinstance(added, int) else len(added)
+            if count:
+                audit(session, self.now, self.actor, "subscriber_import", ("subscribers", "*"),
+                      added=count, lines=lines)  # fmt: skip
+            if self.on_added is not None and not isinstance(added, int) and added:
+                await self.on_added(session, added)
+        self.report.added += count
+        self.report.unchanged += len(wanted) - count
+
+    def _checked(self) -> dict[str, dict[str, Any]]:
+        """The chunk's good rows as column values, each address once; bad rows reported."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for row in self.rows:
+            try:
+                address, name, diseases = _check_row(row, self.lexicon)
+            except SubscriberError as exc:
+                self.report.reject(row[0], row[1], exc.message)
+                continue
+            if address in wanted:
+                self.report.unchanged += 1
+                continue
+            wanted[address] = _subscriber_values(address, name, diseases, self.confirmed,
+                                                 "import", self.now)  # fmt: skip
+        return wanted
+
+
+async def _insert_new(
+    session: AsyncSession, rows: list[dict[str, Any]], *, named: bool
+) -> list[Added] | int:
+    """Insert in bulk; an address already on the list is left as it is.
+
+    ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) also covers an address that a
+    sign-up adds between two chunks. ``named``: RETURNING names the rows that went in;
+    else only their number is wanted, which SQLite counts for free (PostgreSQL's driver
+    does not count an executemany, so it is always asked by name).
+    """
+    table = cast(Table, Subscriber.__table__)  # the Core table: no ORM work per row
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = (postgresql.insert if postgres else sqlite.insert)(table).on_conflict_do_nothing(
+        index_elements=[table.c.email]
+    )
+    if not named and not postgres:
+        return cast(CursorResult[Any], await session.execute(statement, rows)).rowcount
+    returning = statement.returning(table.c.id, table.c.email, table.c.status)
+    added = [Added(*row) for row in (await session.execute(returning, rows)).all()]
+    return added if named else len(added)
 
 
 async def _drop_suppressed(

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from carnews.cli import (
+    backup,
     bounces,
     contracts,
     digest,
@@ -64,6 +65,7 @@ editing.register(editions.app)
 app.add_typer(digest.app, name="digest")
 editions.register_send(app)
 worker.register(app)
+backup.register(app)
 sources.register_inspect(app)
 status.register(app)
 contracts.register(app, lambda ctx: options(ctx).settings())

@@ -50,6 +50,8 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait until one more message may go out, then count it."""
+        if not self._windows:  # no limit: nothing to wait for or count, once per message
+            return
         async with self._lock:
             while wait := max((w.wait(self._clock()) for w in self._windows), default=0.0):
                 await self._sleep(wait)
