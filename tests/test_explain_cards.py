@@ -251,7 +251,6 @@ def test_we_gave_the_cells_to_n_patients_is_who_was_treated(lexicon: Lexicon) ->
     assert story.facts.treated_n == 15 and story.card.study_type == "case series"
 
 
-
 def test_a_class_wide_safety_warning_gets_a_safety_card() -> None:
     """Not 'a decision about its use in lupus': a warning for everyone treated."""
     from carnews.curate.lexicon import load_lexicon
