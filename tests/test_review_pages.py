@@ -87,3 +87,16 @@ async def test_the_send_time_is_set_in_utc_and_a_draft_discarded(
         answer = client.post(f"{path}/discard", data={FIELD: token})
         assert "The draft is discarded." in answer.text and "Save story" not in answer.text
     assert (await edition(db, edition_id))[0] == EditionState.DISCARDED
+
+
+async def test_the_preview_keeps_the_mails_inline_styles_and_allows_no_script(
+    settings: Settings, db: Database, clock: Clock
+) -> None:
+    edition_id = await seed_draft(db, clock)
+    await editors(db, clock)
+    with logged_in(settings, clock) as (client, _):
+        answer = client.get(f"/review/editions/{edition_id}/preview.html")
+    policy = answer.headers["content-security-policy"]
+    assert 'style="' in answer.text  # the mail is styled inline, as mail clients need
+    assert "style-src 'unsafe-inline'" in policy and "sandbox" in policy
+    assert "script-src" not in policy and "default-src 'none'" in policy
