@@ -301,6 +301,8 @@ async def _insert_new(
     else only their number is wanted, which SQLite counts for free (PostgreSQL's driver
     does not count an executemany, so it is always asked by name).
     """
+    if not rows:  # every row of the chunk was dropped: an empty execute inserts one blank row
+        return [] if named else 0
     table = cast(Table, Subscriber.__table__)  # the Core table: no ORM work per row
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = (postgresql.insert if postgres else sqlite.insert)(table).on_conflict_do_nothing(
