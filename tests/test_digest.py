@@ -191,10 +191,13 @@ def test_the_digest_command(tmp_path: Path) -> None:
 
 
 def test_the_scheduler_drafts_the_digest_daily(settings: Settings, db: Database) -> None:
+    from datetime import UTC, datetime
+
     from carnews.schedule import build_scheduler
 
     jobs = {job.id: job for job in build_scheduler(db, settings, DECEMBER).get_jobs()}
-    assert str(jobs["digest"].trigger) == "cron[hour='6', minute='30']"
+    fires = jobs["digest"].trigger.get_next_fire_time(None, datetime(2026, 12, 1, 7, tzinfo=UTC))
+    assert fires == datetime(2026, 12, 2, 6, 30, tzinfo=UTC)  # every day at 06:30
 
 
 async def test_test_mode_shows_each_kind_of_mail_to_its_own_readers_only(

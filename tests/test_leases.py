@@ -64,7 +64,7 @@ def test_the_scheduler_renews_its_lease_between_jobs(
 ) -> None:
     scheduler = build_scheduler(db, settings, clock)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"lease", "gather", "draft", "send"}
+    assert set(jobs) == {"lease", "gather", "draft", "digest", "send"}
     assert jobs["lease"].trigger.interval < timedelta(seconds=LEASE_SECONDS / 2)
 
 

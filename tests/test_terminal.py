@@ -76,7 +76,7 @@ def test_hostile_csv_cells_and_error_messages_are_shown_as_written(tmp_path: Pat
     rows = [["email", "name"], [HOSTILE, ""], ["ana@example.org", HOSTILE]]
     with (tmp_path / "in.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    imported = carnews(tmp_path, "subscribers", "import", "in.csv")
+    imported = carnews(tmp_path, "subscribers", "import", "in.csv", "--confirmed")
     assert_shown_literally(imported)
     assert "Added 1" in imported.stdout and "line 2" in imported.stdout
     assert_shown_literally(carnews(tmp_path, "subscribers", "list", env=WIDE))
