@@ -9,6 +9,9 @@ not it declared its length, so a sender cannot make the app hold a huge body in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -25,10 +28,13 @@ from carnews.storage.models import BounceSource
 from carnews.web.context import site
 
 router = APIRouter()
+Parsed = TypeVar("Parsed")
 
 
-async def _webhook_body(request: Request) -> bytes | JSONResponse:
-    """The body of an authorised webhook request, or the answer refusing it."""
+async def _webhook_request(
+    request: Request, parse: Callable[[bytes], Parsed]
+) -> Parsed | JSONResponse:
+    """The parsed body of an authorised webhook request, or the answer refusing it."""
     if not webhook_authorised(site(request).key, request.headers.get("authorization")):
         return JSONResponse(
             {"error": "missing or wrong bearer token",
@@ -42,19 +48,18 @@ async def _webhook_body(request: Request) -> bytes | JSONResponse:
              "hint": "Send them in smaller batches."},
             status_code=413,
         )  # fmt: skip
-    return body
+    try:
+        return parse(body)
+    except WebhookError as exc:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
 
 
 @router.post("/webhooks/bounces")
 async def bounce_webhook(request: Request) -> JSONResponse:
     current = site(request)
-    body = await _webhook_body(request)
-    if isinstance(body, JSONResponse):
-        return body
-    try:
-        notices = parse_webhook(body)
-    except WebhookError as exc:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+    notices = await _webhook_request(request, parse_webhook)
+    if isinstance(notices, JSONResponse):
+        return notices
     report = await record_bounces(current.database, current.clock, notices,
                                   source=BounceSource.WEBHOOK)  # fmt: skip
     return JSONResponse(report.summary())
@@ -76,13 +81,9 @@ async def capped_body(request: Request, limit: int) -> bytes | None:
 @router.post("/webhooks/unsubscribes")
 async def unsubscribe_webhook(request: Request) -> JSONResponse:
     current = site(request)
-    body = await _webhook_body(request)
-    if isinstance(body, JSONResponse):
-        return body
-    try:
-        addresses = parse_unsubscribes(body)
-    except WebhookError as exc:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=400)
+    addresses = await _webhook_request(request, parse_unsubscribes)
+    if isinstance(addresses, JSONResponse):
+        return addresses
     unknown = 0
     for address in addresses:
         if not await unsubscribe_address(current.database, current.clock, address, via="webhook"):
