@@ -3,6 +3,8 @@ end, the cookie's flags, and no open redirect after logging in."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -92,3 +94,18 @@ async def test_the_cookie_is_secure_over_https_and_next_stays_on_the_review_page
         cookie = answer.headers["set-cookie"]
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
         assert "Path=/review" in cookie
+
+
+def test_importing_carnews_spends_no_memory_on_a_password_hash() -> None:
+    """Every command (a send of 100,000 mails included) imports the web's login code; a
+    hash made at import took argon2's 64 MiB and raised each process's peak memory by
+    that much. Peak minus what stays resident is what the import held only briefly."""
+    probe = (
+        "import carnews.cli\n"
+        "kb = {k: int(v.split()[0]) for k, v in (line.split(':') for line in\n"
+        "      open('/proc/self/status')) if k in ('VmHWM', 'VmRSS')}\n"
+        "print((kb['VmHWM'] - kb['VmRSS']) // 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert int(done.stdout) < 32, f"a brief peak of {done.stdout.strip()} MB while importing"

@@ -10,6 +10,7 @@ page both use these functions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -29,10 +30,18 @@ from carnews.storage.accounts import Editor, EditorRole, EditorSession, LoginFai
 from carnews.storage.audit import audit
 
 _hasher = PasswordHasher()
-# Verified against when the address has no account, so an unknown address costs as much
-# time as a known one and the answer's speed names nobody.
-_DUMMY = _hasher.hash("no account has this password")
 MIN_PASSWORD = 12
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the address has no account, so an unknown address costs as
+    much time as a known one and the answer's speed names nobody.
+
+    Made on the first login, not at import: argon2id takes 64 MiB and a third of a second,
+    which every process importing carnews (a send, an import) would otherwise pay.
+    """
+    return _hasher.hash("no account has this password")
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ async def log_in(
 ) -> str:
     """Check the password; return a new session token, or raise AccessError."""
     now = clock()
+    dummy = _dummy_hash()  # before looking anyone up: its first making costs all alike
     address = email.strip().lower()
     keys = {f"account:{address[:300]}": review.max_failed_logins,
             f"ip:{ip}": review.max_failed_logins_per_ip}  # fmt: skip
@@ -112,7 +122,7 @@ async def log_in(
         editor = await session.scalar(select(Editor).where(Editor.email == address))
         # A locked key is refused without hashing: argon2 costs most of a second of CPU,
         # which a flood of guesses must not be able to make the server spend.
-        good = not locked and _verify(editor.password_hash if editor else _DUMMY, password)
+        good = not locked and _verify(editor.password_hash if editor else dummy, password)
         if locked:
             audit(session, now, address[:200], "login_locked", ("editor", address[:80]), ip=ip)
         elif not good or editor is None:
