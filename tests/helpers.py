@@ -51,6 +51,16 @@ async def add_stories(
     return ids
 
 
+# A regulator's notice whose template card reads above the grade limit: two long disease
+# names, each explained in brackets. The tests of the safe fallback card use it.
+LONG_NAMES_TITLE = ("FDA clears IND for CD19/BCMA CAR-T in autoimmune haemolytic anaemia and"
+                    " autoimmune cerebellar ataxia")  # fmt: skip
+LONG_NAMES_TEXT = (
+    "The FDA has cleared an investigational new drug application allowing a phase 1 study of a"
+    " CD19/BCMA dual-targeting CAR T-cell therapy in patients with refractory autoimmune"
+    " haemolytic anaemia and autoimmune cerebellar ataxia. The first site is expected to open"
+    " in the coming quarter."
+)
 LUPUS_TITLE = "CD19 CAR T cells put lupus into remission"
 LUPUS_TEXT = (
     "Researchers treated five patients with severe systemic lupus erythematosus using "

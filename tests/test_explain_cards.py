@@ -21,6 +21,7 @@ from carnews.explain.card import Card, write_card
 from carnews.explain.checks import MAX_GRADE, check_card, explain_story, fallback_card
 from carnews.explain.facts import extract_facts
 from carnews.explain.measure import measure
+from tests.helpers import LONG_NAMES_TEXT, LONG_NAMES_TITLE
 
 DATA = Path(__file__).parent / "data"
 CARDS = DATA / "cards"
@@ -106,8 +107,8 @@ def test_grade_limit_is_the_documented_one() -> None:
 
 
 def test_a_card_that_fails_becomes_the_safe_card_never_the_abstract(lexicon: Lexicon) -> None:
-    # A real item whose card reads above the grade limit (long disease names).
-    item = next(i for i in _items("dev") if i["id"] == "dev-108")
+    # A card that reads above the grade limit: two long disease names, each explained.
+    item = {"title": LONG_NAMES_TITLE, "text": LONG_NAMES_TEXT}
     story = explain_story(item["title"], item["text"], lexicon=lexicon, link="https://x.org/a")
     assert story.needs_editor and story.card.fallback
     assert story.checks["grade"] is False

@@ -24,6 +24,7 @@ from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.explain.checks import Story, explain_story
 from carnews.explain.llm import LlmConfig
 from carnews.explain.llmcard import explain_story_with_llm, rewrite_card
+from tests.helpers import LONG_NAMES_TEXT, LONG_NAMES_TITLE
 from tests.scripted_http import Reply, Server, scripted_server
 
 TITLE = "Anti-CD19 CAR T cells in refractory lupus: two-year follow-up"
@@ -225,22 +226,11 @@ async def test_an_unconfigured_backend_does_not_call_out(
     )
 
 
-REGULATORY_TITLE = (
-    "FDA clears IND for CD19/BCMA CAR-T basket study in refractory autoimmune diseases"
-)
-REGULATORY = (  # dev-108 of tests/data/stories_dev.jsonl
-    "The FDA has cleared an investigational new drug application allowing a phase 1 basket "
-    "study of a CD19/BCMA dual-targeting CAR T-cell therapy to begin in the United States in "
-    "patients with refractory systemic lupus erythematosus, systemic sclerosis, idiopathic "
-    "inflammatory myopathies and ANCA-associated vasculitis. The sponsor said the product is "
-    "manufactured in under a week and that the first site is expected to open in the coming "
-    "quarter. The IND clearance follows data from investigator-initiated studies in China. "
-    "More than 30 patients have been treated in those studies."
-)
+REGULATORY_TITLE, REGULATORY = LONG_NAMES_TITLE, LONG_NAMES_TEXT
 DECISION = {
-    "headline": "US regulator lets a CAR-T trial start for lupus and other diseases",
+    "headline": "US regulator lets a CAR-T trial start for rare autoimmune diseases",
     "what_was_tested": "The news is about CAR-T, made from a person's own immune cells.",
-    "who_took_part": "The trial is for people with lupus, myositis and some other diseases.",
+    "who_took_part": "The trial is for people whose immune system attacks their blood or brain.",
     "what_happened": "The US regulator said the trial may start.",
     "side_effects": None,
     "unknowns": ["A decision like this does not show how well it works."],
@@ -252,7 +242,7 @@ async def test_a_template_that_failed_its_checks_falls_back_to_the_safe_card(
     server: Server, client: httpx.AsyncClient, lexicon: Lexicon
 ) -> None:
     """The long disease names of this notice push the template card over the grade limit."""
-    server.serve(PATH, card_answer(**{**DECISION, "headline": "A breakthrough for myositis"}),
+    server.serve(PATH, card_answer(**{**DECISION, "headline": "A breakthrough for anaemia"}),
                  completion(json.dumps(DECISION)))  # fmt: skip
     cfg = config(server)
 

@@ -30,7 +30,7 @@ from carnews.explain.checks import explain_story
 from carnews.jobs import knowledge
 from carnews.storage import Database
 from carnews.storage.models import Entry, Story, Subscriber, SubscriberStatus
-from tests.helpers import LUPUS_TITLE, add_entry
+from tests.helpers import LONG_NAMES_TEXT, LONG_NAMES_TITLE, LUPUS_TITLE, add_entry
 
 HANG = 5.0  # a bound on a hang: the unsubscribe below takes milliseconds
 NEW_TEXT = (
@@ -166,7 +166,7 @@ async def test_a_card_that_fails_its_checks_is_stored_as_the_flagged_safe_card(
     db: Database, clock: Clock
 ) -> None:
     """Never the raw abstract: the editor is told, and the safe card waits for them."""
-    item = dev_item("dev-108")  # a regulator's notice whose card reads above the grade limit
+    item = {"title": LONG_NAMES_TITLE, "text": LONG_NAMES_TEXT}  # reads above the grade limit
     await add_entry(db, clock(), "fda", title=item["title"], text=item["text"])
 
     report = await curate_new_entries(db, knowledge(2.0), clock)

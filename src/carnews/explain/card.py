@@ -157,6 +157,10 @@ def _decision(facts: Facts) -> str:
     who = _WHO.get(facts.regulator or "", "A medicines regulator")
     if is_safety_action(facts):
         return f"{who} changed the safety warnings for these treatments."
+    if facts.for_cancer:
+        decided = "approved it" if re.search(r"approv|authori[sz]", facts.title, re.I) \
+            else "made a decision about its use"  # fmt: skip
+        return f"{who} {decided} for a cancer. It is not approved for autoimmune disease."
     for pattern, line in _REGULATORY:
         if re.search(pattern, facts.title, re.IGNORECASE):
             return line.format(who=who)

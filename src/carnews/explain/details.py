@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from carnews.explain.plain import COUNT, number_value
 
 __all__ = [
-    "COUNTED", "PLANNED", "chemo_first", "follow_up", "planned", "product", "recruiting",
+    "COUNTED", "PLANNED", "SAMPLES", "chemo_first", "follow_up", "planned", "product", "recruiting",
     "target", "treated",
 ]  # fmt: skip
 
@@ -30,7 +30,11 @@ PLANNED = re.compile(r"\b(?:will|plans?|planned|expects?|next|to follow|warrant\
 _PEOPLE = (r"(?:patients?|participants?|people|persons|adults|women|men|girls|boys|children"
            r"|adolescents|subjects|individuals|volunteers|cases)")  # fmt: skip
 _SMALL = r"(?!(?:of|in|with|and|or|to|for|from|at|after|by|months?|years?|weeks?|days?)\b)"
-COUNTED = re.compile(rf"\b({COUNT})\s+(?:{_SMALL}[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b", re.I)
+# Not a trial's name ("KYSA-6 trial showed that eight patients"), and no other count
+# between the number and the people.
+COUNTED = re.compile(
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_SMALL}(?!{COUNT}\s)[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b", re.I
+)
 _YEAR_OLD = re.compile(r"\b(?:an?|one)\s+\d+-year-old\b", re.IGNORECASE)
 _A_PATIENT = re.compile(
     r"\b(?:we (?:report|describe|treated|present)|(?:she|he) (?:received|was treated|was given))"
@@ -38,12 +42,28 @@ _A_PATIENT = re.compile(
 _TREATED = re.compile(
     r"\b(?:received|treated|were given|was given|gave|administered|infused|dosed|enrolled"
     r"|randomi[sz]ed"
-    r"|underwent|we (?:report|describe|studied|followed|analy[sz]ed|pooled|performed|present"
-    r"|measured))\b", re.IGNORECASE)  # fmt: skip
+    r"|underwent|were (?:analy[sz]ed|included)|we (?:report|describe|studied|followed|analy[sz]ed"
+    r"|pooled|performed|present|measured|profiled|sequenced|evaluated|explored|assessed"
+    r"|investigated|examined|tested))\b", re.IGNORECASE)  # fmt: skip
+# Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
+# enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
+_GIVEN = re.compile(
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:(?:were|was|had been)\s+)?"
+    r"(?:infused|received|dosed)\b(?!\s+(?:a\s+)?placebo)",
+    re.IGNORECASE,
+)
+# Work on samples of treated people ("serum samples from 14 patients who had received"):
+# a lab study, whose count is the people the samples came from.
+SAMPLES = re.compile(
+    rf"\b(?:samples?|sera|serum|plasma|blood|PBMCs?|mononuclear cells|biops(?:y|ies)"
+    rf"|cerebrospinal fluid|B cells)\s+(?:(?:obtained|collected|taken)\s+)?from\s+(?:the\s+)?"
+    rf"(?:{COUNT})\s",
+    re.IGNORECASE,
+)
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
                  re.IGNORECASE)  # fmt: skip
 _AMONG = re.compile(rf"\b(?:among|of the first)\s+({COUNT})\s+{_PEOPLE}", re.IGNORECASE)
-_N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)\)", re.IGNORECASE)
+_N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)[);,]", re.IGNORECASE)
 _FIRST = re.compile(r"\b(?:dosed|treated)\s+(?:the|its)\s+first\s+(?:patient|person)\b", re.I)
 
 
@@ -65,6 +85,8 @@ def treated(found: list[Sentence]) -> tuple[int | None, str]:
 
 
 def _sentence_count(text: str) -> int | None:
+    if given := _GIVEN.search(text):
+        return number_value(given.group(1))
     counted = [m for m in COUNTED.finditer(text) if not _after_of(text, m.start())]
     if counted:
         values = [number_value(m.group(1)) or 0 for m in counted]
@@ -77,6 +99,8 @@ def _sentence_count(text: str) -> int | None:
         return sum(values) if joined else values[0]
     if ages := _YEAR_OLD.findall(text):
         return len(ages)
+    if equals := _N_EQUALS.search(text):  # "All patients who received … (n = 24; …)"
+        return int(equals.group(1))
     if _A_PATIENT.search(text) and re.search(r"\b(?:a|an) (?:patient|woman|man|girl|boy)\b"
                                              r"|\b(?:she|he)\b", text, re.I):  # fmt: skip
         return 1

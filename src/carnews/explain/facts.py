@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
-from carnews.explain.details import COUNTED, PLANNED
+from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import Harm, find_harms, find_limitations
 from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
@@ -66,6 +66,9 @@ class Facts:
     definitions: dict[str, str]
     regulator: str | None
     trace: dict[str, str] = field(default_factory=dict)  # fact -> source sentence
+    # A regulator's decision about a cancer ("FDA approves obe-cel for B-ALL") in a story
+    # that names an autoimmune disease only beside it: not a decision about that disease.
+    for_cancer: bool = False
 
 
 # --------------------------------------------------------------------------- sentences
@@ -131,6 +134,17 @@ _ORGANISATION = re.compile(
 _NEWS = re.compile(
     r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|startup"
     r"|raised|acquire\w*|stock|payers|insurers|price|deal)\b", re.IGNORECASE)  # fmt: skip
+# A study retold by someone else: a reporter names where it appeared and who said what
+# ("published in Annals of …", "according to the study", "the authors wrote"); an
+# abstract speaks of its own work and never cites itself like this.
+_RETOLD = re.compile(
+    r"\b(?:published|reported) (?:this week |today )?in (?:the journal |the )?[A-Z]"
+    r"|\baccording to (?:the|a|an)\b|\b(?:researchers|authors|doctors|investigators|scientists"
+    r"|experts|team) (?:wrote|noted|said|say|reported|presented)\b|\bnot involved\b"
+    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b"
+)
+# A reporter's attribution; a notice calls the applicant "the sponsor".
+_SAID = re.compile(r"(?<!sponsor )\b(?:said|says|told)\b", re.IGNORECASE)
 _REGULATOR = {
     "FDA": r"\bFDA\b|Food and Drug Administration",
     "EMA": r"\bEMA\b|European Medicines Agency",
@@ -177,9 +191,11 @@ def _source_kind(title: str, text: str, given: str | None, types: Sequence[str])
     if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
         return "patient organisation"
     lead = next(iter(split_sentences(text)), "")  # a text of only spaces has no sentence
-    if _DECISION.search(title) and _regulator(title, lead) and not _NEWS.search(title):
+    acts = _DECISION.search(title) or _SAFETY_ACTION.search(title)
+    # "The FDA approved X, the company said": a reporter's account of the decision.
+    if acts and _regulator(title, lead) and not (_NEWS.search(title) or _SAID.search(lead)):
         return "regulator"
-    if _NEWS.search(text) and not _DOING.search(text):
+    if (_NEWS.search(text) or _RETOLD.search(text)) and not _DOING.search(text):
         return "news site"
     return "peer-reviewed journal"
 
@@ -205,7 +221,12 @@ _PHASES = (
 _REVIEW = re.compile(
     r"\b(?:systematic (?:literature )?review|meta-analys[ie]s|narrative review|scoping review"
     r"|in this (?:review|viewpoint)|this review|we review|viewpoint|points to consider"
-    r"|we searched)\b", re.IGNORECASE)  # fmt: skip
+    r"|we searched)\b"
+    # "This article outlines …, summarises early experience and discusses …"
+    r"|\bthis (?:article|paper|overview|chapter|perspective|commentary)\s+(?:\w+\s+){0,2}?"
+    r"(?:outlines|summari[sz]es|reviews|discusses|examines|considers|highlights)\b"
+    r"|\bsummari[sz]es? (?:the )?(?:current|recent|existing|published|early) (?:evidence"
+    r"|data|experience|knowledge|literature)\b", re.IGNORECASE)  # fmt: skip
 _LAB = re.compile(
     r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
     r"|experimental (?:model|autoimmune|colitis))\b", re.IGNORECASE)  # fmt: skip
@@ -238,7 +259,7 @@ def _study_phase(title: str, found: list[Sentence]) -> str | None:
     return None
 
 
-def _study_type(title: str, found: list[Sentence], kind: str, treated: int | None,
+def _study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int | None, str],
                 types: Sequence[str], phases: Sequence[str]) -> str:  # fmt: skip
     for name, pattern in _PUBLICATION_TYPES:
         if any(re.search(rf"\b(?:{pattern})\b", t, re.IGNORECASE) for t in types):
@@ -262,10 +283,19 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: int | Non
     return _paper_type(title, found, treated)
 
 
-def _paper_type(title: str, found: list[Sentence], treated: int | None) -> str:
+def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, str]) -> str:
+    treated, treated_from = counted
     work = " ".join(s.text for s in found if not s.background)
     if _REVIEW.search(title) or _REVIEW.search(work):
         return "review"
+    # Samples of treated people, and nothing said of how the treatment went for them
+    # (a clinical report says who had CRS): a lab study of the samples.
+    if (
+        treated is not None
+        and SAMPLES.search(treated_from)
+        and not any(h.status == "occurred" for h in find_harms(found, treated))
+    ):
+        return "lab study"
     if _LAB.search(title) or (treated is None and _LAB.search(work)):
         return "lab study"
     if phase := _study_phase(title, found):
@@ -294,12 +324,15 @@ def extract_facts(
     kind = _source_kind(title, text, source_kind, publication_types)
     work = " ".join(s.text for s in found if not s.background)
     treated, treated_from = (None, "") if kind == "trial registry" else details.treated(found)
-    study = _study_type(title, found, kind, treated, publication_types, phases)
+    study = _study_type(title, found, kind, (treated, treated_from), publication_types, phases)
     if study in ("review", "regulatory", "trial registration"):
         treated, treated_from = None, ""  # pooled, planned or someone else's count
     if study == "patient story":
         treated, treated_from = 1, title
     target, target_from = details.target(title, text)
+    if study == "regulatory" and _SAFETY_ACTION.search(title):
+        target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
+
     follow_up, follow_from = details.follow_up(found)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}
     return Facts(
@@ -312,7 +345,7 @@ def extract_facts(
         recruiting=details.recruiting(text),
         diseases=_diseases(lexicon, title, work, text),
         target=target,
-        product=details.product(title, text, study),
+        product=details.product(title, text, study) or _named_product(lexicon, title, text),
         chemo_first=details.chemo_first(work),
         follow_up=follow_up,
         outcomes=tuple(find_outcomes(found)),
@@ -321,7 +354,29 @@ def extract_facts(
         definitions=acronyms(f"{title}. {text}"),
         regulator=_regulator(title, text),
         trace={k: v for k, v in trace.items() if v},
+        for_cancer=study == "regulatory" and _decides_for_cancer(lexicon, title, found),
     )
+
+
+def _decides_for_cancer(lexicon: Lexicon, title: str, found: list[Sentence]) -> bool:
+    """The decision (the title and the sentence that reports it) names a cancer or a
+    cancer product, and no autoimmune disease."""
+    decision = " ".join([title, *(s.text for s in found[:1])])
+    cancers = (*lexicon.oncology, *lexicon.oncology_products)
+    named = any(p.search(decision) for term in cancers for p in term.patterns)
+    return named and not diseases_named(lexicon, decision)
+
+
+_PRODUCT_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "mRNA CAR-T", "CAR-T", "T-cell engager")
+
+
+def _named_product(lexicon: Lexicon, title: str, text: str) -> str | None:
+    """A product named only by its code or name ("KYV-101", "rese-cel"): the lexicon
+    knows which kind it is."""
+    for term in lexicon.therapies:
+        if term.name in _PRODUCT_KINDS and any(p.search(f"{title} {text}") for p in term.patterns):
+            return term.name
+    return None
 
 
 def _diseases(lexicon: Lexicon, title: str, work: str, text: str) -> tuple[str, ...]:

@@ -29,11 +29,12 @@ _PATTERNS = {
     "death": r"\bdied\b|\bdeaths?\b(?! (?:rate|risk))|\bfatal\b",
     "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
-    r"|neurological side effects|nerve side effects",
+    r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)",
     "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b",
-    "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b",
+    "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
+    r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation",
     "low blood counts": r"\bneutropeni\w*|\bcytopeni\w*|low blood counts|\bleukopeni\w*"
-    r"|lymphopeni\w*|marrow toxicit\w*",
+    r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*",
     "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
     r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
     "other": r"\bfever\b|\bheadaches?\b|\bnausea\b|\bfatigue\b|\btired\b|ovarian insufficiency"
@@ -50,7 +51,7 @@ _NEGATION = re.compile(r"\b(?:no|not|without|none|nor|never|free of)\b", re.IGNO
 _POSSIBLE = re.compile(
     r"\b(?:risks?(?: of| including)?|can include|can cause|may cause|could|concerns?|watch for"
     r"|monitor\w*(?: closely)? for|management of|prophylaxis|to (?:avoid|reduce|prevent|lower)"
-    r"|lower risk|less toxic|incidence of|such as)\b",
+    r"|lower risk|less toxic|incidence of|such as|boxed warning|warnings? (?:for|about|of|on))\b",
     re.IGNORECASE,
 )
 _ABOVE = re.compile(r"\b(?:above|higher than|beyond|over)\s+grade\s*(\d)|\bhigh-grade\b", re.I)

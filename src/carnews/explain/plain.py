@@ -53,12 +53,18 @@ def number_value(token: str) -> int | None:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
+_ROMAN_PHASE = re.compile(
+    r"\bphase\s+(I{1,3}|IV)[ab]?\b(?:\s*/\s*(?:phase\s+)?(I{1,3}|IV)[ab]?\b)?", re.IGNORECASE
+)
 _NUMBER_WORD = re.compile(rf"\b(?:{_WORD_RE})\b", re.IGNORECASE)
 
 
 def numbers_in(text: str, *, words: bool = False) -> set[str]:
     """The numbers in ``text`` ("1,200" as "1200"); with ``words``, spelt-out ones too."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for match in _ROMAN_PHASE.finditer(text):  # "phase Ib/IIa" prints phases 1 and 2
+        found |= {str(_ROMAN[g.upper()]) for g in match.groups() if g}
     if words:
         for match in _NUMBER_WORD.finditer(text):
             value = number_value(match.group(0))

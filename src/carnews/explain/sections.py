@@ -76,6 +76,9 @@ def headline(facts: Facts) -> str:
     elif study == "regulatory" and is_safety_action(facts):
         line = f"{_REGULATOR.get(facts.regulator or '', 'Regulator')} safety warning about" \
                f" {product} treatments"  # fmt: skip
+    elif study == "regulatory" and facts.for_cancer:
+        line = f"{_REGULATOR.get(facts.regulator or '', 'Regulator')} decision on {product}" \
+               f" for a cancer, not for {disease}"  # fmt: skip
     elif study == "regulatory":
         line = f"{_REGULATOR.get(facts.regulator or '', 'Regulator')} decision on {product}" \
                f" for {disease}"  # fmt: skip
@@ -134,6 +137,11 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
         return f"It brings together earlier studies in {disease}. It treated nobody itself."
     if study == "regulatory" and is_safety_action(facts):
         return "It is a safety rule for everyone treated with these cells, not a new study."
+    if study == "regulatory" and facts.for_cancer:
+        return f"It is a decision about its use in a cancer, not in {disease}. It is not a new" \
+               " study."  # fmt: skip
+    if study == "regulatory" and len(facts.diseases) > 1:  # two short sentences read easier
+        return f"It is a decision, not a new study. It concerns {disease}."
     if study == "regulatory":
         return f"It is a decision about its use in {disease}, not a new study."
     if study == "lab study":
@@ -145,6 +153,8 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
         return f"A person with {disease} shares their own story."
     if facts.treated_n == 1:
         first = f"A single person with {disease} was treated{in_phase}."
+    elif facts.treated_n and len(facts.diseases) > 1:
+        first = f"{people(facts.treated_n)} were treated{in_phase}. They had {disease}."
     elif facts.treated_n:
         first = f"{people(facts.treated_n)} with {disease} were treated{in_phase}."
     else:
@@ -196,6 +206,8 @@ def unknowns(facts: Facts, text: str) -> list[str]:
         "regulatory": [
             "A warning like this does not say how often the problem happens in autoimmune disease."
             if is_safety_action(facts)
+            else "A decision about a cancer does not show whether it helps autoimmune disease."
+            if facts.for_cancer
             else "A decision like this does not show how well the treatment works."
         ],
         "review": ["A review adds no new results."],
@@ -278,6 +290,10 @@ def what_it_means(facts: Facts) -> str:
             " to know when it does.",
             "closed": "This trial is not taking new volunteers. Its results will come later.",
         }.get(facts.recruiting or "", "Ask your specialist whether this trial is open to you.")
+    if facts.for_cancer:
+        return "This decision is about a cancer. It does not make the treatment available for" \
+               f" {_disease(facts, Explainer(), short=True)}. Ask your care team what it means" \
+               " for you."  # fmt: skip
     line = _MEANS.get(study, _MEANS["news"])
     if study not in ("case report", "conference abstract") and (
         study in _CLINICAL or facts.recruiting == "recruiting"
