@@ -188,18 +188,18 @@ def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
 
 # What the development split measured when this floor was set (bench/stories.py prints
 # the same figures); a change may raise these, never lower them without a reason.
-FLOOR = {"study_type": 1.0, "source_kind": 0.99, "treated_n": 0.98, "diseases": 0.95,
-         "target": 0.96, "product": 0.95}  # fmt: skip
+FLOOR = {"study_type": 1.0, "source_kind": 1.0, "treated_n": 0.99, "diseases": 0.96,
+         "target": 0.97, "product": 0.95}  # fmt: skip
 
 
 def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon) -> None:
     figures = measure(_items("dev"), lexicon=lexicon)
-    assert figures.items >= 100
+    assert figures.items >= 184
     for name, floor in FLOOR.items():
         assert figures.accuracy(name) >= floor, (name, figures.misses.get(name))
     assert figures.harm_recall == 1.0 and figures.harms_named == figures.harm_items
     assert figures.untraced == [] and figures.hype == []
-    assert len(figures.fallbacks) <= 1
+    assert figures.fallbacks == []
     assert figures.median_grade <= 8.0
 
 

@@ -196,3 +196,78 @@ def test_people_with_several_diseases_are_told_in_two_short_sentences(lexicon: L
     found = facts(lexicon, "CD19 CAR T cells in autoimmune disease", text)
     card = write_card(found, text)
     assert card.who_took_part.startswith("33 people were treated. They had scleroderma")
+
+
+# --------------------------------------------------------------------------- what a card claims
+
+
+def test_the_placebo_arms_share_is_not_the_treated_peoples(lexicon: Lexicon) -> None:
+    text = (
+        "Findings: Of 36 participants randomised, 20 received Descartes-08 and 16 received"
+        " placebo. At month 3, 71% of the Descartes-08 group and 25% of the placebo group had"
+        " a clinically meaningful improvement."
+    )
+    card = explain_story("Descartes-08 versus placebo in myasthenia gravis", text, lexicon=lexicon)
+    assert card.card.what_happened.startswith("71% of people")
+
+
+def test_how_much_a_score_improved_is_not_how_many_people_improved(lexicon: Lexicon) -> None:
+    text = (
+        "We report three patients with systemic sclerosis treated with teclistamab. Skin scores"
+        " improved by more than 30% in all three by month 4."
+    )
+    card = explain_story("Teclistamab in systemic sclerosis", text, lexicon=lexicon).card
+    assert "30%" not in card.what_happened
+    assert card.what_happened == "All 3 people got better on the study's measures by month 4."
+
+
+def test_a_lab_study_never_says_people_got_better(lexicon: Lexicon) -> None:
+    text = (
+        "We transferred CD19 CAR regulatory T cells into humanised mice with lupus. Anti-dsDNA"
+        " antibodies fell by 70% and proteinuria improved in all mice."
+    )
+    card = explain_story("CAR-Tregs in a mouse model of lupus", text, lexicon=lexicon).card
+    assert card.study_type == "lab study"
+    assert card.what_happened == "The results come from lab work, not from treating people."
+
+
+def test_a_bound_is_not_a_count_of_people_treated(lexicon: Lexicon) -> None:
+    text = (
+        "Doctors collect your own T cells and give them back. So far, fewer than 100 people with"
+        " lupus worldwide have been treated, almost all in clinical trials."
+    )
+    found = facts(lexicon, "Lupus and CAR T-cell therapy: what you need to know", text)
+    assert found.treated_n is None
+
+
+def test_a_registry_records_harms_are_what_it_will_measure(lexicon: Lexicon) -> None:
+    text = (
+        "Brief Summary: This study will test CABA-201 in systemic sclerosis. Phase: Phase 1/Phase"
+        " 2. Overall Status: Recruiting. Primary Outcome Measures: Incidence and severity of"
+        " adverse events, including cytokine release syndrome and ICANS."
+    )
+    story = explain_story("A Phase 1/2 Study of CABA-201 in Systemic Sclerosis", text,
+                          lexicon=lexicon)  # fmt: skip
+    assert story.facts.study_type == "trial registration"
+    assert {h.status for h in story.facts.harms} == {"possible"}
+    assert (story.card.side_effects or "").startswith("Possible side effects it names include")
+
+
+def test_a_harm_after_though_is_not_negated_by_the_clause_before(lexicon: Lexicon) -> None:
+    text = (
+        "Six people with lupus were treated with donor CAR-T cells. None had serious side"
+        " effects, though two had a mild fever after the infusion."
+    )
+    found = kinds(facts(lexicon, "Six people with lupus in remission", text))
+    assert found["other"] == "occurred"
+
+
+def test_a_grade_belongs_to_the_harm_beside_it(lexicon: Lexicon) -> None:
+    text = (
+        "We enrolled 20 patients with myositis. Cytokine release syndrome occurred in 14 patients"
+        " (all grade 1 or 2) and herpes zoster in one. One child had grade 2 neurotoxicity."
+    )
+    harms = {h.kind: h for h in facts(lexicon, "CAR T cells in myositis", text).harms}
+    assert harms["crs"].grade == "1 or 2"
+    assert harms["infection"].grade is None
+    assert (harms["icans"].grade, harms["icans"].count) == ("2", "One")

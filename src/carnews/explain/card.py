@@ -142,8 +142,8 @@ def what_happened(facts: Facts, explain: Explainer) -> str:
         return _decision(facts)
     lines = [_outcome_sentence(o, facts, explain) for o in facts.outcomes]
     lines = [line for line in lines if line][:2]
-    if study == "lab study":
-        return " ".join(["The results come from lab work, not from treating people.", *lines[:1]])
+    if study == "lab study":  # its measures are cells, samples or animals, never "people"
+        return "The results come from lab work, not from treating people."
     if study == "review":
         return "The review sums up earlier results and adds no new ones."
     if lines:

@@ -87,7 +87,11 @@ def treated(found: list[Sentence]) -> tuple[int | None, str]:
 def _sentence_count(text: str) -> int | None:
     if given := _GIVEN.search(text):
         return number_value(given.group(1))
-    counted = [m for m in COUNTED.finditer(text) if not _after_of(text, m.start())]
+    counted = [
+        m
+        for m in COUNTED.finditer(text)
+        if not _after_of(text, m.start()) and not _ABOUT.search(text[: m.start()])
+    ]
     if counted:
         values = [number_value(m.group(1)) or 0 for m in counted]
         # "one patient with IMNM and two patients with SSc" is three people.
@@ -105,6 +109,11 @@ def _sentence_count(text: str) -> int | None:
                                              r"|\b(?:she|he)\b", text, re.I):  # fmt: skip
         return 1
     return None
+
+
+# "fewer than 100 people": a bound, not a count of the people treated.
+_ABOUT = re.compile(r"\b(?:(?:fewer|less|more) than|over|nearly|almost|about|around|approximately"
+                    r"|up to|some|at least)\s+$", re.IGNORECASE)  # fmt: skip
 
 
 def _after_of(text: str, start: int) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
@@ -349,7 +349,7 @@ def extract_facts(
         chemo_first=details.chemo_first(work),
         follow_up=follow_up,
         outcomes=tuple(find_outcomes(found)),
-        harms=find_harms(found, treated),
+        harms=_harms(found, treated, study),
         limitations=tuple(find_limitations(found)),
         definitions=acronyms(f"{title}. {text}"),
         regulator=_regulator(title, text),
@@ -365,6 +365,14 @@ def _decides_for_cancer(lexicon: Lexicon, title: str, found: list[Sentence]) -> 
     cancers = (*lexicon.oncology, *lexicon.oncology_products)
     named = any(p.search(decision) for term in cancers for p in term.patterns)
     return named and not diseases_named(lexicon, decision)
+
+
+def _harms(found: list[Sentence], treated: int | None, study: str) -> tuple[Harm, ...]:
+    """A registry record's harms are what it will measure: possible, not yet happened."""
+    harms = find_harms(found, treated)
+    if study != "trial registration":
+        return harms
+    return tuple(replace(h, status="possible") if h.status == "occurred" else h for h in harms)
 
 
 _PRODUCT_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "mRNA CAR-T", "CAR-T", "T-cell engager")

@@ -43,7 +43,8 @@ _PATTERNS = {
 _COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in _PATTERNS.items()}
 # Where one clause ends and the next begins: negation does not cross these.
 _CLAUSE = re.compile(
-    r";|,?\s+\b(?:but|while|whereas)\b|\s+and\s+(?=(?:no|none|one|two|three|\d+|there|she|he"
+    r";|,?\s+\b(?:but|while|whereas|though|although)\b"
+    r"|\s+and\s+(?=(?:no|none|one|two|three|\d+|there|she|he"
     r"|the|grade|all)\b)|,\s+(?=(?:and\s+)?(?:one|two|three|\d+|there|she|he)\b)",
     re.IGNORECASE,
 )
@@ -61,7 +62,8 @@ _GRADE = re.compile(
 _HOW_MANY = re.compile(
     rf"\bin\s+(all|both|none|most|{COUNT}(?:\.\d+)?%?)(?:\s+of\s+(?:the\s+)?({COUNT}))?"
     r"(?:\s+(?:\w+\s+){0,2}?(?:patients|participants|people)\b)?(?!\w)"
-    rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women)"
+    rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women"
+    r"|men|child|children|adults?)"
     r"\s+(?:had|developed|required|needed|experienced|died)"
     r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)",
     re.IGNORECASE,
@@ -159,7 +161,11 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
 
 def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[str],
               text: str) -> Harm:  # fmt: skip
-    grade_match = _GRADE.search(clause)
+    # A grade belongs to this harm when it comes right before it ("grade 3 neutropenia") or
+    # after it; one further back ("CRS (all grade 1 or 2) and herpes zoster") is another's.
+    start = clause.find(match.group(0))
+    near = re.search(rf"(?:{_GRADE.pattern})(?:\s+\S+){{0,2}}\s*$", clause[: max(start, 0)], re.I)
+    grade_match = near or _GRADE.search(ahead)
     grade = None
     if grade_match:
         g = grade_match.groups()

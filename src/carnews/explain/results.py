@@ -123,8 +123,20 @@ def _outcome(clause: str, sentence: str) -> Outcome | None:
     return None
 
 
+# "25% of the placebo group" is not the treated; "improved by a median of 40%" is how
+# much, not how many.
+_OTHER_ARM = re.compile(r"^[^.;,]{0,25}?\b(?:placebo|control|comparator|standard care)", re.I)
+_AMOUNT = re.compile(r"\bby\s+(?:(?:a\s+)?(?:median|mean)\s+of\s+|more than\s+|over\s+|about\s+"
+                     r"|up to\s+|almost\s+|nearly\s+)?$", re.IGNORECASE)  # fmt: skip
+
+
 def _quantity(text: str, *, last: bool = True) -> tuple[str | None, str | None]:
-    matches = list(_QUANTITY.finditer(text))
+    matches = [
+        m
+        for m in _QUANTITY.finditer(text)
+        if not _OTHER_ARM.search(text[m.end() :])
+        and not (m.group(5) and _AMOUNT.search(text[: m.start()]))
+    ]
     if not matches:
         return None, None
     g = matches[-1 if last else 0].groups()
