@@ -271,3 +271,23 @@ def test_a_grade_belongs_to_the_harm_beside_it(lexicon: Lexicon) -> None:
     assert harms["crs"].grade == "1 or 2"
     assert harms["infection"].grade is None
     assert (harms["icans"].grade, harms["icans"].count) == ("2", "One")
+
+
+@pytest.mark.parametrize(
+    ("text", "study", "treated"),
+    [
+        ("INTRODUCTION: Lupus nephritis can be severe. MATERIALS AND METHODS: Twelve patients"
+         " with refractory lupus nephritis received CD19 CAR T cells. RESULTS: Ten"
+         " reached a complete renal response.", "case series", 12),
+        ("Introduction: Stiff-person syndrome is rare. Case presentation: A 45-year-old woman"
+         " with refractory disease received CD19 CAR T cells. Conclusion: She improved.",
+         "case report", 1),
+        ("Background/Purpose: Myositis can be hard to treat. Methods: Eight patients"
+         " received CD19 CAR T cells. Results: Six improved.", "case series", 8),
+    ],
+)  # fmt: skip
+def test_the_section_labels_real_abstracts_use_start_the_work(
+    lexicon: Lexicon, text: str, study: str, treated: int
+) -> None:
+    found = facts(lexicon, "CAR T cells in autoimmune disease", text)
+    assert (found.study_type, found.treated_n) == (study, treated)

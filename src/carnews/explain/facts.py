@@ -74,10 +74,14 @@ class Facts:
 # --------------------------------------------------------------------------- sentences
 
 _LABEL = re.compile(
-    r"^\s*(background|introduction|importance|context|objectives?|aims?|purpose|methods?"
-    r"|design|setting|patients and methods|data sources|study selection|results?|findings"
-    r"|conclusions?(?: and relevance)?|interpretation|discussion|brief summary|official title"
-    r"|description)\s*[:.]\s*",
+    r"^\s*(background|introduction|importance|context|objectives?|aims?|purpose|rationale"
+    r"|methods?|(?:materials|patients|subjects|participants) and methods|methods and"
+    r" (?:materials|patients)|(?:study )?design|setting|data sources|study selection"
+    # A case report's own labels: the case is the work, not its background.
+    r"|case (?:presentations?|descriptions?|reports?|summary|series)|patient concerns"
+    r"|interventions?|outcomes|participants|measurements|observations"
+    r"|results?|findings|conclusions?(?: and relevance)?|interpretation|discussion"
+    r"|brief summary|official title|description)(?:\s*/\s*\w+)?\s*[:.]\s*",  # "Background/Purpose:"
     re.IGNORECASE,
 )
 _BACKGROUND_LABELS = ("background", "introduction", "importance", "context", "objective", "aim",
