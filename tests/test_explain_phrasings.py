@@ -291,3 +291,16 @@ def test_the_section_labels_real_abstracts_use_start_the_work(
 ) -> None:
     found = facts(lexicon, "CAR T cells in autoimmune disease", text)
     assert (found.study_type, found.treated_n) == (study, treated)
+
+
+def test_a_rescue_medicine_given_to_some_is_not_the_count_treated(lexicon: Lexicon) -> None:
+    text = "Eight patients were treated with CD19 CAR T cells; two received tocilizumab for CRS."
+    assert facts(lexicon, "CAR T cells in lupus", text).treated_n == 8
+
+
+def test_a_reporter_opening_on_according_to_is_news(lexicon: Lexicon) -> None:
+    text = (
+        "According to the study, all four patients with lupus nephritis had kidney responses"
+        " after a single infusion of CD19 CAR T cells."
+    )
+    assert facts(lexicon, "Four lupus patients respond to CAR-T", text).source_kind == "news site"

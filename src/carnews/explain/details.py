@@ -52,6 +52,10 @@ _GIVEN = re.compile(
     r"(?:infused|received|dosed)\b(?!\s+(?:a\s+)?placebo)",
     re.IGNORECASE,
 )
+# Where the count given the therapy can differ from those enrolled or randomised; elsewhere
+# "two received tocilizumab" is not the number treated.
+_SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheresis|apheresis|screened|withdr\w*"
+                        rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
 # Work on samples of treated people ("serum samples from 14 patients who had received"):
 # a lab study, whose count is the people the samples came from.
 SAMPLES = re.compile(
@@ -85,7 +89,7 @@ def treated(found: list[Sentence]) -> tuple[int | None, str]:
 
 
 def _sentence_count(text: str) -> int | None:
-    if given := _GIVEN.search(text):
+    if _SOME_ONLY.search(text) and (given := _GIVEN.search(text)):
         return number_value(given.group(1))
     counted = [
         m

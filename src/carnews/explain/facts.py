@@ -142,10 +142,11 @@ _NEWS = re.compile(
 # ("published in Annals of …", "according to the study", "the authors wrote"); an
 # abstract speaks of its own work and never cites itself like this.
 _RETOLD = re.compile(
-    r"\b(?:published|reported) (?:this week |today )?in (?:the journal |the )?[A-Z]"
+    r"\b(?:published|reported) (?:this week |today )?in (?:the journal |the )?(?-i:[A-Z])"
     r"|\baccording to (?:the|a|an)\b|\b(?:researchers|authors|doctors|investigators|scientists"
     r"|experts|team) (?:wrote|noted|said|say|reported|presented)\b|\bnot involved\b"
-    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b"
+    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b",
+    re.IGNORECASE,
 )
 # A reporter's attribution; a notice calls the applicant "the sponsor".
 _SAID = re.compile(r"(?<!sponsor )\b(?:said|says|told)\b", re.IGNORECASE)
@@ -336,7 +337,6 @@ def extract_facts(
     target, target_from = details.target(title, text)
     if study == "regulatory" and _SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
-
     follow_up, follow_from = details.follow_up(found)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}
     return Facts(
