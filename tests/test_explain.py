@@ -1,7 +1,7 @@
 """The explain stage: traceable summaries, honest framing, glossary, reading grade.
 
 The three abstracts below are written for these tests, modelled on the published
-results described in /work/shared/domain.md (Mackensen 2022, Müller 2024, the
+results summarised in the project's domain notes (Mackensen 2022, Müller 2024, the
 mRNA CAR-T myasthenia gravis study). They include the clutter real feeds carry:
 citation lines, author lists, PMID/DOI, copyright, hard-wrapped lines.
 """
