@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from carnews.clock import Clock, ManualClock
 from carnews.mail.webhook import webhook_token
-from carnews.schedule import LEASE, build_scheduler
+from carnews.schedule import LEASE, JobOutcome, build_scheduler, logged
 from carnews.settings import OpsSettings, Secret, Settings, replace
 from carnews.storage import Database
 from carnews.storage.database import create_engine
@@ -114,6 +114,23 @@ async def test_metrics_match_the_run(
     assert found[("carnews_bounces_total", (("kind", "complaint"),))] == 0
     assert found[("carnews_editions", (("state", "sent"),))] == 1
     assert found[("carnews_scheduler_stale", ())] == 0
+
+
+async def test_metrics_carry_no_created_samples(
+    db: Database, settings: Settings, clock: Clock
+) -> None:
+    """A counter's ``*_created`` sample is a second series per label set that only says
+    when the process first counted it: noise on every scrape, so it is off."""
+
+    async def probe() -> JobOutcome:
+        return JobOutcome("ok", "probe: ran")
+
+    await logged("probe", probe)()  # this process's own counter now has a label set
+    with TestClient(create_app(settings, db, clock=clock)) as test_client:
+        found = samples(test_client.get("/metrics").text)
+    names = {name for name, _ in found}
+    assert ("carnews_scheduler_job_runs_total", (("job", "probe"), ("outcome", "ok"))) in found
+    assert [name for name in names if name.endswith("_created")] == []
 
 
 @pytest.mark.both_databases

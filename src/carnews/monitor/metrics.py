@@ -8,13 +8,21 @@ counters (``carnews_messages_sent_total``: ``rate()`` gives the send rate); what
 up and down is a gauge. Only what the database has no record of is counted in the
 process itself: the scheduler's job runs by outcome (``PROCESS``), seen where the
 scheduler runs. The Python runtime's own metrics (``process_*``, ``python_*``) follow.
+A counter's ``*_created`` sample (when this process first counted a label set) is off:
+it doubles the series of every counter and tells an operator nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -25,6 +33,9 @@ from carnews.settings import OpsSettings
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 HEALTH_STATES = ("ok", "failing", "gone")
+
+# prometheus_client's own switch (read at each scrape), thrown once on import; untyped.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PROCESS = CollectorRegistry(auto_describe=True)
 JOB_RUNS = Counter(
