@@ -168,3 +168,25 @@ async def test_job_outcomes_as_json_lines(
     assert (failure["job"], failure["outcome"]) == ("send", "error")
     assert failure["message"] == "send failed: edition 9 is not approved"
     assert failure["hint"] == "Approve it first."
+
+
+async def test_the_worker_logs_its_passes_as_the_scheduler_does(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """``carnews worker`` takes the same logging options as ``carnews serve``: one summary
+    line a pass, plain for a person, JSON (``--log-json`` or ops.log_json) for a collector."""
+    base = ("--set", f"database.url={settings.database.url}", "worker", "--once")
+    as_json = carnews(tmp_path, *base, "--log-json")
+    assert as_json.returncode == 0, as_json.stderr
+    lines = [json.loads(line) for line in as_json.stderr.splitlines()]
+    fields = [(line["logger"], line["level"], line["job"], line["outcome"], line["editions"])
+              for line in lines]  # fmt: skip
+    assert fields == [("carnews.worker", "info", "send", "nothing to send", 0)]
+    assert lines[0]["message"] == "send: no approved edition to send"
+    from_settings = carnews(tmp_path, *base, env={"CARNEWS_OPS_LOG_JSON": "true"})
+    assert json.loads(from_settings.stderr)["outcome"] == "nothing to send"
+    plain = carnews(tmp_path, *base)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stderr.rstrip().endswith(
+        "INFO carnews.worker: send: no approved edition to send"
+    ), plain.stderr

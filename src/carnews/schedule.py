@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from carnews.clock import Clock
 from carnews.crontab import checked_cron
 from carnews.errors import CarnewsError
-from carnews.jobs import draft, draft_digest, gather, send_all_due
+from carnews.jobs import SendOutcome, draft, draft_digest, gather, send_all_due
 from carnews.monitor.metrics import JOB_RUNS
 from carnews.settings import Settings
 from carnews.storage import Database
@@ -111,6 +111,12 @@ async def send_job(db: Database, settings: Settings, clock: Clock) -> JobOutcome
     outcomes = await send_all_due(
         db, settings, clock, actor=ACTOR, on_error=lambda edition_id, _: refused.append(edition_id)
     )
+    return send_pass(outcomes, refused)
+
+
+def send_pass(outcomes: list[SendOutcome], refused: list[int]) -> JobOutcome:
+    """One pass of sending in a word and counts: the scheduler's send job and the worker
+    log it alike, so a log collector counts both the same way."""
     sent = failed = 0
     for outcome in outcomes:
         if outcome.report is not None:  # the edition's ledger, after this pass

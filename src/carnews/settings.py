@@ -329,7 +329,9 @@ class OpsSettings:
         "for deployments that listen on loopback only.",
     )
     log_json: bool = setting(
-        False, "Log one JSON object a line (also 'carnews serve --log-json'), not plain text."
+        False,
+        "Log one JSON object a line (also 'carnews serve --log-json' and "
+        "'carnews worker --log-json'), not plain text.",
     )
 
 
