@@ -27,7 +27,11 @@ def with_token(settings: Settings, token: str = TOKEN) -> Settings:
 async def api(settings: Settings, db: Database, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(with_token(settings), db, clock=clock)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    # httpx does not run the app's lifespan, which reads the site key erasing hashes with.
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
         yield client
 
 
@@ -81,6 +85,31 @@ async def test_add_get_list_update_remove(api: httpx.AsyncClient) -> None:
     assert (await api.delete(f"/api/subscribers/{ana['id']}", headers=AUTH)).status_code == 204
     assert (await api.get(f"/api/subscribers/{ana['id']}", headers=AUTH)).status_code == 404
     assert (await api.delete(f"/api/subscribers/{ana['id']}", headers=AUTH)).status_code == 404
+
+
+async def test_remove_erases_as_the_reader_would_so_an_import_cannot_re_add(
+    api: httpx.AsyncClient, db: Database, clock: Clock, settings: Settings
+) -> None:
+    """DELETE is the same erasure as the reader's own "erase me": the row goes, only a
+    keyed hash of the address stays, and an import quietly re-adding it is refused."""
+    made = await api.post("/api/subscribers", headers=AUTH,
+                          json={"email": "ana@example.org", "confirmed": True})  # fmt: skip
+    removed = await api.delete(f"/api/subscribers/{made.json()['id']}", headers=AUTH)
+    assert removed.status_code == 204
+    listed = (await api.get("/api/subscribers", headers=AUTH)).json()
+    assert listed["total"] == 0
+    report = await import_csv(db, clock, load_lexicon(), "email\nana@example.org\nbo@example.org\n",
+                              confirmed=True, actor="t",
+                              site_key=settings.site.secret_key.reveal())  # fmt: skip
+    assert report.added == 1 and report.rejected[0][1:] == (
+        "ana@example.org",
+        "erased or blocked: only its owner can sign up again, through the form",
+    )
+    emails = [s["email"] for s in (await api.get("/api/subscribers", headers=AUTH)).json()["items"]]
+    assert emails == ["bo@example.org"]
+    schema = create_app(with_token(settings), db, clock=clock).openapi()
+    described = schema["paths"]["/api/subscribers/{subscriber_id}"]["delete"]["description"]
+    assert "erase" in described.lower() and "import" in described
 
 
 @pytest.mark.parametrize(

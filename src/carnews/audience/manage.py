@@ -2,7 +2,7 @@
 
 Adding goes through ``subscriptions.add_subscriber`` like every other door. Every change
 is audited with its actor. A subscriber is found by id; an id nobody has is a
-``NotFoundError`` whatever the reason (never existed, removed).
+``NotFoundError`` whatever the reason (never existed, removed). Removing is erasing.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
+from carnews.audience.privacy import erase
 from carnews.audience.subscriptions import normalise_diseases, unsubscribe
 from carnews.clock import Clock
 from carnews.curate.lexicon import Lexicon
@@ -99,13 +100,16 @@ async def update_subscriber(
     return await get_subscriber(db, subscriber_id)
 
 
-async def remove_subscriber(db: Database, clock: Clock, subscriber_id: int, *, actor: str) -> None:
-    """Delete the subscriber and their delivery rows; the audit log keeps only the id."""
-    async with db.session() as session:
-        removed = await session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
-        if not getattr(removed, "rowcount", 0):
-            raise _missing(subscriber_id)
-        audit(session, clock(), actor, "subscriber_remove", ("subscriber", subscriber_id))
+async def remove_subscriber(
+    db: Database, clock: Clock, key: str, subscriber_id: int, *, actor: str
+) -> None:
+    """Erase the subscriber as their own "erase me" does (``privacy.erase``): the row and
+    everything linked to it go, and only a hash of the address under the site ``key``
+    stays, so an import cannot quietly add it back; the person may sign up again."""
+    try:
+        await erase(db, clock, key, subscriber_id, actor=actor)
+    except NotFoundError:
+        raise _missing(subscriber_id) from None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The admin JSON API under /api/: subscribers (list, get, add, update, remove) and imports.
+"""The admin JSON API under /api/: subscribers (list, get, add, update, erase) and imports.
 
 Every call carries ``Authorization: Bearer TOKEN`` with the token of ``web.api_token``
 (environment only), compared in constant time. With no token set the API does not
@@ -213,10 +213,17 @@ async def update(
 @router.delete("/subscribers/{subscriber_id}", status_code=204, response_class=Response,
                responses=NOT_FOUND)  # fmt: skip
 async def remove(request: Request, subscriber_id: SubscriberId) -> Response:
-    """Delete the subscriber and their delivery records."""
+    """Erase the subscriber, as their own "erase me" link does.
+
+    Their row, deliveries, bounces and confirmation links are deleted; only a keyed hash
+    of the address (HMAC under the site key) is kept, so a later import refuses the
+    address rather than quietly re-adding it. The person may sign up again through the
+    form: their own confirmation lifts the mark.
+    """
     current = site(request)
     try:
-        await remove_subscriber(current.database, current.clock, subscriber_id, actor=ACTOR)
+        await remove_subscriber(current.database, current.clock, current.key, subscriber_id,
+                                actor=ACTOR)  # fmt: skip
     except CarnewsError as exc:
         return _error(exc)
     return Response(status_code=204)
