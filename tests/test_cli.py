@@ -41,7 +41,10 @@ def test_bad_config_stops_with_key_and_value(tmp_path: Path) -> None:
 def test_unknown_edition_and_unapproved_send_are_clean_errors(tmp_path: Path) -> None:
     assert carnews(tmp_path, "init").returncode == 0
     assert_clean_failure(carnews(tmp_path, "edition", "show", "5"), "no edition 5")
-    assert_clean_failure(carnews(tmp_path, "edition", "approve", "5", "--by", "Jo"), "no edition 5")
+    assert_clean_failure(
+        carnews(tmp_path, "edition", "approve", "5", "--by", "Jo", "--confirm-checklist"),
+        "no edition 5",
+    )
 
 
 def test_subscribers_add_list_import_export(tmp_path: Path) -> None:
@@ -97,7 +100,12 @@ def test_operator_walks_an_edition_from_fetch_to_feed(
     preview = carnews(tmp_path, "edition", "preview", "1", "--text")
     assert "What it means for you" in preview.stdout and "Side effects" in preview.stdout
 
-    assert carnews(tmp_path, "edition", "approve", "1", "--by", "Dr Jo").returncode == 0
+    assert (
+        carnews(
+            tmp_path, "edition", "approve", "1", "--by", "Dr Jo", "--confirm-checklist"
+        ).returncode
+        == 0
+    )
     carnews(tmp_path, "subscribers", "add", "reader@example.org", "--confirmed")
     sent = carnews(tmp_path, "send", "1", "--json", env=env)
     assert json.loads(sent.stdout)["sent"] == 1, sent.stderr

@@ -83,7 +83,15 @@ def test_bad_values_given_on_the_command_line_are_clean_errors(tmp_path: Path) -
     assert_clean_failure(secret, "secret", "CARNEWS_SITE_SECRET_KEY")
     assert "abc" not in secret.stdout
     assert carnews(tmp_path, "init").returncode == 0
-    approve = carnews(tmp_path, "edition", "approve", "1", "--by", "Jo\r\nBcc: x@example.org")
+    approve = carnews(
+        tmp_path,
+        "edition",
+        "approve",
+        "1",
+        "--by",
+        "Jo\r\nBcc: x@example.org",
+        "--confirm-checklist",
+    )
     assert_clean_failure(approve, "not a name")
 
 

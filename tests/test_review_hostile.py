@@ -29,15 +29,18 @@ TYPED = HOSTILE.replace("[31m", "\x1b[31m\x00")  # control characters are droppe
 RAW = ("<script>alert(1)</script>", "<img src=x onerror")
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
+# No editor is on file where these are used, so an approval withdrawn mails nobody.
+SETTINGS = Settings()
+
 
 async def hostile_edition(db: Database, clock: Clock) -> tuple[int, int]:
     edition_id = await seed_draft(db, clock)
     async with db.read() as session:
         story_id = (await load_edition(session, edition_id)).items[0].story_id
     texts = {field: f"{field}: {TYPED}" for field in workflow.FIELDS}
-    await workflow.edit_story(db, clock, edition_id, story_id, texts, actor="ed")
-    await workflow.set_intro(db, clock, edition_id, f"intro: {TYPED}", actor="ed")
-    await workflow.set_subject(db, clock, edition_id, f"subject: {TYPED}", actor="ed")
+    await workflow.edit_story(db, SETTINGS, clock, edition_id, story_id, texts, actor="ed")
+    await workflow.set_intro(db, SETTINGS, clock, edition_id, f"intro: {TYPED}", actor="ed")
+    await workflow.set_subject(db, SETTINGS, clock, edition_id, f"subject: {TYPED}", actor="ed")
     return edition_id, story_id
 
 

@@ -56,7 +56,8 @@ class NotFoundError(CarnewsError):
 
 class EditionStateError(CarnewsError):
     default_hint = (
-        "An edition is sent only after an editor approves it: 'carnews edition approve ID'."
+        "An edition is sent only after an editor approves it: 'carnews edition approve ID "
+        "--by NAME --confirm-checklist' (or on the review page)."
     )
 
 

@@ -203,11 +203,8 @@ async def send_due(
         return SendOutcome(edition_id, test_mode=report)
     sent = await send_edition(db, settings, clock, edition_id, actor=actor, resume=resume,
                               on_progress=on_progress, sleep=sleep)  # fmt: skip
-    if sent.finished and before != EditionState.SENT:
-        await notify.send_report(db, settings, clock, edition_id)
-    return SendOutcome(
-        edition_id, report=sent, published=await _publish_if_sent(db, settings, sent)
-    )
+    published = await _after_send(db, settings, clock, sent, before)
+    return SendOutcome(edition_id, report=sent, published=published)
 
 
 async def _ensure_due(db: Database, clock: Clock, edition_id: int) -> EditionState | None:
@@ -224,15 +221,31 @@ async def settle(
 ) -> SendReport:
     """Report the ledger; an edition whose last rows were just resolved is marked sent and
     published, as if its send had finished."""
+    before = await _state(db, edition_id)
     report = await finish_if_done(db, clock, edition_id, actor)
-    await _publish_if_sent(db, settings, report)
+    await _after_send(db, settings, clock, report, before)
     return report
 
 
-async def _publish_if_sent(db: Database, settings: Settings, report: SendReport) -> bool:
-    if report.finished:
-        await publish_site(db, settings)
-    return report.finished
+async def _state(db: Database, edition_id: int) -> EditionState | None:
+    async with db.read() as session:
+        edition = await session.get(Edition, edition_id)
+        return edition.state if edition is not None else None
+
+
+async def _after_send(
+    db: Database, settings: Settings, clock: Clock, report: SendReport,
+    before: EditionState | None,
+) -> bool:  # fmt: skip
+    """What follows a finished send, whichever step finished it (a send pass, or settling
+    its last rows): the editors' report, once, as the edition becomes sent, and the site
+    published. Return whether it finished."""
+    if not report.finished:
+        return False
+    if before != EditionState.SENT and await _state(db, report.edition_id) == EditionState.SENT:
+        await notify.send_report(db, settings, clock, report.edition_id)
+    await publish_site(db, settings)
+    return True
 
 
 async def publish_site(

@@ -11,14 +11,14 @@ import typer
 
 from carnews.cli.common import console, now, with_database
 from carnews.cli.terminal import styled
-from carnews.editions import notify, workflow
+from carnews.editions import workflow
 from carnews.errors import EditionStateError
 from carnews.settings import Settings
 from carnews.storage import Database
 
 By = Annotated[str, typer.Option("--by", help="Who makes the change (for the audit log).")]
 DEFAULT_BY = "operator"
-Action = Callable[[Database], Awaitable[workflow.Change]]
+Action = Callable[[Database, Settings], Awaitable[workflow.Change]]
 
 
 def register(app: typer.Typer) -> None:
@@ -38,10 +38,7 @@ def _report(change: workflow.Change) -> None:
 
 def _apply(ctx: typer.Context, by: str, action: Action) -> None:
     async def work(db: Database, settings: Settings) -> None:
-        change = await action(db)
-        if change.withdrawn:
-            await notify.approval_withdrawn(db, settings, now, change.edition_id, by, change.what)
-        _report(change)
+        _report(await action(db, settings))  # a withdrawn approval: the workflow tells editors
 
     with_database(ctx, work)
 
@@ -58,8 +55,13 @@ def edit(
 
     Example: carnews edition edit 1 42 --field what_happened --text "All five got better."
     """
-    _apply(ctx, by, lambda db: workflow.edit_story(db, now, edition_id, story_id,
-                                                   {field: text}, actor=by))  # fmt: skip
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.edit_story(
+            db, settings, now, edition_id, story_id, {field: text}, actor=by
+        ),
+    )
 
 
 def drop(ctx: typer.Context, edition_id: int, story_id: int, by: By = DEFAULT_BY) -> None:
@@ -67,7 +69,11 @@ def drop(ctx: typer.Context, edition_id: int, story_id: int, by: By = DEFAULT_BY
 
     Example: carnews edition drop 1 42
     """
-    _apply(ctx, by, lambda db: workflow.drop_story(db, now, edition_id, story_id, actor=by))
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.drop_story(db, settings, now, edition_id, story_id, actor=by),
+    )
 
 
 def add(ctx: typer.Context, edition_id: int, story_id: int, by: By = DEFAULT_BY) -> None:
@@ -75,7 +81,11 @@ def add(ctx: typer.Context, edition_id: int, story_id: int, by: By = DEFAULT_BY)
 
     Example: carnews edition add 1 57
     """
-    _apply(ctx, by, lambda db: workflow.add_story(db, now, edition_id, story_id, actor=by))
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.add_story(db, settings, now, edition_id, story_id, actor=by),
+    )
 
 
 def move(
@@ -89,8 +99,13 @@ def move(
 
     Example: carnews edition move 1 42 --by-places -1
     """
-    _apply(ctx, by, lambda db: workflow.move_story(db, now, edition_id, story_id, by_places,
-                                                   actor=by))  # fmt: skip
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.move_story(
+            db, settings, now, edition_id, story_id, by_places, actor=by
+        ),
+    )
 
 
 def intro(
@@ -103,7 +118,11 @@ def intro(
 
     Example: carnews edition intro 1 --text "Three studies this month."
     """
-    _apply(ctx, by, lambda db: workflow.set_intro(db, now, edition_id, text, actor=by))
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.set_intro(db, settings, now, edition_id, text, actor=by),
+    )
 
 
 def subject(
@@ -116,7 +135,11 @@ def subject(
 
     Example: carnews edition subject 1 --text "CAR-T news: three new lupus studies"
     """
-    _apply(ctx, by, lambda db: workflow.set_subject(db, now, edition_id, text, actor=by))
+    _apply(
+        ctx,
+        by,
+        lambda db, settings: workflow.set_subject(db, settings, now, edition_id, text, actor=by),
+    )
 
 
 def withdraw(ctx: typer.Context, edition_id: int, by: By = DEFAULT_BY) -> None:

@@ -12,8 +12,9 @@ import typer
 
 from carnews.cli.common import console, now, print_json, to_jsonable, with_database
 from carnews.cli.terminal import cells, counted, styled, text_table
+from carnews.editions import workflow
 from carnews.editions.render import render_email
-from carnews.editions.review import approve, list_editions, load_edition
+from carnews.editions.review import list_editions, load_edition
 from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
 from carnews.jobs import SendOutcome, send_due, settle
@@ -25,6 +26,7 @@ from carnews.mail.testsend import TestSendReport, send_test
 from carnews.settings import Settings
 from carnews.storage import Database
 
+CHECKLIST = workflow.CHECKLIST
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
 # 'carnews send' when the run paused after too many failures in a row (errors exit 2).
 PAUSED_EXIT = 3
@@ -112,15 +114,27 @@ def approve_command(
     ctx: typer.Context,
     edition_id: int,
     by: Annotated[str, typer.Option("--by", help="Name of the approving editor.")],
-) -> None:
-    """Approve an edition as it is now; any later edit withdraws the approval.
+    checked: Annotated[
+        list[str] | None,
+        typer.Option("--checked", help="A checklist line you confirmed, by name (repeat it): "
+                     + ", ".join(f"{name} ({label})" for name, label in CHECKLIST.items()) + "."),
+    ] = None,
+    confirm_checklist: Annotated[
+        bool, typer.Option("--confirm-checklist",
+                           help="You confirmed every line of the checklist (--checked each).")
+    ] = False,
+) -> None:  # fmt: skip
+    """Approve an edition as it is now, once you confirm every line of the review checklist
+    (as the review page asks); any later edit withdraws the approval.
 
-    Example: carnews edition approve 1 --by "Dr Jane Editor"
+    Example: carnews edition approve 1 --by "Dr Jane Editor" --confirm-checklist
     """
+    lines = list(CHECKLIST) if confirm_checklist else checked or []
 
     async def work(db: Database, settings: Settings) -> None:
-        digest = await approve(db, now, edition_id, by)
-        console.print(f"Edition {edition_id} approved by {by} (content {digest[:12]}).")
+        digest = await workflow.approve(db, now, edition_id, by, lines)
+        console.print(styled("Edition {} approved by {} (content {}).", edition_id, by,
+                             digest[:12]))  # fmt: skip
 
     with_database(ctx, work)
 

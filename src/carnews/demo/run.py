@@ -28,8 +28,9 @@ from carnews.cli.terminal import SafeConsole, cells, counted, styled, text_table
 from carnews.clock import fixed_clock
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import feed_server, smtp_sink
+from carnews.editions import workflow
 from carnews.editions.publish import PublishReport
-from carnews.editions.review import approve, edit, submit_for_review
+from carnews.editions.review import edit, submit_for_review
 from carnews.errors import CarnewsError
 from carnews.jobs import GatherReport, draft, gather, publish_site
 from carnews.mail.deliver import SendReport, send_edition
@@ -126,7 +127,8 @@ async def run_pipeline(out: Path) -> DemoResult:
             edition_id = drafted.edition_id
             await edit(db, clock, edition_id, DEMO_EDITOR, intro=DEMO_INTRO)
             await submit_for_review(db, clock, edition_id, DEMO_EDITOR)
-            await approve(db, clock, edition_id, DEMO_EDITOR)
+            # The demo's editor confirms each line of the checklist, as a person would.
+            await workflow.approve(db, clock, edition_id, DEMO_EDITOR, list(workflow.CHECKLIST))
             await import_csv(db, clock, load_lexicon(), subscribers_csv, confirmed=True,
                              actor=DEMO_EDITOR)  # fmt: skip
             sent = await send_edition(db, settings, clock, edition_id, actor=DEMO_EDITOR)

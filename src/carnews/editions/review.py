@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -149,8 +150,13 @@ async def submit_for_review(db: Database, clock: Clock, edition_id: int, actor: 
         audit(session, clock(), actor, "submit", ("edition", edition_id))
 
 
-async def approve(db: Database, clock: Clock, edition_id: int, approver: str) -> str:
-    """Approve what the edition holds now; return the approved content hash."""
+async def approve(
+    db: Database, clock: Clock, edition_id: int, approver: str, *, checklist: Sequence[str] = ()
+) -> str:
+    """Approve what the edition holds now; return the approved content hash.
+
+    The doors call ``workflow.approve``, which asks for the review checklist first and
+    passes the lines confirmed, kept in the audit (``checklist``)."""
     if not approver.strip():
         raise EditionStateError("approval needs the approver's name", hint="Pass --by NAME.")
     # The name is stored (200 characters), audited and shown wherever the edition is.
@@ -171,7 +177,13 @@ async def approve(db: Database, clock: Clock, edition_id: int, approver: str) ->
         edition.approved_at = now
         edition.approved_hash = content_hash(edition)
         audit(
-            session, now, approver, "approve", ("edition", edition_id), hash=edition.approved_hash
+            session,
+            now,
+            approver,
+            "approve",
+            ("edition", edition_id),
+            hash=edition.approved_hash,
+            **({"checklist": list(checklist)} if checklist else {}),
         )
         return edition.approved_hash
 

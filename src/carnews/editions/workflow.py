@@ -2,14 +2,16 @@
 
 Each change runs in one transaction through ``_change``, which enforces the two rules of
 the review gate: only an edition not yet sending can change, and a change to an approved
-edition withdraws its approval (the caller tells the editors, see ``editions.notify``).
-Every change is audited; text edits carry what the text was before and after.
+edition withdraws its approval and tells the editors (``editions.notify``), whichever door
+the change came through. Approving (``approve``) asks for every line of the review
+``CHECKLIST``, from the web form and the command line alike, and audits the lines
+confirmed. Every change is audited; text edits carry what the text was before and after.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
+from carnews.editions import notify, review
 from carnews.editions.review import (
     EDITABLE,
     content_hash,
@@ -26,6 +29,7 @@ from carnews.editions.review import (
     stories_in_editions,
 )
 from carnews.errors import EditionStateError, FormError, NotFoundError
+from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.audit import audit
 from carnews.storage.models import Edition, EditionState, EditionStory, Story
@@ -36,6 +40,14 @@ CARD_SECTIONS = ("what_was_tested", "who_took_part", "what_happened", "side_effe
 FIELDS = ("headline", "summary", *CARD_SECTIONS)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 5000  # a section longer than this is a paste gone wrong, not a summary
+# What an approver confirms of the draft before approving it, by name (the form's field,
+# the command line's --checked) and as the line a person reads.
+CHECKLIST = {
+    "main_message": "The main message of each story is clear",
+    "harms": "Harms and side effects are stated",
+    "unknowns": "What we don't know is stated",
+    "no_advice": "Nothing advises anyone to change their treatment",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,38 @@ class Change:
 Mutation = Callable[[AsyncSession, Edition], Any]
 
 
+async def approve(
+    db: Database, clock: Clock, edition_id: int, approver: str, checked: Collection[str]
+) -> str:
+    """Approve the edition once its approver has confirmed every line of the checklist;
+    return the approved content hash. The audit records the lines confirmed."""
+    unknown = sorted(set(checked) - set(CHECKLIST))
+    if unknown:
+        raise FormError(f"{', '.join(unknown)} is not a line of the checklist",
+                        hint="The lines are: " + ", ".join(CHECKLIST))  # fmt: skip
+    missing = [label for name, label in CHECKLIST.items() if name not in checked]
+    if missing:
+        raise FormError(
+            "confirm every line of the checklist before approving: " + "; ".join(missing),
+            hint="Check the draft against each line, then confirm it (on the review page, "
+            "tick it; on the command line, --checked NAME or --confirm-checklist).",
+        )
+    return await review.approve(db, clock, edition_id, approver, checklist=list(CHECKLIST))
+
+
 async def _change(
+    db: Database, settings: Settings, clock: Clock, edition_id: int, actor: str, what: str,
+    mutate: Mutation,
+) -> Change:  # fmt: skip
+    """Make the change; an approval it withdrew is told to the editors once it is saved
+    (a note that cannot go out is logged and undoes nothing)."""
+    change = await _save(db, clock, edition_id, actor, what, mutate)
+    if change.withdrawn:
+        await notify.approval_withdrawn(db, settings, clock, edition_id, actor, what)
+    return change
+
+
+async def _save(
     db: Database, clock: Clock, edition_id: int, actor: str, what: str, mutate: Mutation
 ) -> Change:
     now = clock()
@@ -131,8 +174,8 @@ def _set_field(item: EditionStory, field: str, text: str) -> tuple[Any, Any]:
 
 
 async def edit_story(
-    db: Database, clock: Clock, edition_id: int, story_id: int, texts: Mapping[str, str],
-    *, actor: str,
+    db: Database, settings: Settings, clock: Clock, edition_id: int, story_id: int,
+    texts: Mapping[str, str], *, actor: str,
 ) -> Change:  # fmt: skip
     """Set any of a story's fields (see FIELDS); fields whose text is unchanged are left."""
 
@@ -146,11 +189,18 @@ async def edit_story(
                                 "before": before, "after": after})  # fmt: skip
         return details
 
-    return await _change(db, clock, edition_id, actor, f"edit story {story_id}", mutate)
+    return await _change(db, settings, clock, edition_id, actor, f"edit story {story_id}", mutate)
 
 
 async def move_story(
-    db: Database, clock: Clock, edition_id: int, story_id: int, by: int, *, actor: str
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    edition_id: int,
+    story_id: int,
+    by: int,
+    *,
+    actor: str,
 ) -> Change:
     """Move a story ``by`` places (negative: up), stopping at either end."""
 
@@ -164,11 +214,11 @@ async def move_story(
             each.position = position
         return [{"action": "move", "story": story_id, "before": old + 1, "after": new + 1}]
 
-    return await _change(db, clock, edition_id, actor, f"move story {story_id}", mutate)
+    return await _change(db, settings, clock, edition_id, actor, f"move story {story_id}", mutate)
 
 
 async def drop_story(
-    db: Database, clock: Clock, edition_id: int, story_id: int, *, actor: str
+    db: Database, settings: Settings, clock: Clock, edition_id: int, story_id: int, *, actor: str
 ) -> Change:
     async def mutate(session: AsyncSession, edition: Edition) -> list[dict[str, Any]]:
         item = _item(edition, story_id)
@@ -177,11 +227,11 @@ async def drop_story(
             each.position = position
         return [{"action": "drop", "story": story_id, "headline": item.headline}]
 
-    return await _change(db, clock, edition_id, actor, f"remove story {story_id}", mutate)
+    return await _change(db, settings, clock, edition_id, actor, f"remove story {story_id}", mutate)
 
 
 async def add_story(
-    db: Database, clock: Clock, edition_id: int, story_id: int, *, actor: str
+    db: Database, settings: Settings, clock: Clock, edition_id: int, story_id: int, *, actor: str
 ) -> Change:
     """Add a story at the end, with its own wording and card as this edition's copy.
 
@@ -202,21 +252,21 @@ async def add_story(
         )  # fmt: skip
         return [{"action": "add", "story": story_id, "relevant": story.relevant}]
 
-    return await _change(db, clock, edition_id, actor, f"add story {story_id}", mutate)
+    return await _change(db, settings, clock, edition_id, actor, f"add story {story_id}", mutate)
 
 
 async def set_intro(
-    db: Database, clock: Clock, edition_id: int, text: str, *, actor: str
+    db: Database, settings: Settings, clock: Clock, edition_id: int, text: str, *, actor: str
 ) -> Change:
     async def mutate(session: AsyncSession, edition: Edition) -> list[dict[str, Any]]:
         before, edition.intro = edition.intro, clean_text("the intro", text)
         return [{"action": "intro", "before": before, "after": edition.intro}]
 
-    return await _change(db, clock, edition_id, actor, "change the intro", mutate)
+    return await _change(db, settings, clock, edition_id, actor, "change the intro", mutate)
 
 
 async def set_subject(
-    db: Database, clock: Clock, edition_id: int, text: str, *, actor: str
+    db: Database, settings: Settings, clock: Clock, edition_id: int, text: str, *, actor: str
 ) -> Change:
     """The subject is the edition's title: the email's subject and the archive's heading."""
 
@@ -227,7 +277,7 @@ async def set_subject(
         before, edition.title = edition.title, subject
         return [{"action": "subject", "before": before, "after": subject}]
 
-    return await _change(db, clock, edition_id, actor, "change the subject", mutate)
+    return await _change(db, settings, clock, edition_id, actor, "change the subject", mutate)
 
 
 async def withdraw(db: Database, clock: Clock, edition_id: int, *, actor: str) -> None:

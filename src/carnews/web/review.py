@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from carnews.editions import workflow
 from carnews.editions.render import RenderedEmail, render, render_email
 from carnews.editions.review import load_edition
 from carnews.editions.views import edition_view
@@ -40,12 +41,6 @@ CARD_FIELDS = {
     "quote_intro": "Before the quote",
     "quote": "Quote (the source's own words)",
 }
-CHECKLIST = {
-    "main_message": "The main message of each story is clear",
-    "harms": "Harms and side effects are stated",
-    "unknowns": "What we don't know is stated",
-    "no_advice": "Nothing advises anyone to change their treatment",
-}
 
 
 @router.get("/review/", response_class=HTMLResponse)
@@ -69,7 +64,8 @@ async def draft(request: Request, edition_id: int, done: str = "") -> HTMLRespon
     current = site(request)
     page = await draft_page(current.database, current.settings, edition_id, current.clock())
     return current.page("review/draft.html", request=request, editor=editor, page=page,
-                        done=DONE.get(done, ""), checklist=CHECKLIST, card_fields=CARD_FIELDS,
+                        done=DONE.get(done, ""), checklist=workflow.CHECKLIST,
+                        card_fields=CARD_FIELDS,
                         editable=page.state in ("draft", "in_review", "approved"))  # fmt: skip
 
 

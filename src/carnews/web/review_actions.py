@@ -1,6 +1,7 @@
 """The review pages' forms: each checks its CSRF token and the editor's role first, makes
 one change through ``editions.workflow`` (the same functions the CLI calls), and sends the
-browser back to the draft. An edit that withdrew an approval mails the editors.
+browser back to the draft. The rules are the workflow's: the approval checklist, and the
+editors' mail when an edit withdraws an approval.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from carnews.editions import notify, workflow
-from carnews.editions.review import approve
+from carnews.editions import workflow
 from carnews.errors import FormError
 from carnews.mail.testsend import send_test
 from carnews.web.auth import EditorInfo
 from carnews.web.context import Site, site
 from carnews.web.csrf import check_csrf
 from carnews.web.login import may_approve, signed_in
-from carnews.web.review import CHECKLIST
 
 router = APIRouter()
 BASE = "/review/editions/{edition_id}"
@@ -37,12 +36,7 @@ async def _form(request: Request, *, approver: bool = False) -> tuple[Site, Edit
     return site(request), editor, await request.form()
 
 
-async def _changed(
-    current: Site, change: workflow.Change, editor: EditorInfo, anchor: str = ""
-) -> RedirectResponse:
-    if change.withdrawn:
-        await notify.approval_withdrawn(current.database, current.settings, current.clock,
-                                        change.edition_id, editor.email, change.what)  # fmt: skip
+def _changed(change: workflow.Change, anchor: str = "") -> RedirectResponse:
     done = "withdrawn" if change.withdrawn else ("saved" if change.changed else "unchanged")
     return _back(change.edition_id, done, anchor)
 
@@ -51,64 +45,82 @@ async def _changed(
 async def edit_story(request: Request, edition_id: int, story_id: int) -> RedirectResponse:
     current, editor, form = await _form(request)
     texts = {name: str(form[name]) for name in workflow.FIELDS if name in form}
-    change = await workflow.edit_story(current.database, current.clock, edition_id, story_id,
-                                       texts, actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor, f"story-{story_id}")
+    change = await workflow.edit_story(
+        current.database,
+        current.settings,
+        current.clock,
+        edition_id,
+        story_id,
+        texts,
+        actor=editor.email,
+    )
+    return _changed(change, f"story-{story_id}")
 
 
 @router.post(BASE + "/stories/{story_id}/move")
 async def move_story(request: Request, edition_id: int, story_id: int) -> RedirectResponse:
     current, editor, form = await _form(request)
     by = -1 if form.get("direction") == "up" else 1
-    change = await workflow.move_story(current.database, current.clock, edition_id, story_id,
-                                       by, actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor, f"story-{story_id}")
+    change = await workflow.move_story(
+        current.database,
+        current.settings,
+        current.clock,
+        edition_id,
+        story_id,
+        by,
+        actor=editor.email,
+    )
+    return _changed(change, f"story-{story_id}")
 
 
 @router.post(BASE + "/stories/{story_id}/remove")
 async def remove_story(request: Request, edition_id: int, story_id: int) -> RedirectResponse:
     current, editor, _ = await _form(request)
-    change = await workflow.drop_story(current.database, current.clock, edition_id, story_id,
-                                       actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor)
+    change = await workflow.drop_story(
+        current.database, current.settings, current.clock, edition_id, story_id, actor=editor.email
+    )
+    return _changed(change)
 
 
 @router.post(BASE + "/add")
 async def add_story(request: Request, edition_id: int) -> RedirectResponse:
     current, editor, form = await _form(request)
     story_id = _number(form.get("story_id"), "the story to add")
-    change = await workflow.add_story(current.database, current.clock, edition_id, story_id,
-                                      actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor, f"story-{story_id}")
+    change = await workflow.add_story(
+        current.database, current.settings, current.clock, edition_id, story_id, actor=editor.email
+    )
+    return _changed(change, f"story-{story_id}")
 
 
 @router.post(BASE + "/intro")
 async def intro(request: Request, edition_id: int) -> RedirectResponse:
     current, editor, form = await _form(request)
-    change = await workflow.set_intro(current.database, current.clock, edition_id,
-                                      str(form.get("intro", "")), actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor, "intro")
+    change = await workflow.set_intro(
+        current.database,
+        current.settings,
+        current.clock,
+        edition_id,
+        str(form.get("intro", "")),
+        actor=editor.email,
+    )
+    return _changed(change, "intro")
 
 
 @router.post(BASE + "/subject")
 async def subject(request: Request, edition_id: int) -> RedirectResponse:
     current, editor, form = await _form(request)
     text = str(form.get("subject", ""))
-    change = await workflow.set_subject(current.database, current.clock, edition_id, text,
-                                        actor=editor.email)  # fmt: skip
-    return await _changed(current, change, editor, "intro")
+    change = await workflow.set_subject(
+        current.database, current.settings, current.clock, edition_id, text, actor=editor.email
+    )
+    return _changed(change, "intro")
 
 
 @router.post(BASE + "/approve")
 async def approve_edition(request: Request, edition_id: int) -> RedirectResponse:
     current, editor, form = await _form(request, approver=True)
-    missing = [label for name, label in CHECKLIST.items() if form.get(name) != "yes"]
-    if missing:
-        raise FormError(
-            "tick every line of the checklist before approving: " + "; ".join(missing),
-            hint="Go back, check the draft against each line, tick it and approve.",
-        )
-    await approve(current.database, current.clock, edition_id, editor.email)
+    ticked = [name for name in workflow.CHECKLIST if form.get(name) == "yes"]
+    await workflow.approve(current.database, current.clock, edition_id, editor.email, ticked)
     return _back(edition_id, "approved")
 
 
