@@ -57,3 +57,13 @@ def test_the_project_only_talks_about_itself() -> None:
         and OUTSIDE in path.read_bytes().decode("utf-8", errors="replace")
     ]
     assert naming == []
+
+
+def test_no_module_holds_several_ideas_in_one_long_file() -> None:
+    """House rule 2: modules stay small (mostly under ~400 lines); past 600 a file holds
+    more than one idea and is split, as settings was (a package, one module per part)."""
+    lengths = {
+        str(path.relative_to(PACKAGE)): len(path.read_text().splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert {name: n for name, n in lengths.items() if n > 600} == {}
