@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/carnews demo --out demo-out
 
+# Two workers (CI has two cores); loadgroup keeps each xdist_group-marked module on one
+# worker, so its module-scoped pipeline runs once.
 test: venv
 	bash tests/system-deps.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -21,6 +21,9 @@ from sqlalchemy import create_engine, text
 
 from carnews.demo.run import DEMO_EDITOR, DemoResult, run_pipeline
 
+# One worker runs this module, so its module-scoped pipeline runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 ONCOLOGY_TITLES = [
     "lisocabtagene maraleucel as second-line therapy for large B-cell lymphoma",
     "bicistronic CD19/BCMA CAR T cells in relapsed or refractory multiple myeloma",

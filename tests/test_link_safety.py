@@ -52,6 +52,9 @@ from carnews.web.app import create_app
 from tests.conftest import NOW
 from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
+# One worker runs this module, so its module-scoped pipeline runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("link_safety")
+
 SECRET = {"CARNEWS_SITE_SECRET_KEY": "link-safety-secret"}
 
 # The value each entry's <link> holds once the XML is parsed.

@@ -17,6 +17,9 @@ import pytest
 
 from carnews.demo.run import DemoResult, run_pipeline
 
+# One worker runs this module, so its module-scoped pipeline runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("spam_score")
+
 SCORE = re.compile(rb"^X-Spam-Status: \w+, score=(-?[\d.]+) ", re.MULTILINE)
 
 
