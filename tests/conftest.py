@@ -22,7 +22,14 @@ import asyncpg
 import pytest
 
 from carnews.clock import Clock, fixed_clock
-from carnews.settings import DatabaseSettings, Secret, Settings, SiteSettings, replace
+from carnews.settings import (
+    DatabaseSettings,
+    PublishSettings,
+    Secret,
+    Settings,
+    SiteSettings,
+    replace,
+)
 from carnews.storage import Database, open_database
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -103,12 +110,15 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     base = Settings()
     return replace(
         base,
         database=DatabaseSettings(url=database_url),
         site=SiteSettings(base_url="http://news.test", secret_key=Secret("test-secret")),
+        # The test's own folder, not the default ./public: that is the repository, which
+        # tests on the other xdist worker publish into at the same time.
+        publish=PublishSettings(dir=tmp_path / "public"),
     )
 
 

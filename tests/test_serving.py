@@ -273,3 +273,14 @@ async def test_after_the_interval_the_background_check_brings_the_new_edition(
                 break
             await asyncio.sleep(0.01)
         assert "Issue two" in client.get("/").text
+
+
+async def test_a_test_publishes_into_its_own_folder_not_the_repository(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """With the fixture's settings the site lands under the test's folder: the default
+    ./public is the repository, shared by both xdist workers and left behind by each run."""
+    await two_issues(db)
+    await publish_site(db, settings)
+    assert (tmp_path / "public" / "feed.xml").exists()
+    assert "CAR-T calms lupus" in (tmp_path / "public" / "feed.xml").read_text()
