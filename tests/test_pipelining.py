@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from carnews.mail.relay import send_one, smtp_client
+from carnews.mail.relay import Connection, send_one, smtp_client
 from carnews.settings import SmtpSettings
 from carnews.storage.models import DeliveryState
 
@@ -95,3 +95,76 @@ async def test_a_relay_that_hangs_up_mid_envelope_is_a_temporary_failure() -> No
     async with strict_relay((b"", b"", b""), [], hang_up=True) as port:
         state, error, _ = await send(port)
     assert state == DeliveryState.FAILED_TEMPORARY and error is not None
+
+
+@asynccontextmanager
+async def back_to_back_relay(data_answers: list[bytes], seen: list[bytes]) -> AsyncIterator[int]:
+    """A relay that answers a message's end only once the next envelope is there too.
+
+    A client that waited for that answer before announcing the next message would wait
+    forever; one that announces ahead gets each message in one round trip. After the
+    last message it reads until the client hangs up, noting whatever else came.
+    """
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 strict ESMTP\r\n")
+        await reader.readline()  # EHLO
+        writer.write(b"250-strict\r\n250 PIPELINING\r\n")
+        seen.extend([await reader.readline() for _ in range(3)])
+        writer.write(b"250 Ok\r\n250 Ok\r\n354 Go ahead\r\n")
+        for number, answer in enumerate(data_answers):
+            seen.append(await reader.readuntil(b"\r\n.\r\n"))
+            last = number == len(data_answers) - 1
+            envelope = [] if last else [await reader.readline() for _ in range(3)]
+            seen.extend(envelope)
+            writer.write(answer + (b"" if last else b"250 Ok\r\n250 Ok\r\n354 Go ahead\r\n"))
+        seen.append(await reader.read())  # QUIT, or nothing before the hang-up
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+def numbered(number: int) -> bytes:
+    return b"Subject: %d\r\n\r\nMessage %d.\r\n" % (number, number)
+
+
+async def test_back_to_back_each_message_brings_the_next_envelope() -> None:
+    seen: list[bytes] = []
+    answers = [b"250 queued 1\r\n", b"554 5.7.1 Not this one\r\n", b"250 queued 3\r\n"]
+    readers = [f"reader{n}@example.org" for n in range(3)]
+    async with back_to_back_relay(answers, seen) as port:
+        connection = Connection(smtp_client(SmtpSettings(host="127.0.0.1", port=port)))
+        try:
+            async with asyncio.timeout(30):  # a hang bound, not a timing
+                got = [await connection.send("news@example.org", reader, numbered(n),
+                                             then=readers[n + 1] if n < 2 else None)
+                       for n, reader in enumerate(readers)]  # fmt: skip
+        finally:
+            connection.close()
+    assert got == [(DeliveryState.SENT, None, True),
+                   (DeliveryState.FAILED_PERMANENT, "554 5.7.1 Not this one", True),
+                   (DeliveryState.SENT, None, True)]  # fmt: skip
+    assert seen[4] == b"MAIL FROM:<news@example.org>\r\n"
+    assert seen[5] == b"RCPT TO:<reader1@example.org>\r\n"
+    assert [part for part in seen if part.startswith(b"Subject")] == [
+        numbered(n) + b".\r\n" for n in range(3)
+    ]
+
+
+async def test_an_announced_message_that_does_not_come_closes_the_connection() -> None:
+    """The relay waits for the data of an envelope it accepted: ending it with "." would
+    deliver an empty message, so the connection is closed instead."""
+    seen: list[bytes] = []
+    async with back_to_back_relay([b"250 queued 1\r\n", b"250 never\r\n"], seen) as port:
+        connection = Connection(smtp_client(SmtpSettings(host="127.0.0.1", port=port)))
+        async with asyncio.timeout(30):
+            first = await connection.send("news@example.org", "ana@example.org", numbered(1),
+                                          then="ben@example.org")  # fmt: skip
+            connection.pause()
+    assert not connection.smtp.is_connected
+    assert first == (DeliveryState.SENT, None, True)
+    assert not any(part.startswith(b"Subject: 2") or part == b".\r\n" for part in seen)

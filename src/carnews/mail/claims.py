@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,7 +108,7 @@ async def claim_batch(
         while True:
             picked = await _pick(session, edition_id, now)
             # Status at send time, not at queue time: an unsubscribe must win over the queue.
-            gone = [row_id for row_id, _, _, active in picked if not active]
+            gone = [row_id for row_id, active in picked if not active]
             if gone:
                 await session.execute(
                     update(Delivery)
@@ -116,45 +116,49 @@ async def claim_batch(
                     .values(state=DeliveryState.FAILED_PERMANENT, last_error=NOT_ACTIVE,
                             retry_at=None)
                 )  # fmt: skip
-            picked = [row for row in picked if row[3]]
+            picked = [row for row in picked if row[1]]
             if picked or not gone:  # a batch, or nothing left; all gone: pick again
                 break
         if not picked:
             return []
-        message_ids = {row_id: known or make_msgid(domain=sender_domain)
-                       for row_id, _, known, _ in picked}  # fmt: skip
-        attempts = {row_id: tried + 1 for row_id, tried, _, _ in picked}
+        ids = [row_id for row_id, _ in picked]
         await session.execute(
-            update(Delivery),
-            [{"id": row_id, "state": DeliveryState.SENDING, "attempts": attempts[row_id],
-              "claimed_at": now, "heartbeat_at": now, "claimed_host": holder.host,
-              "claimed_pid": holder.pid, "retry_at": None, "message_id": message_ids[row_id]}
-             for row_id in message_ids],
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, claimed_at=now,
+                    heartbeat_at=now, claimed_host=holder.host, claimed_pid=holder.pid,
+                    retry_at=None, message_id=_message_id(now, sender_domain))
+            .execution_options(synchronize_session=False)
         )  # fmt: skip
         readers = await session.execute(
-            select(
-                Delivery.id,
-                Subscriber.id,
-                Subscriber.email,
-                Subscriber.diseases,
-                Subscriber.unsubscribe_token,
-            )
+            select(Delivery.id, Subscriber.id, Subscriber.email, Subscriber.diseases,
+                   Subscriber.unsubscribe_token, Delivery.message_id, Delivery.attempts)
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.id.in_(list(message_ids)))
+            .where(Delivery.id.in_(ids))
             .order_by(Delivery.id)
-        )
+        )  # fmt: skip
         return [
-            Claim(row_id, subscriber_id, email, list(diseases), token, message_ids[row_id],
-                  attempts[row_id])
-            for row_id, subscriber_id, email, diseases, token in readers.all()
-        ]  # fmt: skip
+            Claim(row_id, subscriber_id, email, list(diseases), token, str(message_id), tried)
+            for row_id, subscriber_id, email, diseases, token, message_id, tried in readers.all()
+        ]
 
 
-async def _pick(
-    session: AsyncSession, edition_id: int, now: datetime
-) -> list[tuple[int, int, str | None, bool]]:
-    """The next batch of due rows, lowest id first: (id, attempts, Message-ID, whether the
-    subscriber is still active).
+def _message_id(now: datetime, domain: str) -> ColumnElement[str]:
+    """A row's Message-ID: the one it has, or a new one made in the same statement.
+
+    Unique as ``make_msgid``'s are (a time, 64 random bits for this claim, and the row's
+    own id), and made by the database for the whole batch at once rather than by one
+    parameter set per row.
+    """
+    made = literal(f"<{int(now.timestamp())}.{secrets.token_hex(8)}.", String)
+    return func.coalesce(
+        Delivery.message_id, made + cast(Delivery.id, String) + literal(f"@{domain}>", String)
+    )
+
+
+async def _pick(session: AsyncSession, edition_id: int, now: datetime) -> list[tuple[int, bool]]:
+    """The next batch of due rows, lowest id first: (id, whether the subscriber is still
+    active).
 
     Queued rows and due retries are asked for apart, each in the order of the ledger's
     (edition, state) index, so a claim reads about one batch of rows however long the
@@ -163,18 +167,17 @@ async def _pick(
     """
     queued = Delivery.state == DeliveryState.QUEUED
     due_retry = and_(Delivery.state == DeliveryState.FAILED_TEMPORARY, Delivery.retry_at <= now)
-    rows: list[tuple[int, int, str | None, bool]] = []
+    rows: list[tuple[int, bool]] = []
     for due in (queued, due_retry):
         found = await session.execute(
-            select(Delivery.id, Delivery.attempts, Delivery.message_id, Subscriber.status)
+            select(Delivery.id, Subscriber.status)
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(Delivery.edition_id == edition_id, due)
             .order_by(Delivery.id)
             .limit(BATCH_SIZE)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        rows += [(row_id, tried, known, status == SubscriberStatus.ACTIVE)
-                 for row_id, tried, known, status in found.all()]  # fmt: skip
+        rows += [(row_id, status == SubscriberStatus.ACTIVE) for row_id, status in found.all()]
     return sorted(rows)[:BATCH_SIZE]
 
 

@@ -1,11 +1,13 @@
-"""SMTP PIPELINING (RFC 2920): one message in two round trips instead of four.
+"""SMTP PIPELINING (RFC 2920): one round trip a message instead of four.
 
 When the relay advertises PIPELINING, MAIL FROM, RCPT TO and DATA go out in one write
-and their three answers are read together; then the message and its answer. aiosmtplib
+and their three answers are read together; then the message and its answer. Messages
+sent back to back on one connection (``Pipeline``) go further: each message's end and
+the next one's envelope share a write, and their answers arrive together. aiosmtplib
 reads one answer per command written (answers that arrive together are dropped), so
-for the length of a transaction the connection's transport is handed to ``_Replies``,
-which keeps every answer it receives in order, and then handed back: aiosmtplib still
-makes the connection, STARTTLS and AUTH, and closes it.
+while a connection pipelines its transport is handed to ``_Replies``, which keeps every
+answer it receives in order, and then handed back: aiosmtplib still makes the
+connection, STARTTLS and AUTH, and closes it.
 """
 
 from __future__ import annotations
@@ -83,52 +85,80 @@ def can_pipeline(smtp: aiosmtplib.SMTP) -> bool:
     return smtp.supports_extension("pipelining") and smtp.transport is not None
 
 
-async def transaction(
-    smtp: aiosmtplib.SMTP, sender: str, recipient: str, body: bytes
-) -> aiosmtplib.SMTPResponse | None:
-    """MAIL, RCPT and DATA in one write, then the message; the refusing answer, or None.
+def _envelope(sender: str, recipient: str) -> bytes:
+    return b"MAIL FROM:<%b>\r\nRCPT TO:<%b>\r\nDATA\r\n" % (sender.encode(), recipient.encode())
 
-    ``body`` is dot-stuffed and ends with CRLF. A refused sender raises
-    SMTPSenderRefused; a lost or silent relay raises and the connection is closed, so a
-    half-read answer is never paired with the next message's commands.
+
+class Pipeline:
+    """One connection's transactions back to back, its transport held by ``_Replies``.
+
+    ``transaction(..., then=NEXT)`` writes the message's end and the next message's
+    envelope together (RFC 2920 lets message content start a group and DATA end it), so
+    from the second message on each costs one round trip. The next envelope's answers
+    are read by the next transaction, which must be for ``then``; ``release`` hands the
+    connection back to aiosmtplib, or closes it when an announced message is not coming
+    (the relay waits for its data, and an empty message must never be sent).
     """
-    transport = cast(asyncio.Transport, smtp.transport)
-    own = smtp.protocol
-    assert transport is not None and own is not None  # can_pipeline checked
-    replies = _Replies()
-    transport.set_protocol(replies)
-    try:
-        return await _exchange(smtp, transport, replies, sender, recipient, body)
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        smtp.close()
-        raise
-    finally:
-        if not transport.is_closing():
-            transport.set_protocol(own)
 
+    def __init__(self, smtp: aiosmtplib.SMTP) -> None:
+        transport, own = smtp.transport, smtp.protocol
+        assert transport is not None and own is not None  # can_pipeline checked
+        self._smtp, self._own = smtp, own
+        self._transport = cast(asyncio.Transport, transport)
+        self._replies = _Replies()
+        self._transport.set_protocol(self._replies)
+        self._announced: str | None = None  # whose envelope went out unanswered
 
-async def _exchange(
-    smtp: aiosmtplib.SMTP,
-    transport: asyncio.Transport,
-    replies: _Replies,
-    sender: str,
-    recipient: str,
-    body: bytes,
-) -> aiosmtplib.SMTPResponse | None:
-    timeout = smtp.timeout
-    transport.write(b"MAIL FROM:<%b>\r\nRCPT TO:<%b>\r\nDATA\r\n"
-                    % (sender.encode(), recipient.encode()))  # fmt: skip
-    mail, rcpt, data = await replies.read(3, timeout)
-    if data.code == 354 and (mail.code != 250 or rcpt.code not in (250, 251)):
-        # A relay that opens DATA with no recipient gets an empty message, delivered nowhere.
-        transport.write(b".\r\n")
-        await replies.read(1, timeout)
-    if data.code != 354 or mail.code != 250 or rcpt.code not in (250, 251):
-        transport.write(b"RSET\r\n")
-        await replies.read(1, timeout)
-        if mail.code != 250:
-            raise aiosmtplib.SMTPSenderRefused(mail.code, mail.message, sender)
-        return rcpt if rcpt.code not in (250, 251) else data
-    transport.write(body + b".\r\n")
-    (answer,) = await replies.read(1, timeout)
-    return None if answer.code == 250 else answer
+    @property
+    def open(self) -> bool:
+        return not self._transport.is_closing()
+
+    def release(self) -> None:
+        if self._announced is not None:
+            self._smtp.close()
+        elif self.open:
+            self._transport.set_protocol(self._own)
+
+    async def transaction(
+        self, sender: str, recipient: str, body: bytes, then: str | None = None
+    ) -> aiosmtplib.SMTPResponse | None:
+        """MAIL, RCPT and DATA, then the message; the refusing answer, or None.
+
+        ``body`` is dot-stuffed and ends with CRLF. A refused sender raises
+        SMTPSenderRefused; a lost or silent relay raises and the connection is closed, so
+        a half-read answer is never paired with the next message's commands.
+        """
+        try:
+            return await self._exchange(sender, recipient, body, then)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self._announced = None
+            self._smtp.close()
+            raise
+
+    async def _exchange(
+        self, sender: str, recipient: str, body: bytes, then: str | None
+    ) -> aiosmtplib.SMTPResponse | None:
+        timeout, write = self._smtp.timeout, self._transport.write
+        if self._announced != recipient:
+            if self._announced is not None:  # announced someone else: a caller's mistake
+                raise aiosmtplib.SMTPException(f"the envelope for {self._announced} is open")
+            write(_envelope(sender, recipient))
+        self._announced = None
+        mail, rcpt, data = await self._replies.read(3, timeout)
+        if data.code == 354 and (mail.code != 250 or rcpt.code not in (250, 251)):
+            # A relay that opens DATA with no recipient gets an empty message, delivered nowhere.
+            write(b".\r\n")
+            await self._replies.read(1, timeout)
+        if data.code != 354 or mail.code != 250 or rcpt.code not in (250, 251):
+            write(b"RSET\r\n")
+            await self._replies.read(1, timeout)
+            if mail.code != 250:
+                raise aiosmtplib.SMTPSenderRefused(mail.code, mail.message, sender)
+            return rcpt if rcpt.code not in (250, 251) else data
+        if then is None:
+            write(body + b".\r\n")
+        else:
+            write(b"".join((body, b".\r\n", _envelope(sender, then))))
+            self._announced = then
+        (answer,) = await self._replies.read(1, timeout)
+        return None if answer.code == 250 else answer

@@ -48,6 +48,11 @@ class RateLimiter:
             self._windows.append(_Window(per_hour, HOUR))
         self._lock = asyncio.Lock()
 
+    @property
+    def limited(self) -> bool:
+        """Whether any limit is set, so that a send may have to wait."""
+        return bool(self._windows)
+
     async def acquire(self) -> None:
         """Wait until one more message may go out, then count it."""
         if not self._windows:  # no limit: nothing to wait for or count, once per message
