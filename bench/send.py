@@ -155,14 +155,16 @@ class Timed:
     seconds: float
     messages: int
     peak_mb: float = 0.0
+    cpu: float = 0.0  # user + system seconds of the process, which a busy machine barely moves
 
     @property
     def rate(self) -> float:
         return self.messages / self.seconds
 
 
-def run_timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, str]:
-    """Wall time from start to exit, the child's own peak RSS (MB), and its stdout."""
+def run_timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, str, float]:
+    """Wall time from start to exit, the child's own peak RSS (MB), its stdout and its CPU
+    seconds (user + system)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out)
@@ -173,7 +175,7 @@ def run_timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float,
         text = out.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{command[0]} exited with {process.returncode}: {text[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, text
+    return seconds, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def carnews_send(
@@ -185,8 +187,8 @@ def carnews_send(
            "CARNEWS_SMTP_PORT": str(port), "CARNEWS_SMTP_CONCURRENCY": str(connections),
            "CARNEWS_SITE_BASE_URL": BASE_URL}  # fmt: skip
     command = [sys.executable, "-m", "carnews", "send", str(edition_id), "--json"]
-    seconds, peak_mb, out = run_timed(command, env, cwd)
-    return Timed(seconds, int(json.loads(out)["sent"]), peak_mb)
+    seconds, peak_mb, out, cpu = run_timed(command, env, cwd)
+    return Timed(seconds, int(json.loads(out)["sent"]), peak_mb, cpu)
 
 
 def smtp_source(port: int, messages: int, connections: int, size: int, cwd: str) -> Timed:
@@ -194,8 +196,8 @@ def smtp_source(port: int, messages: int, connections: int, size: int, cwd: str)
     command = [postfix_tool("smtp-source"), "-d", "-s", str(connections), "-l", str(size),
                "-m", str(messages), "-f", "news@carnews.test", "-t", "reader@example.org",
                f"127.0.0.1:{port}"]  # fmt: skip
-    seconds, _, _ = run_timed(command, dict(os.environ), cwd)
-    return Timed(seconds, messages)
+    seconds, _, _, cpu = run_timed(command, dict(os.environ), cwd)
+    return Timed(seconds, messages, cpu=cpu)
 
 
 @contextmanager
@@ -246,8 +248,10 @@ def main() -> None:
                     theirs = smtp_source(port, args.messages, args.connections, size, folder)
                     ratios[tree].append(ours.rate / theirs.rate)
                     print(f"run {repeat} {tree}: carnews send {ours.messages:,} in "
-                          f"{ours.seconds:.1f} s = {ours.rate:,.0f}/s, peak RSS "
-                          f"{ours.peak_mb:.0f} MB | smtp-source -d {theirs.seconds:.1f} s = "
+                          f"{ours.seconds:.1f} s = {ours.rate:,.0f}/s, CPU {ours.cpu:.1f} s, "
+                          f"peak RSS "
+                          f"{ours.peak_mb:.0f} MB | smtp-source -d {theirs.seconds:.1f} s "
+                          f"(CPU {theirs.cpu:.1f} s) = "
                           f"{theirs.rate:,.0f}/s | ratio {ratios[tree][-1]:.2f}",
                           flush=True)  # fmt: skip
     for tree, found in ratios.items():
