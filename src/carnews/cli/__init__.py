@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -41,11 +41,12 @@ from carnews.cli.common import (
 from carnews.cli.dbcheck import require_database, sqlite_file
 from carnews.cli.starter import settings_markdown, starter_config
 from carnews.cli.terminal import cells, counted, styled, text_table
-from carnews.editions.review import DraftResult
 from carnews.errors import CarnewsError, ConfigError
-from carnews.jobs import draft, gather, publish_site
 from carnews.settings import Settings, effective_values, load_settings
-from carnews.storage import Database
+
+if TYPE_CHECKING:  # the jobs (and what they import) load only for the command that runs one
+    from carnews.editions.review import DraftResult
+    from carnews.storage import Database
 
 app = typer.Typer(
     name="carnews",
@@ -183,6 +184,8 @@ def fetch(
     Example: carnews fetch --all
     """
 
+    from carnews.jobs import gather
+
     async def work(db: Database, settings: Settings) -> None:
         if json_:
             print_json(await gather(db, settings, now, force=all_))
@@ -223,6 +226,8 @@ def draft_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     Example: carnews draft && carnews edition list
     """
+
+    from carnews.jobs import draft
 
     async def work(db: Database, settings: Settings) -> None:
         result = await draft(db, settings, now, actor="cli")
@@ -269,6 +274,8 @@ def publish_command(
 
     Example: carnews publish --out public/
     """
+
+    from carnews.jobs import publish_site
 
     async def work(db: Database, settings: Settings) -> None:
         report = await publish_site(db, settings, out)

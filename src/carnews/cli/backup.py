@@ -10,7 +10,6 @@ import typer
 from carnews.cli.common import console, options, run_with_database
 from carnews.settings import Settings
 from carnews.storage import Database
-from carnews.storage.backup import backup
 
 
 def register(root: typer.Typer) -> None:
@@ -23,6 +22,8 @@ def register(root: typer.Typer) -> None:
 
         Example: carnews backup backups/carnews-$(date +%F).db
         """
+
+        from carnews.storage.backup import backup
 
         async def work(db: Database, settings: Settings) -> None:
             how = await backup(settings.database.url, target)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.mail.bounces import (
-    BounceNotice,
-    BounceReport,
-    read_maildir,
-    record_bounces,
-)
-from carnews.mail.webhook import webhook_token
 from carnews.settings import Settings
 from carnews.storage import Database
-from carnews.storage.models import BounceSource
-from carnews.storage.sitekey import site_key
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.mail.bounces import (
+        BounceNotice,
+        BounceReport,
+    )
 
 app = typer.Typer(help="Bounces and complaints.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -38,6 +35,10 @@ def import_command(
 
     Example: carnews bounces import /var/mail/bounces --json
     """
+
+    from carnews.mail.bounces import read_maildir, record_bounces
+    from carnews.storage.models import BounceSource
+
     files = list(read_maildir(maildir))
 
     async def work(db: Database, settings: Settings) -> None:
@@ -67,6 +68,9 @@ def token(ctx: typer.Context) -> None:
 
     Example: carnews bounces token
     """
+
+    from carnews.mail.webhook import webhook_token
+    from carnews.storage.sitekey import site_key
 
     async def work(db: Database, settings: Settings) -> None:
         sys.stdout.write(webhook_token(await site_key(db, settings, now)) + "\n")

@@ -16,20 +16,17 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
 
-from carnews.curate.classify import classify
-from carnews.curate.stories import Knowledge
-from carnews.explain.card import unexplained_terms
-from carnews.explain.checks import Story, explain_story
-from carnews.explain.llm import LlmConfig
-from carnews.explain.llmcard import explain_story_with_llm
-from carnews.jobs import knowledge_for
-from carnews.settings import Settings
-from carnews.text.readability import smog_grade
+if TYPE_CHECKING:  # imported where used: every other command starts without them
+    import httpx
+
+    from carnews.curate.stories import Knowledge
+    from carnews.explain.checks import Story
+    from carnews.explain.llm import LlmConfig
+    from carnews.settings import Settings
 
 # key -> (required, the JSON type it must have)
 Fields = dict[str, tuple[bool, type]]
@@ -86,6 +83,8 @@ def _run(fields: Fields, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> 
 
 
 def classify_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
+    from carnews.curate.classify import classify
+
     verdict = classify(record["title"], record.get("summary", ""), lexicon=known.lexicon,
                        threshold=known.threshold)  # fmt: skip
     return {
@@ -108,6 +107,8 @@ def _story_options(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
 
 
 def explain_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
+    from carnews.explain.checks import explain_story
+
     story = explain_story(record["title"], record["text"], **_story_options(record, known))
     return story_json(story)
 
@@ -115,6 +116,8 @@ def explain_record(record: dict[str, Any], known: Knowledge) -> dict[str, Any]:
 async def explain_record_with_llm(
     record: dict[str, Any], known: Knowledge, client: httpx.AsyncClient, config: LlmConfig
 ) -> dict[str, Any]:
+    from carnews.explain.llmcard import explain_story_with_llm
+
     story = await explain_story_with_llm(client, config, record["title"], record["text"],
                                          **_story_options(record, known))  # fmt: skip
     return story_json(story)
@@ -122,6 +125,9 @@ async def explain_record_with_llm(
 
 def story_json(story: Story) -> dict[str, Any]:
     """The ``carnews explain`` answer for one checked story card."""
+    from carnews.explain.card import unexplained_terms
+    from carnews.text.readability import smog_grade
+
     facts, card = story.facts, story.card
     return {
         "headline": card.headline,
@@ -155,6 +161,12 @@ def story_json(story: Story) -> dict[str, Any]:
     }
 
 
+def _knowledge(settings: Settings) -> Knowledge:
+    from carnews.jobs import knowledge_for
+
+    return knowledge_for(settings)
+
+
 def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]) -> None:
     @root.command("classify")
     def classify_command(ctx: typer.Context) -> None:
@@ -162,7 +174,7 @@ def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]
 
         Example: echo '{"title": "CD19 CAR-T in lupus"}' | carnews classify
         """
-        known = knowledge_for(settings_of(ctx))
+        known = _knowledge(settings_of(ctx))
         _run({"title": (True, str), "summary": (False, str)},
              lambda record: classify_record(record, known))  # fmt: skip
 
@@ -177,13 +189,17 @@ def register(root: typer.Typer, settings_of: Callable[[typer.Context], Settings]
         Example: carnews explain < abstracts.jsonl
         """
         settings = settings_of(ctx)
-        known = knowledge_for(settings)
+        known = _knowledge(settings)
         fields: Fields = {"title": (True, str), "text": (True, str), "source_kind": (False, str),
                           "publication_types": (False, list), "phases": (False, list),
                           "link": (False, str)}  # fmt: skip
         if settings.explain.backend != "llm":
             _run(fields, lambda record: explain_record(record, known))
             return
+        import httpx
+
+        from carnews.explain.llm import LlmConfig
+
         config = LlmConfig.from_settings(settings.explain)
         # One event loop and one connection pool for the whole stream, line after line.
         with asyncio.Runner() as runner:

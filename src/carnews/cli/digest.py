@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from carnews.cli.common import console, now, print_json, with_database
-from carnews.editions.digest import DigestResult, Month
-from carnews.jobs import draft_digest
 from carnews.settings import Settings
 from carnews.storage import Database
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.editions.digest import DigestResult
 
 app = typer.Typer(help="Draft the monthly digest (sent like any edition).", no_args_is_help=True)
 
@@ -31,6 +32,10 @@ def draft(
 
     Example: carnews digest draft --month 2026-11
     """
+
+    from carnews.editions.digest import Month
+    from carnews.jobs import draft_digest
+
     chosen = Month.parse(month) if month else None
 
     async def work(db: Database, settings: Settings) -> DigestResult | None:

@@ -6,25 +6,21 @@ import enum
 import re
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from carnews.cli.common import console, now, print_json, to_jsonable, with_database
 from carnews.cli.terminal import cells, counted, styled, text_table
 from carnews.editions import workflow
-from carnews.editions.render import render_email
-from carnews.editions.review import list_editions, load_edition
-from carnews.editions.views import edition_view, reading_grades
 from carnews.errors import DeliveryError
-from carnews.jobs import SendOutcome, send_due, settle
-from carnews.mail.deliver import SendProgress, SendReport
-from carnews.mail.message import footer_for
-from carnews.mail.recovery import mark_abandoned, unknown_rows
-from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
-from carnews.mail.testsend import TestSendReport, send_test
 from carnews.settings import Settings
 from carnews.storage import Database
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.jobs import SendOutcome
+    from carnews.mail.deliver import SendProgress, SendReport
+    from carnews.mail.testsend import TestSendReport
 
 CHECKLIST = workflow.CHECKLIST
 app = typer.Typer(help="List, review, approve and preview editions.", no_args_is_help=True)
@@ -46,6 +42,8 @@ def list_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     Example: carnews edition list --json
     """
+
+    from carnews.editions.review import list_editions
 
     async def work(db: Database, settings: Settings) -> None:
         rows = [
@@ -71,6 +69,9 @@ def show(ctx: typer.Context, edition_id: int, json_: JsonFlag = False) -> None:
 
     Example: carnews edition show 1
     """
+
+    from carnews.editions.review import load_edition
+    from carnews.editions.views import edition_view, reading_grades
 
     async def work(db: Database, settings: Settings) -> None:
         async with db.read() as session:
@@ -156,6 +157,11 @@ def preview(
     Example: carnews edition preview 1 --out preview.html
     """
 
+    from carnews.editions.render import render_email
+    from carnews.editions.review import load_edition
+    from carnews.editions.views import edition_view
+    from carnews.mail.message import footer_for
+
     async def work(db: Database, settings: Settings) -> None:
         async with db.read() as session:
             edition = await load_edition(session, edition_id)
@@ -217,6 +223,8 @@ async def _send_with_progress(
         TimeRemainingColumn,
     )
 
+    from carnews.jobs import send_due
+
     columns = (
         BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[sent]:,} sent, {task.fields[failed]:,} failed"),
@@ -238,6 +246,8 @@ async def _send_with_progress(
 async def _test_send(
     db: Database, settings: Settings, edition_id: int, addresses: list[str], json_: bool
 ) -> None:
+    from carnews.mail.testsend import send_test
+
     report = await send_test(db, settings, now, edition_id, addresses, actor="cli")
     _print_test_report(report, json_)
 
@@ -286,6 +296,8 @@ def register_send(root: typer.Typer) -> None:
         Example: carnews send 1 --test editor@example.org
         """
 
+        from carnews.jobs import send_due
+
         async def work(db: Database, settings: Settings) -> SendReport | None:
             unknown: list[tuple[str, str | None]] | None = None
             if resolve_unknown is not None or status:
@@ -330,6 +342,11 @@ async def _settle_unknown(
     json_: bool,
 ) -> tuple[SendReport, list[tuple[str, str | None]] | None]:
     """``--status`` (the ledger, and the unknown rows listed) or ``--resolve-unknown``."""
+
+    from carnews.jobs import settle
+    from carnews.mail.recovery import mark_abandoned, unknown_rows
+    from carnews.mail.recovery import resolve_unknown as resolve_unknown_rows
+
     # A sender that died on this host is seen at once, not after its lease.
     await mark_abandoned(db, now, edition_id, settings.smtp.claim_lease_seconds, "cli")
     if resolution is None:

@@ -13,7 +13,6 @@ from carnews.errors import AccessError
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.accounts import EditorRole
-from carnews.web.auth import add_editor, list_editors, remove_editor
 
 app = typer.Typer(help="Editors and contributors of the review pages.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -32,6 +31,9 @@ def add(
 
     Example: carnews editors add jane@example.org --role contributor
     """
+
+    from carnews.web.auth import add_editor
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -56,6 +58,8 @@ def list_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
     Example: carnews editors list --json
     """
 
+    from carnews.web.auth import list_editors
+
     async def work(db: Database, settings: Settings) -> None:
         found = await list_editors(db)
         if json_:
@@ -75,6 +79,8 @@ def remove(ctx: typer.Context, email: str) -> None:
 
     Example: carnews editors remove jane@example.org
     """
+
+    from carnews.web.auth import remove_editor
 
     async def work(db: Database, settings: Settings) -> None:
         await remove_editor(db, now, email, actor="cli")

@@ -9,22 +9,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from carnews.audience.preferences import set_by_address
-from carnews.audience.privacy import block_address, erase
-from carnews.audience.subscriptions import (
-    normalise_address,
-    split_diseases,
-    unsubscribe_address,
-)
 from carnews.cli.common import console, now, print_json, with_database
 from carnews.cli.subscribers import JsonFlag, app
-from carnews.curate.lexicon import load_lexicon
 from carnews.errors import NotFoundError
-from carnews.mail.replies import read_replies
 from carnews.settings import Settings
 from carnews.storage import Database
-from carnews.storage.models import Subscriber
-from carnews.storage.sitekey import site_key
 
 
 @app.command("remove")
@@ -35,6 +24,12 @@ def remove(ctx: typer.Context, email: str) -> None:
 
     Example: carnews subscribers remove ana@example.org
     """
+
+    from carnews.audience.privacy import erase
+    from carnews.audience.subscriptions import normalise_address
+    from carnews.storage.models import Subscriber
+    from carnews.storage.sitekey import site_key
+
     address = normalise_address(email)
 
     async def work(db: Database, settings: Settings) -> None:
@@ -54,6 +49,11 @@ def block(ctx: typer.Context, email: str) -> None:
 
     Example: carnews subscribers block troll@example.org
     """
+
+    from carnews.audience.privacy import block_address
+    from carnews.audience.subscriptions import normalise_address
+    from carnews.storage.sitekey import site_key
+
     address = normalise_address(email)
 
     async def work(db: Database, settings: Settings) -> None:
@@ -79,6 +79,11 @@ def set_command(
 
     Example: carnews subscribers set ana@example.org --diseases "lupus;myositis" --frequency monthly
     """
+
+    from carnews.audience.preferences import set_by_address
+    from carnews.audience.subscriptions import split_diseases
+    from carnews.curate.lexicon import load_lexicon
+
     chosen = (
         None if diseases is None else [] if diseases.strip() == "all" else split_diseases(diseases)
     )
@@ -109,6 +114,10 @@ def unsubscribe_replies(
 
     Example: carnews subscribers unsubscribe-replies /var/mail/newsletter --json
     """
+
+    from carnews.audience.subscriptions import unsubscribe_address
+    from carnews.mail.replies import read_replies
+
     replies = list(read_replies(maildir))
 
     async def work(db: Database, settings: Settings) -> None:

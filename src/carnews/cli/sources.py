@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from carnews.cli.common import console, now, options, print_json, with_database
 from carnews.cli.terminal import cells, counted, styled, text_table
 from carnews.errors import FetchError
-from carnews.gather.fetch import FetchedEntry, FetchRequest, Poll, parse_feed
-from carnews.gather.http import make_client
-from carnews.gather.identify import entry_guid
-from carnews.gather.kinds import fetch_kind
-from carnews.gather.sources import SourceStatus, enable_source, source_statuses
 from carnews.settings import Settings
 from carnews.storage import Database
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.gather.fetch import FetchedEntry
+    from carnews.gather.sources import SourceStatus
 
 app = typer.Typer(help="Show each source's health; re-enable a failing one.")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -29,6 +28,9 @@ def show(ctx: typer.Context, json_: JsonFlag = False) -> None:
 
     Example: carnews sources
     """
+
+    from carnews.gather.sources import source_statuses
+
     if ctx.invoked_subcommand is not None:
         return
 
@@ -63,6 +65,8 @@ def enable(ctx: typer.Context, name: str) -> None:
     Example: carnews sources enable pubmed
     """
 
+    from carnews.gather.sources import enable_source
+
     async def work(db: Database, settings: Settings) -> None:
         await enable_source(db, name, now())
         console.print(f"Source {name} is enabled; it is polled at the next 'carnews fetch'.")
@@ -71,6 +75,8 @@ def enable(ctx: typer.Context, name: str) -> None:
 
 
 def _entry_json(entry: FetchedEntry) -> dict[str, Any]:
+    from carnews.gather.identify import entry_guid
+
     return {
         "id": entry_guid(entry.guid, entry.link, entry.title, entry.text),
         "title": entry.title,
@@ -91,6 +97,9 @@ def _report(error: str | None, entries: tuple[FetchedEntry, ...]) -> dict[str, A
 
 def read_file(path: Path) -> dict[str, Any]:
     """Parse one feed file exactly as ingest parses downloaded bytes; what it says is data."""
+
+    from carnews.gather.fetch import parse_feed
+
     try:
         body = path.read_bytes()
     except OSError as exc:  # the operator's mistake, not the feed's: exit 2
@@ -103,6 +112,11 @@ def read_file(path: Path) -> dict[str, Any]:
 
 async def read_url(url: str, settings: Settings) -> dict[str, Any]:
     """Fetch and parse one feed URL exactly as ingest would; its failure is data."""
+
+    from carnews.gather.fetch import FetchRequest, Poll
+    from carnews.gather.http import make_client
+    from carnews.gather.kinds import fetch_kind
+
     options = settings.fetch
     async with make_client(
         contact_url=options.contact_url,

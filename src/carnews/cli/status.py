@@ -7,16 +7,18 @@ source names and errors are the sources' text, printed through SafeConsole as da
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from carnews.cli.common import console, now, print_json, with_database
 from carnews.cli.terminal import cells, styled, text_table
-from carnews.monitor.health import HealthReport, judge
-from carnews.monitor.snapshot import Snapshot, take_snapshot
 from carnews.settings import Settings
 from carnews.storage import Database
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.monitor.health import HealthReport
+    from carnews.monitor.snapshot import Snapshot
 
 UNHEALTHY_EXIT = 1
 
@@ -32,6 +34,9 @@ def register(root: typer.Typer) -> None:
 
         Example: carnews status --json
         """
+
+        from carnews.monitor.health import judge
+        from carnews.monitor.snapshot import take_snapshot
 
         async def work(db: Database, settings: Settings) -> tuple[Snapshot, HealthReport]:
             snapshot = await take_snapshot(db, now())

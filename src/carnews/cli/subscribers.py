@@ -8,18 +8,12 @@ from typing import Annotated
 
 import typer
 
-from carnews.audience.signup import links_for_imported, withdraw_links
-from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers, write_csv
 from carnews.cli.common import console, now, print_json, with_database
 from carnews.cli.terminal import cells, counted, text_table
-from carnews.curate.lexicon import load_lexicon
 from carnews.errors import DeliveryError, SubscriberError
-from carnews.mail.notices import confirmation_message, send_messages
 from carnews.settings import Settings
 from carnews.storage import Database
 from carnews.storage.models import SubscriberStatus
-from carnews.storage.private import private_file
-from carnews.storage.sitekey import site_key
 
 app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -44,6 +38,9 @@ def add(
     Example: carnews subscribers add ana@example.org --disease lupus --confirmed
     """
 
+    from carnews.audience.subscriptions import add_subscriber
+    from carnews.curate.lexicon import load_lexicon
+
     async def work(db: Database, settings: Settings) -> None:
         subscriber = await add_subscriber(
             db, now, load_lexicon(), email=email, name=name, diseases=disease or [],
@@ -64,6 +61,8 @@ def list_command(
 
     Example: carnews subscribers list --status active
     """
+
+    from carnews.audience.subscriptions import list_subscribers
 
     async def work(db: Database, settings: Settings) -> None:
         rows = [
@@ -93,6 +92,11 @@ def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False)
 
     Example: carnews subscribers import subscribers/sample.csv --confirmed
     """
+
+    from carnews.audience.subscriptions import import_csv
+    from carnews.curate.lexicon import load_lexicon
+    from carnews.storage.sitekey import site_key
+
     check_utf8(path)
 
     async def work(db: Database, settings: Settings) -> None:
@@ -141,6 +145,9 @@ def export(
     Example: carnews subscribers export subscribers/export.csv
     """
 
+    from carnews.audience.subscriptions import write_csv
+    from carnews.storage.private import private_file
+
     async def work(db: Database, settings: Settings) -> None:
         if path is None:
             await write_csv(db, sys.stdout)
@@ -162,6 +169,10 @@ def export(
 
 async def mail_confirmations(db: Database, settings: Settings) -> None:
     """The import's own step: a confirmation link to every imported address not yet asked."""
+
+    from carnews.audience.signup import links_for_imported, withdraw_links
+    from carnews.mail.notices import confirmation_message, send_messages
+
     links = await links_for_imported(db, now)
     if links:
         try:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from carnews.cli.common import console, errors, now, options, run_with_database
 from carnews.errors import CarnewsError
-from carnews.jobs import SendOutcome, send_all_due
 from carnews.logs import configure_logging
-from carnews.schedule import send_pass
 from carnews.settings import Settings
 from carnews.storage import Database
+
+if TYPE_CHECKING:  # imported where used, so other commands start without them
+    from carnews.jobs import SendOutcome
 
 log = logging.getLogger("carnews.worker")
 
@@ -55,6 +56,9 @@ def register(root: typer.Typer) -> None:
 
 
 async def one_pass(db: Database, settings: Settings) -> None:
+    from carnews.jobs import send_all_due
+    from carnews.schedule import send_pass
+
     refused: list[int] = []
 
     def report_error(edition_id: int, exc: CarnewsError) -> None:
