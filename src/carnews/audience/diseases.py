@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.errors import SubscriberError
 
 
 def disease_names(lexicon: Lexicon) -> list[str]:
@@ -34,6 +36,28 @@ def normalise_disease(name: str, lexicon: Lexicon) -> str | None:
         if found:
             return found[0][0]
     return None
+
+
+def normalise_diseases(names: Iterable[str], lexicon: Lexicon) -> list[str]:
+    chosen: list[str] = []
+    for name in names:
+        if not name.strip():
+            continue
+        known = normalise_disease(name.strip(), lexicon)
+        if known is None:
+            raise SubscriberError(
+                f"unknown disease {name.strip()!r}",
+                hint="Choose from: " + ", ".join(disease_names(lexicon)),
+                context={"disease": name},
+            )
+        if known not in chosen:
+            chosen.append(known)
+    return chosen
+
+
+def split_diseases(value: str) -> list[str]:
+    """A cell of disease names, separated by semicolons or commas."""
+    return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
 
 
 def disease_slug(name: str) -> str:
