@@ -130,7 +130,10 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--sizes", default="100000rows,10MB,50MB")
     args = parser.parse_args()
-    trees = args.tree or [str(Path(__file__).resolve().parent.parent / "src")]
+    # Absolute: each import runs in a temporary folder, where "src" would name nothing (and
+    # the installed carnews would be timed instead).
+    default = Path(__file__).parent.parent / "src"
+    trees = [str(Path(tree).resolve()) for tree in args.tree or [default]]
     with tempfile.TemporaryDirectory() as folder, databases(Path(folder), args.postgres) as urls:
         for size in args.sizes.split(","):
             path = Path(folder) / f"{size}.csv"

@@ -53,3 +53,14 @@ async def test_every_row_with_an_unknown_disease_is_refused_not_only_the_first(
     assert [line for line, _, _ in report.rejected] == [3, 5, 7]
     assert all("unknown disease 'influenza'" in why for _, _, why in report.rejected)
     assert {s.diseases[0] for s in await list_subscribers(db)} == {"lupus"}
+
+
+def test_the_keyed_hash_of_an_erased_address_is_the_one_stored_before() -> None:
+    """Hashes written by earlier versions still match, so an erased address stays refused."""
+    import hashlib
+    import hmac
+
+    from carnews.audience.limits import keyed_hash
+
+    before = hmac.new(b"site key", b"address:ana@example.org", hashlib.sha256).hexdigest()
+    assert keyed_hash("site key", "address", "ana@example.org") == before

@@ -7,7 +7,6 @@ than a day are deleted as new ones come in.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime, timedelta
 
@@ -22,7 +21,8 @@ DAY = timedelta(days=1)
 
 def keyed_hash(key: str, kind: str, value: str) -> str:
     """HMAC-SHA256 of ``value`` under the site key, separated by ``kind``."""
-    return hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: the same HMAC in one C call (an import hashes every address it reads).
+    return hmac.digest(key.encode(), f"{kind}:{value}".encode(), "sha256").hex()
 
 
 async def count_recent(session: AsyncSession, kind: str, key_hash: str, since: datetime) -> int:

@@ -49,6 +49,9 @@ async def suppression(session: AsyncSession, key: str, address: str) -> str | No
 
 async def suppressed_among(session: AsyncSession, key: str, addresses: list[str]) -> set[str]:
     """Which of these normalised addresses were erased or blocked."""
+    # Most lists have erased or blocked nobody yet: then no address needs its HMAC.
+    if await session.scalar(select(SuppressedAddress.address_hash).limit(1)) is None:
+        return set()
     hashes = {address_hash(key, address): address for address in addresses}
     found = await session.scalars(
         select(SuppressedAddress.address_hash).where(SuppressedAddress.address_hash.in_(hashes))
