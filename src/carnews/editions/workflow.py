@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carnews.clock import Clock
-from carnews.editions import notify, review
+from carnews.editions import review
 from carnews.editions.review import (
     EDITABLE,
     content_hash,
@@ -88,6 +88,10 @@ async def _change(
     (a note that cannot go out is logged and undoes nothing)."""
     change = await _save(db, clock, edition_id, actor, what, mutate)
     if change.withdrawn:
+        # Imported here: notify brings the mail stack, which the CLI's start-up (this
+        # module is imported for every command) should not pay for.
+        from carnews.editions import notify
+
         await notify.approval_withdrawn(db, settings, clock, edition_id, actor, what)
     return change
 
