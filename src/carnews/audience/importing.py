@@ -30,7 +30,7 @@ from carnews.audience.addresses import normalise_address
 from carnews.audience.diseases import normalise_diseases, split_diseases
 from carnews.audience.privacy import suppressed_among
 from carnews.clock import Clock
-from carnews.curate.lexicon import Lexicon
+from carnews.curate.lexicon import Lexicon, disease_catalogue
 from carnews.errors import SubscriberError
 from carnews.storage import Database
 from carnews.storage.audit import audit
@@ -111,7 +111,7 @@ ChunkHook = Callable[[AsyncSession, Sequence[Added]], Awaitable[None]]
 async def import_csv(
     db: Database,
     clock: Clock,
-    lexicon: Lexicon,
+    lexicon: Lexicon | Callable[[], Lexicon],
     source: str | Iterable[str],
     *,
     confirmed: bool,
@@ -120,6 +120,10 @@ async def import_csv(
     on_added: ChunkHook | None = None,
 ) -> ImportReport:
     """Import rows with at least an ``email`` column; a bad row is reported, the rest go in.
+
+    ``lexicon`` may be a loader (``load_lexicon``): it is then called only for a disease
+    cell that does not name catalogue diseases exactly, so a plain file never pays for
+    compiling the whole lexicon.
 
     With ``site_key``, an address that was erased or blocked (``audience.privacy``) is
     rejected rather than silently added back; the CLI always passes it.
@@ -158,9 +162,23 @@ class _Checker:
     its answer, or its refusal, reused for every row that has the same cell.
     """
 
-    def __init__(self, lexicon: Lexicon) -> None:
-        self.lexicon = lexicon
+    def __init__(self, lexicon: Lexicon | Callable[[], Lexicon]) -> None:
+        self._lexicon = lexicon
+        names = (
+            disease_catalogue()
+            if callable(lexicon)
+            else tuple(term.name for term in lexicon.diseases)
+        )
+        self._names: dict[str, str] = {}
+        for name in names:  # the first name wins, as in normalise_disease's loop
+            self._names.setdefault(name.casefold(), name)
         self._diseases: dict[str, list[str] | SubscriberError] = {}
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if callable(self._lexicon):
+            self._lexicon = self._lexicon()
+        return self._lexicon
 
     def check(self, email: str, name: str, diseases: str) -> tuple[str, str, list[str]]:
         address = normalise_address(email)
@@ -174,12 +192,16 @@ class _Checker:
         return address, name, chosen
 
     def _look_up(self, diseases: str) -> list[str] | SubscriberError:
-        try:
-            found: list[str] | SubscriberError = normalise_diseases(
-                split_diseases(diseases), self.lexicon
-            )
-        except SubscriberError as exc:
-            found = exc
+        parts = split_diseases(diseases)
+        exact = [self._names.get(part.casefold()) for part in parts]
+        found: list[str] | SubscriberError
+        if all(exact):  # what normalise_diseases answers for exact names, without the lexicon
+            found = list(dict.fromkeys(cast(list[str], exact)))
+        else:
+            try:
+                found = normalise_diseases(parts, self.lexicon)
+            except SubscriberError as exc:
+                found = exc
         if len(self._diseases) >= _DISEASE_CELLS:  # a file of made-up cells: stay bounded
             self._diseases.clear()
         self._diseases[diseases] = found

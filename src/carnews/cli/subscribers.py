@@ -102,7 +102,7 @@ def import_command(ctx: typer.Context, path: Path, confirmed: Confirmed = False)
     async def work(db: Database, settings: Settings) -> None:
         key = await site_key(db, settings, now)
         with path.open(encoding="utf-8-sig", newline="") as lines:
-            report = await import_csv(db, now, load_lexicon(), lines, confirmed=confirmed,
+            report = await import_csv(db, now, load_lexicon, lines, confirmed=confirmed,
                                       actor="cli", site_key=key)  # fmt: skip
         console.print(f"Added {report.added}, already there {report.unchanged}, "
                       f"rejected {report.rejected_total}.")  # fmt: skip

@@ -83,6 +83,18 @@ class Lexicon:
 # --- loading -------------------------------------------------------------------------
 
 
+def disease_catalogue() -> tuple[str, ...]:
+    """The built-in lexicon's disease names, in order, without compiling a pattern.
+
+    Compiling the whole lexicon costs most of a second; a subscriber import whose cells
+    already name catalogue diseases ("lupus;myositis") needs only these names.
+    """
+    builtin = resources.files("carnews.data").joinpath("lexicon.toml").read_text("utf-8")
+    diseases = _read_table(_parse(builtin, BUILTIN_LABEL).get("diseases", {}), "diseases",
+                           BUILTIN_LABEL)  # fmt: skip
+    return tuple(diseases)
+
+
 def load_lexicon(extra: Path | None = None) -> Lexicon:
     """The built-in lexicon, with an editor's file (if given) extending its lists."""
     builtin = resources.files("carnews.data").joinpath("lexicon.toml").read_text("utf-8")
