@@ -328,7 +328,9 @@ def extract_facts(
     found = sentences(text)
     kind = _source_kind(title, text, source_kind, publication_types)
     work = " ".join(s.text for s in found if not s.background)
-    treated, treated_from = (None, "") if kind == "trial registry" else details.treated(found)
+    treated, treated_from = (
+        (None, "") if kind == "trial registry" else details.treated(found, title)
+    )
     study = _study_type(title, found, kind, (treated, treated_from), publication_types, phases)
     if study in ("review", "regulatory", "trial registration"):
         treated, treated_from = None, ""  # pooled, planned or someone else's count

@@ -1,0 +1,89 @@
+"""Story-card facts from the third round of phrasings (tests/data/stories_dev.jsonl,
+dev-185 onward): the many ways a source says how many people were treated, and the many
+ways it tells a harm. A card whose source reports any harm has a side-effects section,
+and a card prints no count the source does not print.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.checks import explain_story
+from carnews.explain.facts import Facts, extract_facts
+from carnews.explain.plain import numbers_in
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
+    return extract_facts(title, text, lexicon=lexicon)
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "treated"),
+    [
+        # "pts", the abbreviation of conference slides and preprints.
+        ("BCMA CAR-T in myasthenia gravis", "We describe 7 pts with generalised myasthenia"
+         " gravis treated with BCMA CAR T cells. MG-ADL improved.", 7),
+        # "a cohort of 15" is the cohort, where "4 of 15" is a share.
+        ("Immune reconstitution after CAR-T", "In a cohort of 15 patients with SLE treated with"
+         " CD19 CAR T cells, we followed B-cell reconstitution.", 15),
+        # A count after a colon.
+        ("CAR-T in refractory NMOSD", "Patients treated: 4. All had NMOSD and received BCMA"
+         " CAR T cells. No relapse occurred.", 4),
+        # A news item with no verb for treating.
+        ("CAR-T shows promise", "A small study of CAR-T therapy in 6 people with myasthenia"
+         " gravis found that symptoms improved for most of them.", 6),
+        # A count in the title only.
+        ("CD19 CAR T-cell therapy in 5 patients with refractory ANCA-associated vasculitis",
+         "Patients with refractory ANCA vasculitis were treated with CD19 CAR T cells. All"
+         " achieved remission.", 5),
+        # Earlier patients and a further group: the total.
+        ("Extended follow-up", "After our first five patients, a further 10 patients with lupus"
+         " were treated, for fifteen in total. Remission persisted in 13.", 15),
+        # Worked out from the sentence and printed elsewhere by the source.
+        ("Three rare diseases", "We treated one patient each with autoimmune haemolytic"
+         " anaemia, immune thrombocytopenia and Sjögren's disease using CD19 CAR T cells. All"
+         " three reached remission.", 3),
+        ("Phase 1 in lupus", "In this phase 1 study, three patients at each of two dose levels"
+         " received CD19 CAR T cells. All six reached remission.", 6),
+    ],
+)  # fmt: skip
+def test_the_count_treated_is_read_however_the_source_gives_it(
+    lexicon: Lexicon, title: str, text: str, treated: int
+) -> None:
+    assert facts(lexicon, title, text).treated_n == treated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In this phase 1 study, three patients at each of two dose levels received CD19 CAR T"
+        " cells. SLEDAI-2K fell in all.",
+        "Two dozen people with lupus have now been treated with CAR-T at the clinic, doctors"
+        " said. None have relapsed.",
+    ],
+)
+def test_a_count_the_source_never_prints_is_not_shown_nor_read_as_a_smaller_one(
+    lexicon: Lexicon, text: str
+) -> None:
+    # Six and twenty-four are right, but the card would print a number the source does
+    # not; three and two are what a naive reading finds, and they are wrong.
+    story = explain_story("CAR-T in lupus", text, lexicon=lexicon)
+    assert story.facts.treated_n is None
+    shown = " ".join(story.card.sections().values())
+    assert numbers_in(shown, words=True) <= numbers_in(text, words=True)
+
+
+def test_receptors_sequenced_from_treated_patients_are_a_lab_study(lexicon: Lexicon) -> None:
+    found = facts(lexicon, "T-cell repertoire after CAR-T in lupus", "We sequenced T-cell"
+                  " receptors from eight patients with SLE treated with CD19 CAR T cells and"
+                  " from 20 healthy donors. Diversity recovered within a year.")  # fmt: skip
+    assert (found.study_type, found.treated_n) == ("lab study", 8)
