@@ -82,6 +82,64 @@ def test_a_count_the_source_never_prints_is_not_shown_nor_read_as_a_smaller_one(
     assert numbers_in(shown, words=True) <= numbers_in(text, words=True)
 
 
+# --------------------------------------------------------------------------- harms
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("On day 9 she developed immune effector cell-associated HLH-like syndrome (IEC-HS),"
+         " treated with anakinra.", "HLH-like"),
+        ("Two weeks after infusion the patient developed hemophagocytic lymphohistiocytosis.",
+         "HLH"),
+        ("Infusion-related reactions occurred in two patients.", "infusion-related reactions"),
+        ("Two people had a temporary drop in white blood cells.", "low blood counts"),
+        ("Side effects were manageable, the researchers said.", "other side effects"),
+        ("Adverse events were mostly mild.", "other side effects"),
+    ],
+)  # fmt: skip
+def test_every_way_of_telling_a_harm_gets_a_side_effects_section(
+    lexicon: Lexicon, text: str, words: str
+) -> None:
+    story = explain_story(
+        "CD19 CAR T cells in lupus",
+        f"Five patients with lupus received CD19 CAR T cells. {text} All improved.",
+        lexicon=lexicon,
+    )
+    assert story.checks["harms_reported"]
+    assert words in (story.card.side_effects or "")
+
+
+def test_a_harm_told_without_its_name_counts_nobody(lexicon: Lexicon) -> None:
+    # "in 6 people" is the study's size, not how many had side effects.
+    story = explain_story("CAR-T for myasthenia gravis", "A small study of CAR-T therapy in 6"
+                          " people with myasthenia gravis found that symptoms improved, and side"
+                          " effects were manageable.", lexicon=lexicon)  # fmt: skip
+    assert story.card.side_effects == "Some people had other side effects."
+
+
+def test_a_harm_in_animals_is_not_told_as_one_in_people(lexicon: Lexicon) -> None:
+    story = explain_story("A CD19 CAR-Treg prevents lupus in mice", "CAR-Treg cells were given"
+                          " to MRL/lpr mice. Proteinuria fell. Treated mice lost weight in the"
+                          " first week.", lexicon=lexicon)  # fmt: skip
+    assert story.card.side_effects == "Some animals had side effects such as weight loss."
+
+
+def test_a_regulator_investigating_secondary_lymphoma_gets_a_safety_card(
+    lexicon: Lexicon,
+) -> None:
+    story = explain_story(
+        "FDA investigates T-cell malignancies after BCMA- and CD19-directed CAR-T",
+        "The FDA has received reports of secondary T-cell lymphoma in patients treated with BCMA-"
+        " or CD19-directed autologous CAR T-cell immunotherapies. Patients should be monitored"
+        " life-long for new malignancies.",
+        lexicon=lexicon,
+    )
+    assert story.facts.study_type == "regulatory"
+    assert story.facts.treated_n is None
+    assert "a new cancer" in (story.card.side_effects or "")
+
+
 def test_receptors_sequenced_from_treated_patients_are_a_lab_study(lexicon: Lexicon) -> None:
     found = facts(lexicon, "T-cell repertoire after CAR-T in lupus", "We sequenced T-cell"
                   " receptors from eight patients with SLE treated with CD19 CAR T cells and"

@@ -301,7 +301,12 @@ def _who(harm: Harm, treated: int | None) -> str:
         return f"{value} of {total} people had"
     if value is not None:
         return f"{people(value)} had"
+    if _ANIMALS.search(harm.sentence):  # "Treated mice lost weight": not people
+        return "Some animals had"
     return "The patient had" if treated == 1 else "Some people had"
+
+
+_ANIMALS = re.compile(r"\b(?:mice|mouse|rats?|animals|monkeys|macaques|pigs)\b", re.IGNORECASE)
 
 
 def _join(words: list[str]) -> str:

@@ -165,7 +165,8 @@ _DECISION = re.compile(
 # A regulator's safety action on a whole class of products (a boxed warning, a label
 # change, REMS): news about the rules every treated patient lives under, not a study.
 _SAFETY_ACTION = re.compile(
-    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b", re.IGNORECASE
+    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b",
+    re.IGNORECASE,
 )
 
 

@@ -27,18 +27,25 @@ HARM_KINDS = (
 )  # fmt: skip
 _PATTERNS = {
     "death": r"\bdied\b|\bdeaths?\b(?! (?:rate|risk))|\bfatal\b",
-    "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?",
+    "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?"
+    r"|(?:secondary |CAR-positive )?T-cell lymphomas?|secondary lymphomas?",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
     r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)",
     "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b",
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
     r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation",
     "low blood counts": r"\bneutropeni\w*|\bcytopeni\w*|low blood counts|\bleukopeni\w*"
-    r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*",
+    r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*"
+    r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?",
     "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
     r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
     "other": r"\bfever\b|\bheadaches?\b|\bnausea\b|\bfatigue\b|\btired\b|ovarian insufficiency"
-    r"|local reactions|exhaustion",
+    r"|local reactions|exhaustion|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
+    r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
+    r"|tumou?r[- ]lysis|liver enzyme elevation"
+    # A harm told without its name: "side effects were manageable", "AEs were mostly mild".
+    r"|(?:side effects|adverse events|AEs)\s+(?:were|was)\s+(?:\w+\s+)?(?:mild|manageable"
+    r"|moderate|tolerable|reversible|transient)",
 }
 _COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in _PATTERNS.items()}
 # Where one clause ends and the next begins: negation does not cross these.
@@ -179,8 +186,19 @@ def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[s
     if count is None:
         count, of = _how_many(clause)
     serious = bool(_SERIOUS.search(clause)) or kind == "death"
-    detail = match.group(0).lower() if kind == "other" else ""
+    detail = _DETAIL.get(match.group(0).lower(), match.group(0).lower()) if kind == "other" else ""
+    if _UNNAMED.match(detail):
+        # "other side effects", of nobody counted: "in 6 people" was the study's size.
+        detail, count, of = "", None, None
     return Harm(kind, status, grade, None, count, of, serious, detail, text)
+
+
+# The source's words for an "other" harm, as the card's "side effects such as …" reads them.
+_HLH = "HLH (an overactive immune reaction)"
+_DETAIL = {"lost weight": "weight loss", "hlh": _HLH, "hemophagocytic lymphohistiocytosis": _HLH,
+           "haemophagocytic lymphohistiocytosis": _HLH, "hlh-like": "an HLH-like reaction",
+           "iec-hs": "an HLH-like reaction"}  # fmt: skip
+_UNNAMED = re.compile(r"side effects|adverse events|aes\b")
 
 
 def _how_many(clause: str) -> tuple[str | None, str | None]:
