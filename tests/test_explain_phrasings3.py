@@ -96,6 +96,15 @@ def test_a_count_the_source_never_prints_is_not_shown_nor_read_as_a_smaller_one(
         ("Two people had a temporary drop in white blood cells.", "low blood counts"),
         ("Side effects were manageable, the researchers said.", "other side effects"),
         ("Adverse events were mostly mild.", "other side effects"),
+        ("Serious adverse events (SAEs) occurred in 3 patients.", "other side effects"),
+        ("Toxicity was low.", "other side effects"),
+        ("Pyrexia occurred in 4 patients.", "fever"),
+        ("Hypotension required fluids in one patient.", "low blood pressure"),
+        ("Transaminases rose in one patient.", "raised liver enzymes"),
+        ("Anaemia was seen in two.", "low blood counts"),
+        ("A cytokine storm developed in one.", "CRS"),
+        ("One patient caught COVID-19 and another had sinusitis.", "infections"),
+        ("Two patients developed grade 2 encephalopathy.", "ICANS"),
     ],
 )  # fmt: skip
 def test_every_way_of_telling_a_harm_gets_a_side_effects_section(
@@ -145,3 +154,26 @@ def test_receptors_sequenced_from_treated_patients_are_a_lab_study(lexicon: Lexi
                   " receptors from eight patients with SLE treated with CD19 CAR T cells and"
                   " from 20 healthy donors. Diversity recovered within a year.")  # fmt: skip
     assert (found.study_type, found.treated_n) == ("lab study", 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "effects"),
+    [
+        # The harm named in the same clause is what the card tells.
+        ("Side effects were manageable, the team said, with mild fever the most common.",
+         "Some people had side effects such as fever."),
+        # Named harms tell what the serious adverse events were.
+        ("SAEs occurred in 4 patients, including two infections.", "2 people had infections."),
+        # "No serious adverse events" adds no line of its own.
+        ("There were no serious adverse events. Grade 1 CRS occurred in two.",
+         "2 people had CRS (a fever-like reaction of the immune system), grade 1 (mild)."),
+        # The disease treated is not a harm.
+        ("All had warm autoimmune haemolytic anaemia; haemoglobin normalised.", None),
+    ],
+)  # fmt: skip
+def test_a_harm_told_without_its_name_gives_way_to_the_named_ones(
+    lexicon: Lexicon, text: str, effects: str | None
+) -> None:
+    story = explain_story("CD19 CAR T cells", f"Five patients received CD19 CAR T cells. {text}",
+                          lexicon=lexicon)  # fmt: skip
+    assert story.card.side_effects == effects

@@ -30,23 +30,33 @@ _PATTERNS = {
     "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?"
     r"|(?:secondary |CAR-positive )?T-cell lymphomas?|secondary lymphomas?",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
-    r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)",
-    "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b",
+    r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)"
+    r"|(?<!autoimmune )(?<!hashimoto )\bencephalopathy\b",
+    "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b|cytokine storm",
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
-    r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation",
+    r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation"
+    r"|\bCOVID-19\b(?! vaccin)|\bsinusitis\b|\bbronchitis\b|\bshingles\b|\binfluenza\b"
+    r"|bacteraemia|bacteremia",
     "low blood counts": r"\bneutropeni\w*|\bcytopeni\w*|low blood counts|\bleukopeni\w*"
     r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*"
-    r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?",
+    r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?"
+    r"|(?<!haemolytic )(?<!hemolytic )(?<!aplastic )\ban(?:a)?emia\b",
     "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
     r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
     "other": r"\bfever\b|\bheadaches?\b|\bnausea\b|\bfatigue\b|\btired\b|ovarian insufficiency"
     r"|local reactions|exhaustion|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
-    r"|tumou?r[- ]lysis|liver enzyme elevation"
-    # A harm told without its name: "side effects were manageable", "AEs were mostly mild".
-    r"|(?:side effects|adverse events|AEs)\s+(?:were|was)\s+(?:\w+\s+)?(?:mild|manageable"
-    r"|moderate|tolerable|reversible|transient)",
+    r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b"
+    r"|transaminases? (?:rose|elevation|increased)|\bitching\b",
 }
+# A harm told without its name: "side effects were manageable", "AEs were mostly mild"; read
+# as "other" only where the clause names no harm of that kind ("with mild fever").
+_UNNAMED_HARM = re.compile(
+    r"(?:(?:serious |severe )?(?:side effects|adverse (?:events|reactions))|\bS?AEs|toxicity)"
+    r"(?:\s*\(S?AEs\))?\s+(?:(?:were|was)\s+(?:\w+\s+)?(?:mild|manageable|moderate|tolerable"
+    r"|reversible|transient|low|limited)|occurred)",
+    re.IGNORECASE,
+)
 _COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in _PATTERNS.items()}
 # Where one clause ends and the next begins: negation does not cross these.
 _CLAUSE = re.compile(
@@ -105,9 +115,11 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
                     details.setdefault("other", []).append(harm.detail)
                 if _rank(harm) > _rank(best.get(harm.kind)):
                     best[harm.kind] = harm
-    if "other" in best and details.get("other"):
-        words = list(dict.fromkeys(details["other"]))
+    words = list(dict.fromkeys(w for w in details.get("other", []) if w))
+    if "other" in best and words:
         best["other"] = _replace_detail(best["other"], words)
+    elif "other" in best and any(h.status == "occurred" for k, h in best.items() if k != "other"):
+        del best["other"]  # "SAEs occurred in 4, including two infections": the named ones tell
     ordered = sorted(best.values(), key=lambda h: (not h.serious, HARM_KINDS.index(h.kind)))
     return tuple(ordered)
 
@@ -126,10 +138,10 @@ def _rank(harm: Harm | None) -> int:
 
 def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
     harms = []
-    mentions = sorted((m.start(), m.end(), kind) for kind, pattern in _COMPILED.items()
-                      if (m := pattern.search(clause)))  # fmt: skip
+    mentions = sorted((m.start(), m.end(), kind) for kind in _COMPILED
+                      if (m := _search(kind, clause)))  # fmt: skip
     for index, (_, _, kind) in enumerate(mentions):
-        match = _COMPILED[kind].search(clause)
+        match = _search(kind, clause)
         if match is None or _not_a_harm(kind, clause, match):
             continue
         before = clause[: match.start()]
@@ -143,6 +155,9 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         if _NEGATION.search(before) and above and above.group(1):
             harms.append(Harm(kind, "occurred", max_grade=above.group(1), sentence=sentence.text))
             continue
+        unnamed = kind == "other" and _UNNAMED.match(match.group(0).lower())
+        if unnamed and (_NEGATION.search(before) or possible_clause(clause, sentence)):
+            continue  # "no serious adverse events": the card's other lines tell what did not
         if _NEGATION.search(before) or re.search(r"\b(?:did not|was not|were not)\b", clause[
                 match.end():], re.I):  # fmt: skip
             # "no patient had severe CRS" says nothing of milder CRS: only severe was absent.
@@ -153,6 +168,15 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         status = "possible" if possible else "occurred"
         harms.append(_occurred(kind, status, own, ahead, match, sentence.text))
     return harms
+
+
+def _search(kind: str, clause: str) -> re.Match[str] | None:
+    found = _COMPILED[kind].search(clause)
+    return found or (_UNNAMED_HARM.search(clause) if kind == "other" else None)
+
+
+def possible_clause(clause: str, sentence: Sentence) -> bool:
+    return bool(sentence.background or _POSSIBLE.search(clause))
 
 
 def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
@@ -182,7 +206,9 @@ def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[s
             grade = g[1] + (f" or {g[2]}" if g[2] else "") + (" or higher" if g[3] else "")
         else:
             grade = "mild" if g[4].lower() == "low" else "severe"
-    count, of = _how_many(ahead)
+    # "SAEs occurred in 4 patients, including two infections": the two are this harm's.
+    counted = _COUNTED_BEFORE.search(clause[: max(start, 0)])
+    count, of = (counted.group(1), None) if counted else _how_many(ahead)
     if count is None:
         count, of = _how_many(clause)
     serious = bool(_SERIOUS.search(clause)) or kind == "death"
@@ -197,8 +223,15 @@ def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[s
 _HLH = "HLH (an overactive immune reaction)"
 _DETAIL = {"lost weight": "weight loss", "hlh": _HLH, "hemophagocytic lymphohistiocytosis": _HLH,
            "haemophagocytic lymphohistiocytosis": _HLH, "hlh-like": "an HLH-like reaction",
-           "iec-hs": "an HLH-like reaction"}  # fmt: skip
-_UNNAMED = re.compile(r"side effects|adverse events|aes\b")
+           "iec-hs": "an HLH-like reaction", "pyrexia": "fever",
+           "hypotension": "low blood pressure", "liver enzyme elevation": "raised liver enzymes",
+           "transaminases rose": "raised liver enzymes",
+           "transaminase elevation": "raised liver enzymes",
+           "transaminases increased": "raised liver enzymes"}  # fmt: skip
+_UNNAMED = re.compile(r"(?:serious |severe )?(?:side effects|adverse|s?aes\b|toxicity)")
+
+
+_COUNTED_BEFORE = re.compile(rf"\b(?:including|with|and)\s+({COUNT})\s+(?:\w+\s+)?$", re.I)
 
 
 def _how_many(clause: str) -> tuple[str | None, str | None]:
