@@ -177,3 +177,25 @@ def test_a_harm_told_without_its_name_gives_way_to_the_named_ones(
     story = explain_story("CD19 CAR T cells", f"Five patients received CD19 CAR T cells. {text}",
                           lexicon=lexicon)  # fmt: skip
     assert story.card.side_effects == effects
+
+
+@pytest.mark.parametrize(
+    ("text", "treated", "study"),
+    [
+        ("In our first 3 patients with SLE, CD19 CAR T cells induced remission.", 3,
+         "case series"),
+        # Cohorts split by disease, the second without "patients".
+        ("Two patients with SLE and one with SSc were treated with CD19 CAR T cells. All three"
+         " improved.", 3, "case series"),
+        # The same, where the total is never printed: no number, but people were treated.
+        ("Two patients with SLE and one with SSc were treated with CD19 CAR T cells. All"
+         " improved.", None, "case series"),
+        ("Two dozen patients with lupus were treated with CD19 CAR T cells. None relapsed.", None,
+         "case series"),
+    ],
+)  # fmt: skip
+def test_cohorts_and_unprinted_totals_are_still_people_treated(
+    lexicon: Lexicon, text: str, treated: int | None, study: str
+) -> None:
+    found = facts(lexicon, "CD19 CAR T cells in autoimmune disease", text)
+    assert (found.treated_n, found.study_type) == (treated, study)

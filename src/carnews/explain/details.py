@@ -65,6 +65,7 @@ SAMPLES = re.compile(
     rf"(?:{COUNT})\s",
     re.IGNORECASE,
 )
+_AND_MORE = re.compile(rf"\s+with\s+[^,.;:()]+?(?:,\s*|\s+and\s+)({COUNT})\s+with\b", re.I)
 _TOTAL = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?in total\b", re.IGNORECASE)
 # Counts the reader has to work out: "three patients at each of two dose levels", "one
 # patient each with AIHA, ITP and Sjögren's disease", "two dozen patients".
@@ -73,27 +74,34 @@ _EACH_WITH = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\s+each\s+(?:with|for)\s+([^.;
 _DOZEN = re.compile(rf"\b({COUNT}|a|half a)\s+dozen\s+(?:\w+\s+){{0,3}}?{_PEOPLE}\b", re.I)
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
                  re.IGNORECASE)  # fmt: skip
-_AMONG = re.compile(rf"\b(?:among|of the first)\s+({COUNT})\s+{_PEOPLE}", re.IGNORECASE)
+_AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+{_PEOPLE}",
+                    re.IGNORECASE)  # fmt: skip
 _N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)[);,]", re.IGNORECASE)
 _FIRST = re.compile(r"\b(?:dosed|treated)\s+(?:the|its)\s+first\s+(?:patient|person)\b", re.I)
 
 
 def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
-    """People given the therapy in this work, and the sentence that says so."""
+    """People given the therapy in this work, and the sentence that says so. A count the
+    source never prints ("two dozen") gives no number but still the sentence: people were
+    treated."""
     work = [s for s in found if not s.background and not PLANNED.search(s.text)]
     printed = _printed(" ".join([title, *(s.text for s in found)]))
+    unprinted = ""
     for s in work:
         if _FIRST.search(s.text):
             return 1, s.text
         if not _TREATED.search(s.text):
             continue
-        if count := _sentence_count(s.text, printed):
+        count = _sentence_count(s.text, printed)
+        if count:
             return count, s.text
+        if count == 0 and not unprinted:
+            unprinted = s.text
     for pattern in (_AMONG, _OF, _N_EQUALS, _LABELLED, _STUDIED_IN):
         for s in work:
             if match := pattern.search(s.text):
                 return number_value(match.group(1)), s.text
-    return _in_title(title)
+    return (None, unprinted) if unprinted else _in_title(title)
 
 
 # "Patients treated: 4", "Number of patients infused: 12".
@@ -118,7 +126,7 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
     if total := _TOTAL.search(text):  # "a further 10 were treated, for fifteen in total"
         return number_value(total.group(1))
     if (derived := _derived(text, printed)) is not None:
-        return derived or None
+        return derived  # 0: a count the source never prints
     counted = [
         m
         for m in COUNTED.finditer(text)
@@ -132,7 +140,13 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
             and "(" not in text[a.end() : b.start()]
             for a, b in itertools.pairwise(counted)
         )
-        return sum(values) if joined else values[0]
+        if joined:
+            return sum(values)
+        # "Two patients with SLE and one with SSc": the second count names no people.
+        if more := _AND_MORE.match(text, counted[0].end()):
+            summed = values[0] + (number_value(more.group(1)) or 0)
+            return summed if summed in printed else 0
+        return values[0]
     if ages := _YEAR_OLD.findall(text):
         return len(ages)
     if equals := _N_EQUALS.search(text):  # "All patients who received … (n = 24; …)"

@@ -308,7 +308,8 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
         return phase
     if re.search(r"\bcase report\b", title, re.IGNORECASE) or treated == 1:
         return "case report"
-    if treated is not None or re.search(r"\bcase series\b", title, re.IGNORECASE):
+    # People were treated even where the source never prints how many ("two dozen").
+    if treated is not None or treated_from or re.search(r"\bcase series\b", title, re.I):
         return "case series"
     return "lab study" if _LAB.search(work) else "review"
 
@@ -333,8 +334,8 @@ def extract_facts(
         (None, "") if kind == "trial registry" else details.treated(found, title)
     )
     study = _study_type(title, found, kind, (treated, treated_from), publication_types, phases)
-    if study in ("review", "regulatory", "trial registration"):
-        treated, treated_from = None, ""  # pooled, planned or someone else's count
+    if study in ("review", "regulatory", "trial registration") or treated is None:
+        treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
         treated, treated_from = 1, title
     target, target_from = details.target(title, text)
