@@ -59,11 +59,11 @@ def test_hostile_titles_names_and_sources_are_shown_as_written(tmp_path: Path) -
     assert_shown_literally(carnews(tmp_path, "inspect", "feeds/hostile.xml"))
     assert carnews(tmp_path, "draft").returncode == 0
     assert_shown_literally(carnews(tmp_path, "edition", "show", "1"))
-    refused = carnews(tmp_path, "edition", "approve", "1", "--by", HOSTILE)
+    refused = carnews(tmp_path, "edition", "approve", "1", "--confirm-checklist", "--by", HOSTILE)
     assert_clean_failure(refused, "not a name")
     assert_shown_literally(refused, code=2)
     name = HOSTILE.replace("\x1b", "").replace("\x07", "")  # a name holds no control characters
-    approved = carnews(tmp_path, "edition", "approve", "1", "--by", name)
+    approved = carnews(tmp_path, "edition", "approve", "1", "--confirm-checklist", "--by", name)
     assert approved.returncode == 0 and f"approved by {name} " in approved.stdout
     assert name in carnews(tmp_path, "edition", "show", "1").stdout
     assert name in carnews(tmp_path, "edition", "list", env=WIDE).stdout
