@@ -17,9 +17,12 @@ long the first request for the page took (carnews building it, before any cache)
 
 Part "send": `carnews send` mails an edition to N subscribers (100,000) through a local
 smtp-sink while `carnews serve` on the same database answers a paced mix of the public
-pages and the one-click unsubscribe POST (20 connections, each waiting 95 ms between
-requests: about 200 requests/s); prints requests/s, p50/p99 latency and errors (socket
-errors and answers that are not 2xx/3xx), and the send's own rate.
+pages and the one-click unsubscribe POST (24 connections, each waiting 95 ms between
+requests: at most about 250 requests/s, 200/s while answers take 25 ms); prints
+requests/s, p50/p99 latency and errors, broken down into answers that are not
+2xx/3xx, timeouts and socket errors, and the send's own rate. The send database is
+seeded by bench/send.py's ``prepare`` (the same readers and the same 40 KB mail as the
+send benchmark).
 
 --src runs the servers with another checkout's code (the "before" figures); the
 database is built by this checkout's models, the same schema up to migration 0013.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -43,21 +47,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 from sqlalchemy import insert, select
 
-from carnews.clock import fixed_clock
-from carnews.editions.review import approve, draft_edition
 from carnews.storage import open_database
-from carnews.storage.models import (
-    Edition,
-    EditionState,
-    EditionStory,
-    Story,
-    Subscriber,
-    SubscriberStatus,
-)  # fmt: skip
+from carnews.storage.models import Edition, EditionState, EditionStory, Story, Subscriber
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PARAGRAPH = (
@@ -128,36 +124,25 @@ async def seed_sent_editions(url: str, editions: int, stories_each: int = 8) -> 
         await db.close()
 
 
-async def seed_send(url: str, subscribers: int) -> tuple[int, list[str]]:
-    """An approved edition for ``subscribers`` readers; some readers' unsubscribe tokens."""
+def send_benchmark() -> ModuleType:
+    """bench/send.py, whose seeding this part shares (the same readers, the same mail)."""
+    spec = importlib.util.spec_from_file_location("bench_send", Path(__file__).with_name("send.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+async def unsubscribe_tokens(url: str, count: int) -> list[str]:
+    """The newest ``count`` readers' unsubscribe tokens: they come last in the send."""
     db = await open_database(url)
     try:
-        async with db.session() as session:
-            for n in range(12):
-                session.add(Story(
-                    canonical_key=f"doi:10.1000/websend.{n}", relevant=True, score=5.0,
-                    title=f"CD19 CAR T cells in refractory lupus: update {n}",
-                    link=f"https://doi.org/10.1000/websend.{n}", diseases=["lupus"],
-                    published_at=NOW - timedelta(days=1), evidence="case series",
-                    summary=PARAGRAPH * 2, what_it_means="A report on 12 people.",
-                    rank_score=2.0, created_at=NOW,
-                ))  # fmt: skip
-            for start in range(0, subscribers, 10_000):
-                await session.execute(insert(Subscriber), [
-                    {"email": f"reader{n}@example.org", "status": SubscriberStatus.ACTIVE,
-                     "created_at": NOW, "diseases": []}
-                    for n in range(start, min(subscribers, start + 10_000))
-                ])  # fmt: skip
-        clock = fixed_clock(NOW)
-        drafted = await draft_edition(db, clock, lookback_days=14, max_stories=12,
-                                      title="Bench send", actor="bench")  # fmt: skip
-        assert drafted.edition_id is not None
-        await approve(db, clock, drafted.edition_id, "bench")
         async with db.read() as session:
             tokens = await session.scalars(
-                select(Subscriber.unsubscribe_token).order_by(Subscriber.id.desc()).limit(2000)
+                select(Subscriber.unsubscribe_token).order_by(Subscriber.id.desc()).limit(count)
             )
-            return drafted.edition_id, list(tokens)
+            return list(tokens)
     finally:
         await db.close()
 
@@ -266,10 +251,22 @@ def parse_wrk(out: str) -> dict[str, float]:
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
+    kinds = dict(zip(("connect", "read", "write", "timeout"),
+                     (float(n) for n in sockets.groups()) if sockets else (0.0,) * 4,
+                     strict=True))  # fmt: skip
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = (sum(int(n) for n in sockets.groups()) if sockets else 0) + (int(bad[1]) if bad else 0)
+    kinds["non2xx"] = float(bad[1]) if bad else 0.0
     return {"rps": float(rate[1]) if rate else 0.0, "p50": latency("50"), "p99": latency("99"),
-            "requests": float(total[1]) if total else 0.0, "errors": float(errors)}  # fmt: skip
+            "requests": float(total[1]) if total else 0.0, "errors": sum(kinds.values()),
+            **kinds}  # fmt: skip
+
+
+def error_kinds(got: dict[str, float]) -> str:
+    """What wrk counted as errors: answers not 2xx/3xx, timeouts (no answer in wrk's
+    --timeout), and sockets that failed to connect, read or write."""
+    sockets = "/".join(f"{got[kind]:.0f}" for kind in ("connect", "read", "write"))
+    return (f"(non-2xx/3xx {got['non2xx']:.0f}, timeouts {got['timeout']:.0f}, "
+            f"connect/read/write {sockets})")  # fmt: skip
 
 
 # --- part "pages" ---------------------------------------------------------------------------
@@ -279,14 +276,16 @@ PAGES = ["/", "/feed.xml", "/atom.xml", "/editions/{newest}.html", "/editions/1.
          "/carnews.css"]  # fmt: skip
 
 
-def pages_part(editions: int, seconds: float, rounds: int, src: str, folder: Path) -> None:
+def pages_part(
+    editions: int, seconds: float, rounds: int, src: str, folder: Path, only: list[str]
+) -> None:
     with database(folder, False, f"pages{editions}") as url:
         asyncio.run(seed_sent_editions(url, editions))
         command, port = carnews_server(url)
         answers: dict[str, tuple[str, str]] = {}
         with server(command, port, src, folder) as base:
             cold: dict[str, float] = {}  # the first request: the page built, not cached
-            for path in (page.format(newest=editions) for page in PAGES):
+            for path in (page.format(newest=editions) for page in only or PAGES):
                 started = time.perf_counter()
                 got = httpx.get(base + path, timeout=600)
                 cold[path] = (time.perf_counter() - started) * 1000
@@ -321,6 +320,10 @@ def pages_part(editions: int, seconds: float, rounds: int, src: str, folder: Pat
 
 # --- part "send" ----------------------------------------------------------------------------
 
+# Paced, not flat out: wrk waits 95 ms after each answer on each connection. 20
+# connections offered at most 200/s only while answers took no time; 24 offer 200/s
+# while answers take up to 25 ms.
+LOAD_CONNECTIONS = 24
 LOAD_SCRIPT = """
 local paths = PATHS
 local tokens = TOKENS
@@ -360,7 +363,8 @@ def smtp_sink(port: int) -> Iterator[None]:
 def send_part(messages: int, seconds: float, postgres: bool, src: str, folder: Path) -> None:
     with database(folder, postgres, "send") as url:
         asyncio.run(seed_sent_editions(url, 10))
-        edition_id, tokens = asyncio.run(seed_send(url, messages))
+        [edition_id] = asyncio.run(send_benchmark().prepare(url, messages, 1))
+        tokens = asyncio.run(unsubscribe_tokens(url, 2000))
         command, port = carnews_server(url)
         sink_port = free_port()
         with server(command, port, src, folder) as base, smtp_sink(sink_port):
@@ -369,7 +373,8 @@ def send_part(messages: int, seconds: float, postgres: bool, src: str, folder: P
             script = folder / "load.lua"
             lua = LOAD_SCRIPT.replace("PATHS", lua_list(paths)).replace("DELAY", "95")
             script.write_text(lua.replace("TOKENS", lua_list(tokens)))
-            idle = wrk(base + "/", seconds=min(seconds, 10), connections=20, script=script)
+            idle = wrk(base + "/", seconds=min(seconds, 10), connections=LOAD_CONNECTIONS,
+                       script=script)  # fmt: skip
             send = carnews_command(url, "--set", "smtp.host=127.0.0.1", "--set",
                                    f"smtp.port={sink_port}", "send", str(edition_id))  # fmt: skip
             started = time.perf_counter()
@@ -377,17 +382,18 @@ def send_part(messages: int, seconds: float, postgres: bool, src: str, folder: P
                                       stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE)  # fmt: skip
             time.sleep(3)  # the ledger is written; mails are going out
-            loaded = wrk(base + "/", seconds=seconds, connections=20, script=script)
+            loaded = wrk(base + "/", seconds=seconds, connections=LOAD_CONNECTIONS, script=script)
             during = sender.poll() is None
             _, stderr = sender.communicate()
             took = time.perf_counter() - started
     ledger = "PostgreSQL" if postgres else "SQLite"
-    print(f"\n{ledger}: pages {paths} and POST /unsubscribe/TOKEN (1 in 5), 20 connections "
-          f"each waiting 95 ms, wrk -t1 -d{seconds:g}s; latency in ms")  # fmt: skip
+    print(f"\n{ledger}: pages {paths} and POST /unsubscribe/TOKEN (1 in 5), "
+          f"{LOAD_CONNECTIONS} connections each waiting 95 ms, wrk -t1 -d{seconds:g}s; "
+          "latency in ms")  # fmt: skip
     for label, got in (("idle", idle), (f"during a {messages:,}-mail send", loaded)):
         print(f"{label:30} {got['rps']:7.0f} requests/s  p50 {got['p50']:6.1f}  "
               f"p99 {got['p99']:6.1f}  errors {got['errors']:.0f} "
-              f"of {got['requests']:.0f}")  # fmt: skip
+              f"of {got['requests']:.0f} {error_kinds(got)}")  # fmt: skip
     state = "still running when the load ended" if during else "ended before the load did"
     print(f"send: exit {sender.returncode}, {took:.0f} s, ~{messages / took:,.0f} messages/s "
           f"({state})")  # fmt: skip
@@ -401,6 +407,7 @@ def main() -> None:
     parser.add_argument("--editions", type=int, nargs="+", default=[10, 1000])
     parser.add_argument("--seconds", type=float, default=5.0, help="wrk run per page")
     parser.add_argument("--rounds", type=int, default=2, help="alternate runs per page")
+    parser.add_argument("--paths", nargs="+", default=[], help="only these pages (as in PAGES)")
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--load-seconds", type=float, default=30.0)
     parser.add_argument("--postgres", action="store_true", help="send part on PostgreSQL")
@@ -417,7 +424,7 @@ def main() -> None:
         os.chmod(folder, 0o755)
         if args.part in ("pages", "both"):
             for editions in args.editions:
-                pages_part(editions, args.seconds, args.rounds, args.src, folder)
+                pages_part(editions, args.seconds, args.rounds, args.src, folder, args.paths)
         if args.part in ("send", "both"):
             send_part(args.messages, args.load_seconds, args.postgres, args.src, folder)
 

@@ -4,7 +4,9 @@
 messages as they come free. A 5xx answer bounces the address; a 4xx or a
 dropped connection is retried after a wait that doubles with each try. A batch
 stopped by any error is settled at once: answers recorded, messages the relay
-held ``unknown``, the rest back in the queue.
+held ``unknown``, the rest back in the queue. As each message is taken from the batch
+the sender asks whether its reader has just unsubscribed (``left``, the SQLite opt-out
+journal): such a message is not sent, even from a batch claimed before the unsubscribe.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import update
 
 from carnews.clock import Clock
 from carnews.errors import DeliveryError
-from carnews.mail.claims import Claim, give_up, release
+from carnews.mail.claims import Claim, give_up, release, settle_left
 from carnews.mail.message import Composer
 from carnews.mail.ratelimit import RateLimiter
 from carnews.mail.recovery import ABANDONED
@@ -41,6 +43,7 @@ class SendProgress:
 
 
 Progress = Callable[[SendProgress], None]
+Left = Callable[[int], bool]  # a subscriber id -> unsubscribed since the claim
 
 
 @dataclass
@@ -58,18 +61,22 @@ class Sender:
     holds right now, so a run that stops on any error can say what became of each.
     """
 
-    def __init__(self, settings: Settings, composer: Composer, limiter: RateLimiter) -> None:
+    def __init__(
+        self, settings: Settings, composer: Composer, limiter: RateLimiter, left: Left | None = None
+    ) -> None:
         self._settings, self._composer, self._limiter = settings, composer, limiter
+        self._left = left
         self._connections = [Connection(smtp_client(settings.smtp))
                              for _ in range(settings.smtp.concurrency)]  # fmt: skip
         self.answered: list[Outcome] = []
         self.at_relay: dict[int, Claim] = {}
+        self.left: list[Claim] = []  # the batch's readers who unsubscribed: not sent
 
     async def send(self, batch: Sequence[Claim], now: datetime) -> list[Outcome]:
         """Every claim gets an outcome; connections take messages as they come free."""
-        queue = iter(batch)
+        queue = (claim for claim in batch if not self._has_left(claim))
         date = format_datetime(now)
-        self.answered, self.at_relay = [], {}
+        self.answered, self.at_relay, self.left = [], {}, []
         sender = self._settings.mail.from_address
         # Each message announces the next one's envelope (one round trip a message), but
         # not under a rate limit: the relay would hold an open DATA while the limit waits.
@@ -106,6 +113,13 @@ class Sender:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
         return self.answered
+
+    def _has_left(self, claim: Claim) -> bool:
+        """Asked as each claim is taken, so an unsubscribe after the claim still counts."""
+        if self._left is not None and self._left(claim.subscriber_id):
+            self.left.append(claim)
+            return True
+        return False
 
     def close(self) -> None:
         for connection in self._connections:
@@ -179,11 +193,14 @@ class BatchRun:
             reached = any(outcome.reached_relay for outcome in outcomes)
             if reached:
                 self.settled += await _record(self.db, outcomes, self.clock(), self.settings.smtp)
+            left = list(self.sender.left)
+            await settle_left(self.db, left)
+            self.settled += len(left)
         except BaseException:  # any error at all, a cancelled run included
             await self._settle_interrupted(batch)
             raise
-        if not reached:  # nothing was handed over: the batch goes back as it was
-            await release(self.db, batch)
+        if outcomes and not reached:  # nothing was handed over: the batch goes back as it was
+            await release(self.db, [claim for claim in batch if claim not in left])
             smtp = self.settings.smtp
             raise DeliveryError(
                 f"cannot reach the SMTP relay at {smtp.host}:{smtp.port}: {outcomes[0].error}",

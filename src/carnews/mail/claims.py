@@ -10,7 +10,9 @@ is tried.
 
 A row is claimed only while its subscriber is active: one who unsubscribed (bounced,
 complained, was erased) after the edition was queued gets nothing, and the row is
-settled as a permanent failure that says why.
+settled as a permanent failure that says why. On SQLite each claim first applies the
+opt-out journal (``storage.optouts``) in its own write transaction, so a one-click
+unsubscribe the web app recorded counts from the next batch on.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carnews.clock import Clock
 from carnews.storage import Database
 from carnews.storage.models import Delivery, DeliveryState, Subscriber, SubscriberStatus
+from carnews.storage.optouts import apply_optouts
 
 BATCH_SIZE = 200
 NOT_ACTIVE = (
@@ -104,43 +107,57 @@ async def claim_batch(
     that did arrive is one the reader's mail system can recognise. On PostgreSQL, SKIP
     LOCKED lets several senders claim side by side without ever taking the same row.
     """
+    journal = db.optouts
+    recorded = journal.pending() if journal is not None else []
     async with db.session() as session:
-        while True:
-            picked = await _pick(session, edition_id, now)
-            # Status at send time, not at queue time: an unsubscribe must win over the queue.
-            gone = [row_id for row_id, active in picked if not active]
-            if gone:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(gone))
-                    .values(state=DeliveryState.FAILED_PERMANENT, last_error=NOT_ACTIVE,
-                            retry_at=None)
-                )  # fmt: skip
-            picked = [row for row in picked if row[1]]
-            if picked or not gone:  # a batch, or nothing left; all gone: pick again
-                break
-        if not picked:
-            return []
-        ids = [row_id for row_id, _ in picked]
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, claimed_at=now,
-                    heartbeat_at=now, claimed_host=holder.host, claimed_pid=holder.pid,
-                    retry_at=None, message_id=_message_id(now, sender_domain))
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
-        readers = await session.execute(
-            select(Delivery.id, Subscriber.id, Subscriber.email, Subscriber.diseases,
-                   Subscriber.unsubscribe_token, Delivery.message_id, Delivery.attempts)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.id.in_(ids))
-            .order_by(Delivery.id)
-        )  # fmt: skip
-        return [
-            Claim(row_id, subscriber_id, email, list(diseases), token, str(message_id), tried)
-            for row_id, subscriber_id, email, diseases, token, message_id, tried in readers.all()
-        ]
+        # The write lock is ours: unsubscribes the web app could only journal land now.
+        await apply_optouts(session, recorded)
+        claims = await _claim(session, edition_id, now, sender_domain, holder)
+    if journal is not None:  # committed: the journal may let go of them
+        journal.forget(recorded)
+    return claims
+
+
+async def _claim(
+    session: AsyncSession, edition_id: int, now: datetime, sender_domain: str, holder: Holder
+) -> list[Claim]:
+    """Pick a batch of due rows of active readers and mark them ``sending``."""
+    while True:
+        picked = await _pick(session, edition_id, now)
+        # Status at send time, not at queue time: an unsubscribe must win over the queue.
+        gone = [row_id for row_id, active in picked if not active]
+        if gone:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(gone))
+                .values(state=DeliveryState.FAILED_PERMANENT, last_error=NOT_ACTIVE,
+                        retry_at=None)
+            )  # fmt: skip
+        picked = [row for row in picked if row[1]]
+        if picked or not gone:  # a batch, or nothing left; all gone: pick again
+            break
+    if not picked:
+        return []
+    ids = [row_id for row_id, _ in picked]
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, claimed_at=now,
+                heartbeat_at=now, claimed_host=holder.host, claimed_pid=holder.pid,
+                retry_at=None, message_id=_message_id(now, sender_domain))
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    readers = await session.execute(
+        select(Delivery.id, Subscriber.id, Subscriber.email, Subscriber.diseases,
+               Subscriber.unsubscribe_token, Delivery.message_id, Delivery.attempts)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    )  # fmt: skip
+    return [
+        Claim(row_id, subscriber_id, email, list(diseases), token, str(message_id), tried)
+        for row_id, subscriber_id, email, diseases, token, message_id, tried in readers.all()
+    ]
 
 
 def _message_id(now: datetime, domain: str) -> ColumnElement[str]:
@@ -196,6 +213,18 @@ async def release(db: Database, claims: Sequence[Claim]) -> None:
               "claimed_host": None, "claimed_pid": None}
              for claim in claims],
         )  # fmt: skip
+
+
+async def settle_left(db: Database, claims: Sequence[Claim]) -> None:
+    """Claims whose reader unsubscribed after the claim: never sent, and never will be."""
+    if not claims:
+        return
+    async with db.session() as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([claim.delivery_id for claim in claims]))
+            .values(state=DeliveryState.FAILED_PERMANENT, last_error=NOT_ACTIVE, retry_at=None)
+        )
 
 
 async def give_up(db: Database, claims: Iterable[Claim], reason: str) -> None:

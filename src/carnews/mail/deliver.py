@@ -184,7 +184,8 @@ async def send_edition(
     composer = Composer(view, settings.mail, settings.site, settings.templates.dir)
     _preflight(composer, settings, clock())
     limiter = RateLimiter(settings.smtp.max_per_second, settings.smtp.max_per_hour)
-    sender = Sender(settings, composer, limiter)
+    journal = db.optouts
+    sender = Sender(settings, composer, limiter, journal.left if journal is not None else None)
     heartbeat = asyncio.create_task(
         keep_alive(db, clock, edition_id, holder, settings.smtp.claim_lease_seconds)
     )

@@ -30,6 +30,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from carnews.errors import StorageError
 from carnews.settings import redact
 from carnews.storage.migrate import upgrade_to_head
+from carnews.storage.optouts import OptoutJournal, journal_path
 from carnews.storage.private import FILE_MODE, private_file, private_folder, tighten
 
 
@@ -43,12 +44,19 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # only a power cut may undo the very last commits. FULL costs an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
 # An execution option on the read sessions' engine: their connections begin deferred.
 _READ_ONLY = "carnews_read_only"
+# One on ``session_unless_busy``'s engine: its BEGIN IMMEDIATE fails at once when taken.
+_NO_WAIT = "carnews_no_wait"
+BUSY_TIMEOUT_MS = 10000
+
+
+class WriteLockBusy(Exception):
+    """SQLite's write lock is held right now (``Database.session_unless_busy``)."""
 
 
 def _begin(connection: Connection) -> None:
@@ -60,8 +68,15 @@ def _begin(connection: Connection) -> None:
     A read session never writes, so a deferred BEGIN suits it: in WAL mode it reads a
     snapshot beside the writer and waits for nobody.
     """
-    if connection.get_execution_options().get(_READ_ONLY):
+    options = connection.get_execution_options()
+    if options.get(_READ_ONLY):
         connection.exec_driver_sql("BEGIN")
+    elif options.get(_NO_WAIT):
+        connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:  # the pooled connection waits as usual for its next user
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -146,6 +161,21 @@ class Database:
         # SQLite has one writer. Taking turns here, in asyncio, is fair and has no time
         # limit; taking turns inside SQLite ends in "database is locked" under load.
         self._turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._optouts: OptoutJournal | None = None
+        self._no_wait = async_sessionmaker(
+            engine.execution_options(**{_NO_WAIT: True}), expire_on_commit=False
+        )
+
+    @property
+    def optouts(self) -> OptoutJournal | None:
+        """The opt-out journal beside a SQLite file (``storage.optouts``); None on
+        PostgreSQL and in-memory SQLite, where an unsubscribe is written directly."""
+        name = self.engine.url.database
+        if self._turn is None or not name or name == ":memory:":
+            return None
+        if self._optouts is None:
+            self._optouts = OptoutJournal(journal_path(Path(name)))
+        return self._optouts
 
     @property
     def dialect(self) -> str:
@@ -168,6 +198,28 @@ class Database:
                 _in_session.reset(token)
 
     @asynccontextmanager
+    async def session_unless_busy(self) -> AsyncIterator[AsyncSession]:
+        """Like ``session``, but raises ``WriteLockBusy`` at once where ``session`` would
+        wait for SQLite's write lock (another process's or this one's). PostgreSQL has
+        no such lock: there it is ``session``."""
+        if self._turn is None:
+            async with self.session() as session:
+                yield session
+            return
+        if self._turn.locked() or _in_session.get():
+            raise WriteLockBusy
+        async with self._turn, self._no_wait() as session, session.begin():
+            try:
+                await session.connection()  # BEGIN IMMEDIATE, here and now
+            except OperationalError as exc:
+                raise WriteLockBusy from exc
+            token = _in_session.set(True)
+            try:
+                yield session
+            finally:
+                _in_session.reset(token)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session that only reads: it takes no write lock and never waits for a writer.
 
@@ -180,6 +232,9 @@ class Database:
         # loaded objects as they were, detached but not expired.
 
     async def close(self) -> None:
+        if self._optouts is not None:
+            self._optouts.close()
+            self._optouts = None
         await self.engine.dispose()
 
 

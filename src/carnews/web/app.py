@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from carnews.audience.oneclick import OptoutApplier
 from carnews.clock import Clock, utc_now
 from carnews.errors import CarnewsError, FormError, NotFoundError
 from carnews.settings import Settings
@@ -37,13 +38,15 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
         if db is not None:
             current.db = db
             current.key = await site_key(db, settings, clock)
-            yield
+            async with _optouts(current, db):
+                yield
             return
         current.db = await open_database(settings.database.url)
         try:
             # No start without the site key: made once and kept, never a new one per start.
             current.key = await site_key(current.db, settings, clock)
-            yield
+            async with _optouts(current, current.db):
+                yield
         finally:
             await current.db.close()
             current.db = None
@@ -89,6 +92,23 @@ def create_app(settings: Settings, db: Database | None = None, clock: Clock = ut
     if docs:
         add_api_docs(app, settings.site.title)
     return app
+
+
+@asynccontextmanager
+async def _optouts(current: Site, db: Database) -> AsyncIterator[None]:
+    """On SQLite, a background task lands one-click unsubscribes (``audience.oneclick``),
+    starting with any a killed process answered but never applied."""
+    journal = db.optouts
+    if journal is None:
+        yield
+        return
+    current.optouts = OptoutApplier(db, journal)
+    current.optouts.start()
+    try:
+        yield
+    finally:
+        await current.optouts.stop()
+        current.optouts = None
 
 
 def site_of(app: FastAPI) -> Site:

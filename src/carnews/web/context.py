@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from carnews.audience.oneclick import OptoutApplier
 from carnews.clock import Clock
 from carnews.editions.render import render
 from carnews.settings import Settings
@@ -27,6 +28,7 @@ class Site:
     db: Database | None = None  # set by the lifespan before the first request
     key: str = ""  # the site key, likewise (``storage.sitekey``)
     cache: PageCache = field(init=False)  # public pages and feeds, until the next send
+    optouts: OptoutApplier | None = None  # SQLite: lands journalled unsubscribes (lifespan)
 
     def __post_init__(self) -> None:
         self.cache = PageCache(self.settings.web.cache_check_seconds)

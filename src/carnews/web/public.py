@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carnews.audience.diseases import disease_catalogue
-from carnews.audience.subscriptions import subscriber_for_token, unsubscribe
+from carnews.audience.oneclick import unsubscribe_now
+from carnews.audience.subscriptions import subscriber_for_token
 from carnews.editions.archive import Generation, archive_lines, latest_editions, sent_edition
 from carnews.editions.feeds import FEED_LIMIT, Feed, build_feed
 from carnews.editions.publish import disease_artefacts
@@ -159,9 +160,12 @@ async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-async def unsubscribe_now(request: Request, token: str) -> HTMLResponse:
+async def unsubscribe_post(request: Request, token: str) -> HTMLResponse:
     current = site(request)
     subscriber_id = await subscriber_for_token(current.database, token)
-    await unsubscribe(current.database, current.clock, subscriber_id, via="web")
+    # Durable and honoured by every send when this returns, without waiting for SQLite's
+    # write lock (``audience.oneclick``).
+    await unsubscribe_now(current.database, current.clock, subscriber_id, via="web",
+                          applier=current.optouts)  # fmt: skip
     return current.page("web/message.html", heading="You are unsubscribed",
                         message="You will get no more newsletters from us.", hint="")  # fmt: skip
