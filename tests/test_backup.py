@@ -119,3 +119,54 @@ async def test_a_postgresql_dump_restores_into_a_new_database(
     finally:
         await copy.close()
     assert after == before and len(after) == 2500
+
+
+async def test_a_sqlite_backup_holds_the_unsubscribes_still_in_the_opt_out_journal(
+    db: Database, clock: Clock, database_url: str, tmp_path: Path
+) -> None:
+    """One-click unsubscribes answered while a send held the write lock wait in the
+    journal beside the database; a backup restored without them would mail readers who
+    had left. A reader who confirmed a new subscription after clicking stays subscribed."""
+    from datetime import timedelta
+
+    from carnews.audience.subscriptions import add_subscriber
+    from carnews.storage.models import AuditEvent, SubscriberStatus
+
+    left, back, stays = [
+        await add_subscriber(
+            db,
+            clock,
+            LEXICON,
+            email=f"{who}@example.org",
+            confirmed=True,
+            consent_source="import",
+            actor="t",
+        )
+        for who in ("left", "back", "stays")
+    ]
+    assert db.optouts is not None
+    clicked = clock() + timedelta(minutes=5)
+    db.optouts.record(left.id, clicked, "web")
+    db.optouts.record(back.id, clicked, "web")
+    async with db.session() as session:  # "back" confirmed again after the click
+        (await session.get_one(Subscriber, back.id)).confirmed_at = clicked + timedelta(minutes=1)
+
+    target = tmp_path / "carnews-backup.db"
+    said = await backup(database_url, target)
+    assert "1 pending one-click unsubscribe(s) applied" in said
+    copy = await open_database(f"sqlite+aiosqlite:///{target}")
+    try:
+        status = {s.email: s.status for s in await list_subscribers(copy)}
+        async with copy.read() as session:
+            events = list(await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "unsubscribe")))  # fmt: skip
+    finally:
+        await copy.close()
+    assert status == {
+        "left@example.org": SubscriberStatus.UNSUBSCRIBED,
+        "back@example.org": SubscriberStatus.ACTIVE,
+        "stays@example.org": SubscriberStatus.ACTIVE,
+    }
+    assert [(e.object_id, e.actor) for e in events] == [(str(left.id), "web")]
+    assert len(db.optouts.pending()) == 2, "the live journal is left to the live database"
+    assert stays.status == SubscriberStatus.ACTIVE

@@ -189,9 +189,7 @@ def test_unsubscribes_during_a_running_send_stop_mail_to_those_readers(tmp_path:
     assert len(got) == READERS - len(spared) and len(set(got)) == len(got)
     for address in spared:
         status, state, error, events = ledger(database, address)
-        assert (status, state, error, events) == (
-            "unsubscribed", "failed_permanent", NOT_ACTIVE, 1
-        )  # fmt: skip
+        assert (status, state, error, events) == ("unsubscribed", "failed_permanent", NOT_ACTIVE, 1)
 
 
 class UnsubscribingHandler(MaildirHandler):
@@ -235,3 +233,43 @@ async def test_an_unsubscribe_after_the_claim_stops_that_message_in_the_claimed_
             select(Delivery.state, Delivery.last_error).where(Delivery.subscriber_id == last)
         )).one()  # fmt: skip
     assert (state, error) == (DeliveryState.FAILED_PERMANENT, NOT_ACTIVE)
+
+
+async def test_a_reader_who_confirmed_again_after_clicking_stays_subscribed(
+    db: Database, clock: Clock
+) -> None:
+    """The journal lands an opt-out after the fact; a confirmation newer than the click is
+    the reader's latest word, so applying the older opt-out must not undo it."""
+    from datetime import timedelta
+
+    from carnews.audience.oneclick import apply_journal
+    from carnews.audience.subscriptions import add_subscriber, list_subscribers
+    from carnews.curate.lexicon import load_lexicon
+    from carnews.storage.models import Subscriber, SubscriberStatus
+
+    lexicon = load_lexicon()
+    left, back = [
+        await add_subscriber(
+            db,
+            clock,
+            lexicon,
+            email=f"{who}@example.org",
+            confirmed=True,
+            consent_source="import",
+            actor="t",
+        )
+        for who in ("left", "back")
+    ]
+    assert db.optouts is not None
+    clicked = clock() + timedelta(minutes=5)
+    for reader in (left, back):
+        db.optouts.record(reader.id, clicked, "web")
+    async with db.session() as session:
+        (await session.get_one(Subscriber, back.id)).confirmed_at = clicked + timedelta(seconds=1)
+    assert await apply_journal(db, db.optouts) == 2
+    status = {s.email: s.status for s in await list_subscribers(db)}
+    assert status == {
+        "left@example.org": SubscriberStatus.UNSUBSCRIBED,
+        "back@example.org": SubscriberStatus.ACTIVE,
+    }
+    assert db.optouts.pending() == []

@@ -15,11 +15,17 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from carnews.errors import StorageError
+from carnews.storage.models import AuditEvent, Subscriber, SubscriberStatus
+from carnews.storage.optouts import Optout, journal_path, read_journal, still_wanted
 from carnews.storage.private import FILE_MODE
 
 PAGES_PER_STEP = 1024  # pages copied between chances for writers to go on
@@ -32,13 +38,22 @@ async def backup(url: str, target: Path) -> str:
         if not parsed.database or parsed.database == ":memory:":
             raise StorageError("an in-memory database cannot be backed up",
                                hint="Point database.url at a SQLite file.")  # fmt: skip
-        await asyncio.to_thread(backup_sqlite, Path(parsed.database), target)
-        return f"SQLite online backup of {parsed.database}"
+        source = Path(parsed.database)
+        folded = await asyncio.to_thread(backup_sqlite, source, target, journal_path(source))
+        also = f", with {folded} pending one-click unsubscribe(s) applied" if folded else ""
+        return f"SQLite online backup of {parsed.database}{also}"
     await asyncio.to_thread(dump_postgres, url, target)
     return "pg_dump --format=custom (restore with pg_restore)"
 
 
-def backup_sqlite(source: Path, target: Path) -> None:
+def backup_sqlite(source: Path, target: Path, journal: Path | None = None) -> int:
+    """Copy ``source`` to ``target``; the opt-outs in ``journal`` applied to the copy.
+
+    The opt-out journal (``storage.optouts``) holds unsubscribes answered while a send
+    held the write lock; a backup without them would, once restored, mail readers who had
+    left. They are applied to the copy before it takes the target's name, so a backup is
+    whole on its own. Answers how many were applied.
+    """
     if not source.exists():
         raise StorageError(f"there is no database at {source}",
                            hint="Run carnews backup where the database is.")  # fmt: skip
@@ -52,13 +67,54 @@ def backup_sqlite(source: Path, target: Path) -> None:
             live.backup(copy, pages=PAGES_PER_STEP)
             # One file, not a file plus a write-ahead log: the copy is whole on its own.
             copy.execute("PRAGMA journal_mode=DELETE")
+        # Read after the copy: an entry the live database applied meanwhile is in both,
+        # and applying it again changes nothing.
+        folded = fold_optouts(read_journal(journal), partial) if journal else 0
         os.replace(partial, target)
-    except (sqlite3.Error, OSError) as exc:
+        return folded
+    except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
         partial.unlink(missing_ok=True)
         raise StorageError(
             f"the backup of {source} to {target} failed: {exc}",
             hint="Check the target folder's free space and rights.",
         ) from None
+
+
+def fold_optouts(optouts: Sequence[Optout], copy: Path) -> int:
+    """Unsubscribe the journal's readers in a copy of the database, as the web app would."""
+    if not optouts:
+        return 0
+    engine = create_engine(f"sqlite:///{copy}")
+    applied = 0
+    try:
+        with Session(engine) as session, session.begin():
+            ids = [optout.subscriber_id for optout in optouts]
+            still = dict(
+                session.execute(
+                    select(Subscriber.id, Subscriber.confirmed_at).where(
+                        Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            for optout in optouts:
+                if optout.subscriber_id not in still:
+                    continue
+                if not still_wanted(optout, still[optout.subscriber_id]):
+                    continue
+                session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.id == optout.subscriber_id)
+                    .values(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=optout.at)
+                )
+                session.add(AuditEvent(at=optout.at, actor=optout.via, action="unsubscribe",
+                                       object_type="subscriber",
+                                       object_id=str(optout.subscriber_id), detail={}))  # fmt: skip
+                applied += 1
+    finally:
+        engine.dispose()
+    return applied
 
 
 def libpq_url(url: str) -> str:
