@@ -7,6 +7,8 @@ per row); these tests read the rows back through the ORM and compare them with r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from carnews.audience.subscriptions import add_subscriber, import_csv, list_subscribers
@@ -92,3 +94,16 @@ async def test_a_file_naming_catalogue_diseases_never_compiles_the_lexicon(
     assert (report.added, report.rejected_total, loads) == (1, 1, [1])
     chosen = {s.email: s.diseases for s in await list_subscribers(db)}
     assert chosen["c@example.org"] == ["lupus", "systemic sclerosis"]
+
+
+def test_the_names_read_without_compiling_are_the_lexicons_own(tmp_path: Path) -> None:
+    """Imports and the per-disease pages list diseases from the file's names alone; they
+    must be exactly the names, in the order, that the compiled lexicon gives."""
+    from carnews.curate.lexicon import lexicon_disease_names
+
+    extra = tmp_path / "lexicon.toml"
+    extra.write_text("[diseases]\nlupus = ['SLE nephritis']\n'fake disease x' = ['fdx']\n")
+    for file in (None, extra):
+        compiled = [term.name for term in load_lexicon(file).diseases]
+        assert list(lexicon_disease_names(file)) == compiled
+    assert lexicon_disease_names(extra)[-1] == "fake disease x"

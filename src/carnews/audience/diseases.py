@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from carnews.curate.classify import diseases_named
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon, lexicon_disease_names
 from carnews.errors import SubscriberError
 
 
@@ -71,5 +71,5 @@ def disease_slug(name: str) -> str:
 def disease_catalogue(lexicon_file: str = "") -> dict[str, str]:
     """Slug -> disease name for every disease of the lexicon (read once per process):
     the per-disease feeds and archive pages, one per disease a reader can choose."""
-    lexicon = load_lexicon(Path(lexicon_file) if lexicon_file else None)
-    return {disease_slug(name): name for name in disease_names(lexicon)}
+    names = lexicon_disease_names(Path(lexicon_file) if lexicon_file else None)
+    return {disease_slug(name): name for name in names}

@@ -30,7 +30,7 @@ from carnews.audience.addresses import normalise_address
 from carnews.audience.diseases import normalise_diseases, split_diseases
 from carnews.audience.privacy import suppressed_among
 from carnews.clock import Clock
-from carnews.curate.lexicon import Lexicon, disease_catalogue
+from carnews.curate.lexicon import Lexicon, lexicon_disease_names
 from carnews.errors import SubscriberError
 from carnews.storage import Database
 from carnews.storage.audit import audit
@@ -165,7 +165,7 @@ class _Checker:
     def __init__(self, lexicon: Lexicon | Callable[[], Lexicon]) -> None:
         self._lexicon = lexicon
         names = (
-            disease_catalogue()
+            lexicon_disease_names()
             if callable(lexicon)
             else tuple(term.name for term in lexicon.diseases)
         )

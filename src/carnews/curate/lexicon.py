@@ -83,16 +83,27 @@ class Lexicon:
 # --- loading -------------------------------------------------------------------------
 
 
-def disease_catalogue() -> tuple[str, ...]:
-    """The built-in lexicon's disease names, in order, without compiling a pattern.
+def lexicon_disease_names(extra: Path | None = None) -> tuple[str, ...]:
+    """The lexicon's disease names, in ``load_lexicon``'s order, without compiling a pattern.
 
     Compiling the whole lexicon costs most of a second; a subscriber import whose cells
-    already name catalogue diseases ("lupus;myositis") needs only these names.
+    name catalogue diseases exactly ("lupus;myositis"), and the list of per-disease pages
+    a publish writes, need only the names. An editor's file adds its new names after the
+    built-in ones, as ``load_lexicon`` does; its patterns are checked where they are used.
     """
     builtin = resources.files("carnews.data").joinpath("lexicon.toml").read_text("utf-8")
-    diseases = _read_table(_parse(builtin, BUILTIN_LABEL).get("diseases", {}), "diseases",
-                           BUILTIN_LABEL)  # fmt: skip
-    return tuple(diseases)
+    layers = [(builtin, BUILTIN_LABEL)]
+    if extra is not None:
+        try:
+            layers.append((extra.read_text(encoding="utf-8"), str(extra)))
+        except OSError as exc:
+            reason = f"cannot be read: {exc.strerror or exc}"
+            raise _error(str(extra), reason, "Check the editor lexicon file's path.") from exc
+    names: dict[str, None] = {}
+    for text, label in layers:
+        names.update(dict.fromkeys(_read_table(_parse(text, label).get("diseases", {}),
+                                               "diseases", label)))  # fmt: skip
+    return tuple(names)
 
 
 def load_lexicon(extra: Path | None = None) -> Lexicon:
