@@ -38,27 +38,6 @@ def test_every_sub_package_is_in_the_map() -> None:
     assert existing <= named_in_map()
 
 
-# Assembled, so this file does not name the path it looks for.
-OUTSIDE = "/work/" + "shared"
-ROOT = Path(__file__).parents[1]
-
-
-def test_the_project_only_talks_about_itself() -> None:
-    """No text of the project points at notes outside it: a reader of the repository
-    cannot open them, so every reference must be to the project's own files."""
-    folders = ("src", "tests", "docs", "templates", "bench", "deploy", ".ci")
-    places = [ROOT / name for name in folders]
-    files = [p for place in places for p in place.rglob("*") if p.is_file()]
-    files += [p for p in ROOT.iterdir() if p.is_file()]
-    naming = [
-        str(path.relative_to(ROOT))
-        for path in files
-        if "__pycache__" not in path.parts
-        and OUTSIDE in path.read_bytes().decode("utf-8", errors="replace")
-    ]
-    assert naming == []
-
-
 def test_no_module_holds_several_ideas_in_one_long_file() -> None:
     """House rule 2: modules stay small (mostly under ~400 lines); past 600 a file holds
     more than one idea and is split, as settings was (a package, one module per part)."""

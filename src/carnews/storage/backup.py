@@ -18,14 +18,12 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from carnews.errors import StorageError
-from carnews.storage.models import AuditEvent, Subscriber, SubscriberStatus
-from carnews.storage.optouts import Optout, journal_path, read_journal, still_wanted
+from carnews.storage.optouts import Optout, apply_optouts, journal_path, read_journal
 from carnews.storage.private import FILE_MODE
 
 PAGES_PER_STEP = 1024  # pages copied between chances for writers to go on
@@ -38,38 +36,27 @@ async def backup(url: str, target: Path) -> str:
         if not parsed.database or parsed.database == ":memory:":
             raise StorageError("an in-memory database cannot be backed up",
                                hint="Point database.url at a SQLite file.")  # fmt: skip
-        source = Path(parsed.database)
-        folded = await asyncio.to_thread(backup_sqlite, source, target, journal_path(source))
+        folded = await backup_sqlite(Path(parsed.database), target)
         also = f", with {folded} pending one-click unsubscribe(s) applied" if folded else ""
         return f"SQLite online backup of {parsed.database}{also}"
     await asyncio.to_thread(dump_postgres, url, target)
     return "pg_dump --format=custom (restore with pg_restore)"
 
 
-def backup_sqlite(source: Path, target: Path, journal: Path | None = None) -> int:
-    """Copy ``source`` to ``target``; the opt-outs in ``journal`` applied to the copy.
+async def backup_sqlite(source: Path, target: Path) -> int:
+    """Copy ``source`` to ``target`` with the opt-out journal beside it applied to the copy.
 
     The opt-out journal (``storage.optouts``) holds unsubscribes answered while a send
     held the write lock; a backup without them would, once restored, mail readers who had
     left. They are applied to the copy before it takes the target's name, so a backup is
     whole on its own. Answers how many were applied.
     """
-    if not source.exists():
-        raise StorageError(f"there is no database at {source}",
-                           hint="Run carnews backup where the database is.")  # fmt: skip
     partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    os.close(descriptor)
     try:
-        with sqlite3.connect(source) as live, sqlite3.connect(partial) as copy:
-            live.execute("PRAGMA busy_timeout=10000")
-            live.backup(copy, pages=PAGES_PER_STEP)
-            # One file, not a file plus a write-ahead log: the copy is whole on its own.
-            copy.execute("PRAGMA journal_mode=DELETE")
+        await asyncio.to_thread(_copy_sqlite, source, partial)
         # Read after the copy: an entry the live database applied meanwhile is in both,
         # and applying it again changes nothing.
-        folded = fold_optouts(read_journal(journal), partial) if journal else 0
+        folded = await _fold_optouts(read_journal(journal_path(source)), partial)
         os.replace(partial, target)
         return folded
     except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
@@ -80,41 +67,30 @@ def backup_sqlite(source: Path, target: Path, journal: Path | None = None) -> in
         ) from None
 
 
-def fold_optouts(optouts: Sequence[Optout], copy: Path) -> int:
-    """Unsubscribe the journal's readers in a copy of the database, as the web app would."""
+def _copy_sqlite(source: Path, partial: Path) -> None:
+    if not source.exists():
+        raise StorageError(f"there is no database at {source}",
+                           hint="Run carnews backup where the database is.")  # fmt: skip
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.close(descriptor)
+    with sqlite3.connect(source) as live, sqlite3.connect(partial) as copy:
+        live.execute("PRAGMA busy_timeout=10000")
+        live.backup(copy, pages=PAGES_PER_STEP)
+        # One file, not a file plus a write-ahead log: the copy is whole on its own.
+        copy.execute("PRAGMA journal_mode=DELETE")
+
+
+async def _fold_optouts(optouts: Sequence[Optout], copy: Path) -> int:
+    """Unsubscribe the journal's readers in the copy, by the web app's own step."""
     if not optouts:
         return 0
-    engine = create_engine(f"sqlite:///{copy}")
-    applied = 0
+    engine = create_async_engine(f"sqlite+aiosqlite:///{copy}")
     try:
-        with Session(engine) as session, session.begin():
-            ids = [optout.subscriber_id for optout in optouts]
-            still = dict(
-                session.execute(
-                    select(Subscriber.id, Subscriber.confirmed_at).where(
-                        Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            for optout in optouts:
-                if optout.subscriber_id not in still:
-                    continue
-                if not still_wanted(optout, still[optout.subscriber_id]):
-                    continue
-                session.execute(
-                    update(Subscriber)
-                    .where(Subscriber.id == optout.subscriber_id)
-                    .values(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=optout.at)
-                )
-                session.add(AuditEvent(at=optout.at, actor=optout.via, action="unsubscribe",
-                                       object_type="subscriber",
-                                       object_id=str(optout.subscriber_id), detail={}))  # fmt: skip
-                applied += 1
+        async with AsyncSession(engine) as session, session.begin():
+            return await apply_optouts(session, optouts)
     finally:
-        engine.dispose()
-    return applied
+        await engine.dispose()
 
 
 def libpq_url(url: str) -> str:

@@ -138,27 +138,23 @@ def read_journal(path: Path) -> list[Optout]:
         connection.close()
 
 
-async def apply_optouts(session: AsyncSession, optouts: Sequence[Optout]) -> None:
-    """Unsubscribe the journal's readers in the caller's write transaction, once each."""
+async def apply_optouts(session: AsyncSession, optouts: Sequence[Optout]) -> int:
+    """Unsubscribe the journal's readers in the caller's write transaction, once each;
+    how many it unsubscribed."""
     if not optouts:
-        return
+        return 0
     ids = [optout.subscriber_id for optout in optouts]
-    still = dict(
-        (
-            await session.execute(
-                select(Subscriber.id, Subscriber.confirmed_at).where(
-                    Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
-                )
+    still = set(
+        await session.scalars(
+            select(Subscriber.id).where(
+                Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
             )
         )
-        .tuples()
-        .all()
     )
+    applied = 0
     for optout in optouts:
         if optout.subscriber_id not in still:
             continue  # already unsubscribed (applied before a crash) or erased: nothing to do
-        if not still_wanted(optout, still[optout.subscriber_id]):
-            continue
         await session.execute(
             update(Subscriber)
             .where(Subscriber.id == optout.subscriber_id)
@@ -166,16 +162,5 @@ async def apply_optouts(session: AsyncSession, optouts: Sequence[Optout]) -> Non
             .execution_options(synchronize_session=False)
         )
         audit(session, optout.at, optout.via, "unsubscribe", ("subscriber", optout.subscriber_id))
-
-
-def still_wanted(optout: Optout, confirmed_at: datetime | None) -> bool:
-    """Whether the opt-out is still the reader's latest word.
-
-    A reader who confirmed a new subscription after clicking (possible only in the moment
-    before the entry is applied) asked for the mail again: the later choice wins.
-    """
-    if confirmed_at is None:
-        return True
-    if confirmed_at.tzinfo is None:  # SQLite hands back naive UTC
-        confirmed_at = confirmed_at.replace(tzinfo=UTC)
-    return confirmed_at <= optout.at
+        applied += 1
+    return applied
