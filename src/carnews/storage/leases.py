@@ -40,7 +40,10 @@ async def hold(db: Database, clock: Clock, name: str, holder: str, seconds: floa
         if await _renew(session, name, holder, now, until):
             return True
         if await session.scalar(select(Lease.name).where(Lease.name == name)) is not None:
-            return False
+            # The row was committed after the UPDATE looked (PostgreSQL's READ COMMITTED
+            # gives each statement a new snapshot): ask again, now that it is seen, so
+            # this holder's other job that just created it does not read as a rival.
+            return await _renew(session, name, holder, now, until)
     try:
         async with db.session() as session:
             session.add(Lease(name=name, holder=holder, expires_at=until, renewed_at=now))
