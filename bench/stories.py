@@ -1,10 +1,11 @@
 """Benchmark: story cards measured against the annotated story sets.
 
-Run: make bench   (or .venv/bin/python bench/stories.py [--split dev|blind|blind2|both|all] [-v])
+Run: make bench   (or .venv/bin/python bench/stories.py [--split dev|blind|blind2|blind3|both|all]
+     [-v])
 
-Prints, per split (tests/data/stories_dev.jsonl, tests/data/stories_blind.jsonl,
-tests/data/stories_blind2.jsonl, see tests/data/stories.md; ``both`` is dev and blind,
-``all`` adds blind2): per-field accuracy of the extracted facts, harm recall (items
+Prints, per split (tests/data/stories_dev.jsonl, stories_blind.jsonl, stories_blind2.jsonl
+and stories_blind3.jsonl, see tests/data/stories.md; ``both`` is dev and blind, ``all``
+adds blind2 and blind3): per-field accuracy of the extracted facts, harm recall (items
 whose source reports a harm that get a side-effects section, and that name each harm),
 number fidelity (numbers in the card the source does not print), hype words, fallback
 cards, and the median reading grade of the card's ``summary`` — by carnews's own
@@ -60,7 +61,7 @@ def report(split: str, figures: Figures, seconds: float, verbose: bool) -> None:
 
 
 # A split names one file, stories_<split>.jsonl; a group names several splits.
-SPLITS = ("dev", "blind", "blind2")
+SPLITS = ("dev", "blind", "blind2", "blind3")
 GROUPS = {"both": ("dev", "blind"), "all": SPLITS}
 
 

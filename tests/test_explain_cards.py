@@ -186,20 +186,34 @@ def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
 
 # --------------------------------------------------------------------------- the dev set
 
-# What the development split measured when this floor was set (bench/stories.py prints
-# the same figures); a change may raise these, never lower them without a reason.
+# What the development split measured when these floors were set (bench/stories.py prints
+# the same figures); a change may raise them, never lower them without a reason.
 # The third round's 54 items (dev-185 on) brought forms not every rule reads: a count the
-# source never prints ("two dozen"), preprints whose text does not say so.
+# source never prints ("two dozen"), preprints whose text does not say so. The fourth
+# round (dev-251 on) was written without the rules in mind and has a floor of its own,
+# from its first run, so the first rounds' floor is not diluted by it.
 FLOOR = {"study_type": 0.99, "source_kind": 0.98, "treated_n": 0.97, "diseases": 0.97,
          "target": 0.97, "product": 0.96}  # fmt: skip
+FOURTH_ROUND_FLOOR = {"study_type": 0.90, "source_kind": 0.87, "treated_n": 0.68,
+                      "diseases": 0.94, "target": 0.92, "product": 0.93}  # fmt: skip
+FOURTH_ROUND = 251  # the first id number of the fourth round
 
 
-def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon) -> None:
-    figures = measure(_items("dev"), lexicon=lexicon)
-    assert figures.items >= 238
-    for name, floor in FLOOR.items():
+def _round(number: int) -> bool:
+    return number >= FOURTH_ROUND
+
+
+@pytest.mark.parametrize("fourth", [False, True], ids=["first rounds", "fourth round"])
+def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon, fourth: bool) -> None:
+    items = [i for i in _items("dev") if _round(int(i["id"].split("-")[1])) == fourth]
+    figures = measure(items, lexicon=lexicon)
+    assert figures.items >= (100 if fourth else 238)
+    for name, floor in (FOURTH_ROUND_FLOOR if fourth else FLOOR).items():
         assert figures.accuracy(name) >= floor, (name, figures.misses.get(name))
-    assert figures.harm_recall == 1.0 and figures.harms_named == figures.harm_items
+    if not fourth:
+        assert figures.harm_recall == 1.0 and figures.harms_named == figures.harm_items
+    else:
+        assert figures.harm_recall >= 0.96
     assert figures.untraced == [] and figures.hype == []
     assert figures.fallbacks == []
     assert figures.median_grade <= 8.0
