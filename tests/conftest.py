@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 
 from carnews.clock import Clock, fixed_clock
+from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.settings import (
     DatabaseSettings,
     PublishSettings,
@@ -40,6 +41,12 @@ _database_numbers = itertools.count(1)
 @pytest.fixture
 def clock() -> Clock:
     return fixed_clock(NOW)
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    """The bundled lexicon, compiled once: most story-card tests read text with it."""
+    return load_lexicon()
 
 
 @pytest.fixture(scope="session")

@@ -282,8 +282,9 @@ def test_a_grade_belongs_to_the_harm_beside_it(lexicon: Lexicon) -> None:
         ("Introduction: Stiff-person syndrome is rare. Case presentation: A 45-year-old woman"
          " with refractory disease received CD19 CAR T cells. Conclusion: She improved.",
          "case report", 1),
+        # ACR's label marks a congress abstract, which names no phase here.
         ("Background/Purpose: Myositis can be hard to treat. Methods: Eight patients"
-         " received CD19 CAR T cells. Results: Six improved.", "case series", 8),
+         " received CD19 CAR T cells. Results: Six improved.", "conference abstract", 8),
     ],
 )  # fmt: skip
 def test_the_section_labels_real_abstracts_use_start_the_work(

@@ -20,6 +20,7 @@ from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
 from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import Harm, find_harms, find_limitations
+from carnews.explain.meeting import is_meeting_abstract
 from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
@@ -265,6 +266,15 @@ def _study_phase(title: str, found: list[Sentence]) -> str | None:
     return None
 
 
+def _introduced_phase(found: list[Sentence]) -> str | None:
+    """The phase a congress abstract gives its own trial where it introduces it, often
+    under its opening label ("RESET-SLE is an open-label phase 1/2 trial of …")."""
+    for s in found:
+        if re.search(r"\b(?:is|was) an? (?:[\w/-]+\s+){0,4}?phase\b", s.text, re.I):
+            return phase_of(s.text)
+    return None
+
+
 def _study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int | None, str],
                 types: Sequence[str], phases: Sequence[str]) -> str:  # fmt: skip
     for name, pattern in _PUBLICATION_TYPES:
@@ -334,6 +344,13 @@ def extract_facts(
         (None, "") if kind == "trial registry" else details.treated(found, title)
     )
     study = _study_type(title, found, kind, (treated, treated_from), publication_types, phases)
+    if study in ("case report", "case series") and not publication_types:
+        # A congress abstract naming no phase: preliminary, and the card says so.
+        study = (
+            (_introduced_phase(found) or "conference abstract")
+            if is_meeting_abstract(text)
+            else study
+        )
     if study in ("review", "regulatory", "trial registration") or treated is None:
         treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
