@@ -22,6 +22,7 @@ from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
 from carnews.explain.plain import acronyms
+from carnews.explain.press import is_press_release
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
 
@@ -195,6 +196,8 @@ def _source_kind(title: str, text: str, given: str | None, types: Sequence[str])
         return "preprint"
     if len(_REGISTRY_FIELD.findall(text)) >= 2:
         return "trial registry"
+    if is_press_release(f"{title} {text}"):
+        return "press release"  # before "you" or "foundation" read it as a patient group's
     if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
         return "patient organisation"
     lead = next(iter(split_sentences(text)), "")  # a text of only spaces has no sentence
