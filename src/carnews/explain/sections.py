@@ -56,6 +56,8 @@ def _disease(facts: Facts, explain: Explainer, short: bool = False) -> str:
         first = facts.diseases[0].replace("systemic sclerosis", "scleroderma")
         return first if len(facts.diseases) == 1 else f"{first} and other diseases"
     names = [explain.disease(d, facts.definitions) for d in facts.diseases[:2]]
+    if len(facts.diseases) > 2:  # naming two of five as if they were all would mislead
+        return f"{', '.join(names)} and other diseases"
     return " or ".join(names)
 
 
