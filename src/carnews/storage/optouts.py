@@ -16,8 +16,9 @@ next applies it:
 An entry is forgotten only after the main database committed it; applying one twice
 changes nothing (the reader is already unsubscribed), so a crash between the two steps
 loses nothing. A reader who confirmed a new sign-up after their click (in the moment
-before the entry landed) keeps the subscription: the later choice wins. PostgreSQL has row locks and no such queue: there the web app writes
-the unsubscribe directly, and ``journal_for`` answers None.
+before the entry landed) keeps the subscription: the later choice wins. PostgreSQL has
+row locks and no such queue: there the web app writes the unsubscribe directly, and
+``journal_for`` answers None.
 """
 
 from __future__ import annotations
