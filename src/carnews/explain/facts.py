@@ -354,7 +354,10 @@ def extract_facts(
             if is_meeting_abstract(text)
             else study
         )
-    if study in ("review", "regulatory", "trial registration") or treated is None:
+    # A regulator's decision keeps the count it was based on ("data from 15 patients"); a
+    # safety action for a whole class of products treated nobody in particular.
+    class_wide = study == "regulatory" and bool(_SAFETY_ACTION.search(title))
+    if study in ("review", "trial registration") or class_wide or treated is None:
         treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
         treated, treated_from = 1, title

@@ -1,0 +1,309 @@
+"""How many people a work treated, read from its own sentences.
+
+Pure helpers for :mod:`carnews.explain.details`. Sources state the count many ways: a verb
+for treating beside a count of people ("ten patients received"), a funnel where fewer are
+infused than enrolled ("Enrolled/infused: 10/8"), per-dose-level or per-disease counts the
+reader adds up ("DL1: 3 patients; DL2: 3 patients"), a cohort label ("In our cohort
+(n=9)"), "a total of 20 (SLE 10, SSc 5 …)", a regulator's basis ("data from 14 patients")
+and news of "the first participant dosed". Counts that are not the people treated — those
+still being enrolled, earlier studies' sizes, people given a drug for a side effect — are
+passed over. A count the reader must work out is kept only where the source prints it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import TYPE_CHECKING
+
+from carnews.explain.plain import COUNT, number_value
+
+__all__ = ["COUNTED", "PLANNED", "SAMPLES", "treated"]
+
+if TYPE_CHECKING:  # facts imports details, which imports this module
+    from carnews.explain.facts import Sentence
+
+PLANNED = re.compile(r"\b(?:will|plans?|planned|expects?|next|to follow|warrant\w*|support"
+                      r"(?:s|ing)? moving)\b", re.IGNORECASE)  # fmt: skip
+# "plans" as a noun ("to optimise development plans") says nothing of what is yet to come.
+_PLAN_NOUN = re.compile(r"\b(?:development|treatment|clinical|regulatory|business|care|study"
+                        r"|trial|management|pricing|access) plans?\b", re.IGNORECASE)  # fmt: skip
+# Still happening, so not yet counted: "Four further patients are being enrolled".
+_ONGOING = re.compile(r"\b(?:are|is) being\b|\bto be (?:enrol\w*|treated|dosed|infused)"
+                      r"|\bawaiting\b", re.IGNORECASE)  # fmt: skip
+
+_PEOPLE = (r"(?:patients?|participants?|people|persons|adults|women|men|girls|boys|children"
+           r"|adolescents|subjects|individuals|volunteers|cases|pts)")  # fmt: skip
+_SMALL = r"(?!(?:of|in|with|and|or|to|for|from|at|after|by|months?|years?|weeks?|days?)\b)"
+# Not a trial's name ("KYSA-6 trial showed that eight patients"), and no other count
+# between the number and the people.
+COUNTED = re.compile(
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_SMALL}(?!{COUNT}\s)[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b", re.I
+)
+_YEAR_OLD = re.compile(r"\b(?:an?|one)\s+\d+-year-old\b", re.IGNORECASE)
+_A_PATIENT = re.compile(
+    r"\b(?:we (?:report|describe|treated|present)|(?:she|he) (?:received|was treated|was given))"
+    r"(?:\s+an?\s+(?:patient|woman|man|girl|boy)\b)?", re.IGNORECASE)  # fmt: skip
+# One person named or singled out: "A single patient with lupus treated with…", "Emma had
+# the infusion on her 16th birthday".
+_SINGLE = re.compile(
+    r"\ba single (?:\w+\s+){0,2}?(?:patient|person|participant|woman|man|girl|boy|child)\b"
+    r"|\b(?:she|he|(?!(?:Patients?|All|They|Each|Both|Participants?|Everyone)\b)[A-Z][a-z]+)"
+    r" (?:had|received|got) (?:the|her|his) (?:infusion|CAR|cells)", re.IGNORECASE)  # fmt: skip
+_TREATED = re.compile(
+    r"\b(?:received|treated|treating|were given|was given|gave|administered|infused|dosed"
+    r"|enrolled|randomi[sz]ed|(?:been |was |were )?given to|had the infusion"
+    r"|underwent|were (?:analy[sz]ed|included)|we (?:report|describe|studied|followed|analy[sz]ed"
+    r"|pooled|performed|present|measured|profiled|sequenced|evaluated|explored|assessed"
+    r"|investigated|examined|tested|used)"
+    # A regulator's or company's basis: "based on data from 15 patients".
+    r"|(?:data|results|experience) (?:from|in|on) (?:the (?:first )?)?(?=\w+ (?:\w+ )?" + _PEOPLE
+    + r"))\b", re.IGNORECASE)  # fmt: skip
+# A verb for treating whose object is a drug for a side effect, not the therapy: "CMV
+# reactivation treated with valganciclovir", "two of whom received IVIG".
+_SUPPORTIVE = re.compile(
+    r"\b(?:treated with|received|required|given)\s+(?:\w+\s+){0,2}?(?:tocilizumab|IVIG"
+    r"|immunoglobulin|steroids|glucocorticoids|corticosteroids|dexamethasone|antibiotics"
+    r"|antivirals?|\w+vir\b|anakinra|siltuximab|G-CSF|transfusions?|plasma exchange)",
+    re.IGNORECASE,
+)
+# Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
+# enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
+_GIVEN = re.compile(
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:(?:were|was|had been)\s+)?"
+    r"(?:infused|received|dosed)\b(?!\s+(?:a\s+)?placebo)",
+    re.IGNORECASE,
+)
+# Where the count given the therapy can differ from those enrolled or randomised; elsewhere
+# "two received tocilizumab" is not the number treated.
+_SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheresis|apheresis|screened|withdr\w*"
+                        rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
+# A funnel as labels and numbers: "Enrolled/infused: 10/8", "Screened/enrolled/dosed:
+# 14/10/9"; the count is the one under the label for giving the cells.
+_FUNNEL = re.compile(r"\b((?:[A-Za-z-]+\s*/\s*)+[A-Za-z-]+)\s*(?:,?\s*n)?\s*[:=]?\s*"
+                     r"(\d+(?:\s*/\s*\d+)+)\b")  # fmt: skip
+_GIVING = re.compile(r"^(?:infused|dosed|treated|received|given|administered)$", re.I)
+# Work on samples of treated people ("serum samples from 14 patients who had received"):
+# a lab study, whose count is the people the samples came from.
+SAMPLES = re.compile(
+    rf"\b(?:samples?|sera|serum|plasma|blood|PBMCs?|mononuclear cells|biops(?:y|ies)"
+    rf"|cerebrospinal fluid|B cells|T[- ]cell receptors|TCRs)\s+"
+    rf"(?:(?:obtained|collected|taken)\s+)?from\s+(?:the\s+)?"
+    rf"(?:{COUNT})\s",
+    re.IGNORECASE,
+)
+_AND_MORE = re.compile(rf"\s+with\s+[^,.;:()]+?(?:,\s*|\s+and\s+)({COUNT})\s+with\b", re.I)
+# "fifteen in total", "a total of 20 (SLE 10, SSc 5)", "in a total of three patients: one…";
+# not "a total of 40 samples".
+_TOTAL = re.compile(
+    rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?in total\b|\ba total of ({COUNT})"
+    rf"(?=\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b|\s*[(:;,—–]|\s+-)", re.IGNORECASE)  # fmt: skip
+# Counts the reader has to work out: "three patients at each of two dose levels", "one
+# patient each with AIHA, ITP and Sjögren's disease", "two dozen patients".
+_EACH_OF = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\s+(?:each\s+)?at each of\s+({COUNT})\s", re.I)
+_EACH_WITH = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\s+each\s+(?:with|for)\s+([^.;]+)", re.I)
+_DOZEN = re.compile(rf"\b({COUNT}|a|half a)\s+dozen\s+(?:\w+\s+){{0,3}}?{_PEOPLE}\b", re.I)
+# Counts per group, to be added up: dose levels ("DL1: 3 patients; DL2 (…), 3 patients"),
+# diseases ("lupus nephritis (n=3), membranous nephropathy (n=2) or anti-GBM disease
+# (n=1)") and a label with its list ("dosed: DM 3, ASyS 2, IMNM 2").
+_LEVEL = re.compile(r"\b(?:DL|dose level|level|cohort|arm|group|part)\s*[-\dA-Z]", re.I)
+_LEVEL_COUNT = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\b|\(\s*n\s*=\s*(\d+)\s*\)", re.I)
+_EQUALS_EACH = re.compile(r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
+_LISTED = re.compile(r"\b(?:infused|dosed|treated)\s*:\s*((?:[A-Za-z][\w-]*\s+\d+\s*(?:,\s*|"
+                     r"\s+and\s+|(?=[.;)]|$)))+)", re.IGNORECASE)  # fmt: skip
+_OUTCOME = re.compile(r"\bCRS\b|\bICANS\b|\bgrade\b|respon\w+|remission|infection|toxicit",
+                      re.IGNORECASE)  # fmt: skip
+_OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
+                 re.IGNORECASE)  # fmt: skip
+_AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+{_PEOPLE}",
+                    re.IGNORECASE)  # fmt: skip
+_N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)[);,]", re.IGNORECASE)
+# A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
+_COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
+                       r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)  # fmt: skip
+# The first person given the therapy: "dosed the first patient", "the first participant has
+# been dosed", "First Patient Dosed", "Dosing our first U.S. patient".
+_FIRST = re.compile(
+    r"\b(?:dosed|treated|infused|dosing)\s+(?:the|its|our|their)\s+first\s+(?:[\w.]+\s+)?"
+    r"(?:patient|person|participant|subject)\b|\bfirst\s+(?:[\w.]+\s+)?(?:patient|person"
+    r"|participant|subject)\s+(?:(?:has|had)\s+been\s+|was\s+|is\s+)?(?:dosed|treated|infused)\b",
+    re.IGNORECASE,
+)
+# A past count inside a sentence about plans: "will run a phase 2 study after treating 18
+# patients", "has dosed 12 patients and plans to…".
+_DONE = re.compile(
+    rf"\b(?:after|having|has|have|had)\s+(?:already\s+)?(?:treated|treating|dosed|dosing"
+    rf"|infused)\s+({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.IGNORECASE)  # fmt: skip
+
+
+def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
+    """People given the therapy in this work, and the sentence that says so. A count the
+    source never prints ("two dozen") gives no number but still the sentence: people were
+    treated."""
+    current = [s for s in found if not s.background and not _ONGOING.search(s.text)]
+    work = [s for s in current if not _planned(s.text)]
+    printed = _printed(" ".join([title, *(s.text for s in found)]))
+    if first := _first(work, title):
+        return first
+    # Fewer may be infused than were enrolled: the infused count wins wherever it stands.
+    for s in work:
+        if (given := _funnel(s.text)) is not None:
+            return given, s.text
+    unprinted = ""
+    for s in work:
+        if not (_TREATED.search(s.text) or _LEVEL.search(s.text) or _COHORT_N.search(s.text)):
+            continue
+        if _SUPPORTIVE.search(s.text) and len(_TREATED.findall(s.text)) < 2:
+            continue  # "one had CMV reactivation treated with valganciclovir"
+        count = _sentence_count(s.text, printed)
+        if count:
+            return count, s.text
+        if count == 0 and not unprinted:
+            unprinted = s.text
+    for pattern in (_AMONG, _OF, _N_EQUALS, _LABELLED, _STUDIED_IN):
+        for s in work:
+            if match := pattern.search(s.text):
+                return number_value(match.group(1)), s.text
+    for s in current:
+        if match := _DONE.search(s.text):
+            return number_value(match.group(1)), s.text
+    return (None, unprinted) if unprinted else _in_title(title)
+
+
+def _planned(text: str) -> bool:
+    return bool(PLANNED.search(_PLAN_NOUN.sub("", text)))
+
+
+def _first(work: list[Sentence], title: str) -> tuple[int, str] | None:
+    """The first person dosed, where the work gives no other count of people treated."""
+    for text in (title, *(s.text for s in work)):
+        if _FIRST.search(text) and not _planned(text) and not COUNTED.search(text):
+            return 1, text
+    return None
+
+
+def _funnel(text: str) -> int | None:
+    """The count given the cells, where the sentence also says how many were enrolled,
+    screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received"."""
+    if funnel := _FUNNEL.search(text):
+        labels = [w.strip() for w in funnel.group(1).split("/")]
+        values = [int(v) for v in re.split(r"\s*/\s*", funnel.group(2))]
+        if len(labels) == len(values):
+            for label, value in zip(labels, values, strict=True):
+                if _GIVING.match(label):
+                    return value
+    if _SOME_ONLY.search(text) and (given := _GIVEN.search(text)):
+        return number_value(given.group(1))
+    return None
+
+
+# "Patients treated: 4", "Number of patients infused: 12".
+_LABELLED = re.compile(rf"\b{_PEOPLE}\s+(?:treated|infused|dosed)\s*:\s*({COUNT})\b", re.I)
+# News and titles without a verb for treating: "a small study of CAR-T in 6 people",
+# "CD19 CAR T-cell therapy in 5 patients with ANCA vasculitis".
+_STUDIED_IN = re.compile(
+    rf"\b(?:study|trial|therapy|treatment|cells|CAR-T|CAR T)\b[^.;:]{{0,60}}?\bin\s+(?:the\s+)?"
+    rf"(?:first\s+)?({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.IGNORECASE)  # fmt: skip
+
+
+def _in_title(title: str) -> tuple[int | None, str]:
+    """A count the title alone prints, when the text gives none."""
+    if PLANNED.search(title) or not (match := _STUDIED_IN.search(title)):
+        return None, ""
+    return number_value(match.group(1)), title
+
+
+def _sentence_count(text: str, printed: set[int]) -> int | None:
+    if total := _TOTAL.search(text):  # "a further 10 were treated, for fifteen in total"
+        return number_value(total.group(1) or total.group(2))
+    if cohort := _COHORT_N.search(text):  # "patients (N=4) with ITP (n=3) or AIHA (n=1)"
+        return int(cohort.group(1))
+    if (derived := _derived(text, printed)) is not None:
+        return derived  # 0: a count the source never prints
+    counted = [
+        m
+        for m in COUNTED.finditer(text)
+        if not _after_of(text, m.start()) and not _ABOUT.search(text[: m.start()])
+    ]
+    if counted:
+        return _joined(text, counted, printed)
+    if ages := _YEAR_OLD.findall(text):
+        return len(ages)
+    if equals := _N_EQUALS.search(text):  # "All patients who received … (n = 24; …)"
+        return int(equals.group(1))
+    if _SINGLE.search(text):
+        return 1
+    if _A_PATIENT.search(text) and re.search(r"\b(?:a|an) (?:patient|woman|man|girl|boy)\b"
+                                             r"|\b(?:she|he)\b", text, re.I):  # fmt: skip
+        return 1
+    return None
+
+
+def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
+    values = [number_value(m.group(1)) or 0 for m in counted]
+    # "one patient with IMNM and two patients with SSc" is three people.
+    joined = len(values) > 1 and all(
+        re.search(r"\band\b", text[a.end() : b.start()]) and "(" not in text[a.end() : b.start()]
+        for a, b in itertools.pairwise(counted)
+    )
+    if joined:
+        return sum(values)
+    # "Two patients with SLE and one with SSc": the second count names no people.
+    if more := _AND_MORE.match(text, counted[0].end()):
+        summed = values[0] + (number_value(more.group(1)) or 0)
+        return summed if summed in printed else 0
+    return values[0]
+
+
+# "fewer than 100 people": a bound, not a count of the people treated.
+_ABOUT = re.compile(r"\b(?:(?:fewer|less|more) than|over|nearly|almost|about|around|approximately"
+                    r"|up to|some|at least)\s+$", re.IGNORECASE)  # fmt: skip
+
+
+def _derived(text: str, printed: set[int]) -> int | None:
+    """A count worked out from the sentence, kept only where the source also prints it
+    ("All three reached remission"): a card shows no number the source does not. 0 when
+    the sentence holds such a count that the source never prints; None when it holds none."""
+    value = None
+    if each := _EACH_OF.search(text):
+        value = (number_value(each.group(1)) or 0) * (number_value(each.group(2)) or 0)
+    elif each := _EACH_WITH.search(text):
+        listed = re.split(r",\s*(?:and\s+)?|\s+and\s+", each.group(2).strip())
+        value = (number_value(each.group(1)) or 0) * len(listed)
+    elif dozen := _DOZEN.search(text):
+        many = dozen.group(1).lower()
+        value = 6 if many == "half a" else 12 * (1 if many == "a" else number_value(many) or 0)
+    else:
+        value = _grouped(text)
+    if value is None:
+        return None
+    return value if value in printed else 0
+
+
+def _grouped(text: str) -> int | None:
+    """The sum of counts given per dose level or per disease, or None when the sentence
+    gives no such list (a line about side effects per grade is not one)."""
+    if listed := _LISTED.search(text):
+        return sum(int(n) for n in re.findall(r"\d+", listed.group(1)))
+    if _OUTCOME.search(text):
+        return None
+    levels = [p for p in re.split(r";", text) if _LEVEL.search(p) and _LEVEL_COUNT.search(p)]
+    if len(levels) > 1:
+        return sum(_level_count(p) for p in levels)
+    each = _EQUALS_EACH.findall(text)
+    return sum(int(n) for n in each) if len(each) > 1 else None
+
+
+def _level_count(part: str) -> int:
+    match = _LEVEL_COUNT.search(part)
+    return (number_value(match.group(1) or match.group(2)) or 0) if match else 0
+
+
+def _printed(text: str) -> set[int]:
+    return {v for m in re.finditer(COUNT, text, re.I) if (v := number_value(m.group(0)))}
+
+
+def _after_of(text: str, start: int) -> bool:
+    # "4 of 12 patients" is a share, but "a cohort of 15 patients" is the cohort.
+    before = text[max(0, start - 20) : start]
+    return bool(re.search(r"(?<!cohort )(?<!series )(?<!group )\bof\s+(?:the\s+)?$", before))
