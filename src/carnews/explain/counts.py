@@ -69,15 +69,32 @@ _SUPPORTIVE = re.compile(
 )
 # Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
 # enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
+# "were treated" after its verb, but not "18 treated mice".
+_AUX = r"(?:(?<=been )|(?<=were )|(?<=was )|(?<=and ))"
 _GIVEN = re.compile(
-    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:(?:were|was|had been)\s+)?"
-    r"(?:infused|received|dosed)\b(?!\s+(?:a\s+)?placebo)",
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:(?:were|was|ha(?:d|ve|s) been)"
+    rf"\s+)?(?:enrolled and\s+)?(?:infused|received|dosed|{_AUX}treated)\b"
+    r"(?!\s+(?:a\s+)?placebo|\s+with\s+(?:tocilizumab|steroids|IVIG|antibiotics|\w+vir\b))",
     re.IGNORECASE,
 )
 # Where the count given the therapy can differ from those enrolled or randomised; elsewhere
 # "two received tocilizumab" is not the number treated.
 _SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheresis|apheresis|screened|withdr\w*"
                         rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
+_ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheresis|screened",
+                        re.IGNORECASE)  # fmt: skip
+# The cells given, told apart from a drug given for a side effect: "ten were infused",
+# "11 patients received CAR T cells".
+_GIVEN_CELLS = re.compile(
+    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:were|ha(?:d|ve|s) been)\s+"
+    r"(?:infused|dosed)\b"
+    rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?received\s+(?:\w+\s+){{0,3}}?"
+    r"(?:CAR|cells|infusion)", re.IGNORECASE)  # fmt: skip
+# The arm given the cells: "randomised: 9 to CAR-T and 4 to standard care".
+_ARM = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:were\s+)?(?:assigned\s+|allocated\s+)?to\s+"
+                  r"(?:receive\s+)?(?:[\w-]+\s+){0,2}?(?:CAR|cells?\b)", re.IGNORECASE)  # fmt: skip
+# A labelled funnel: "Enrolled, n = 10; infused, n = 8".
+_GIVING_N = re.compile(r"\b(?:infused|dosed|treated)\s*[,:]\s*(?:n\s*=\s*)?(\d+)\b", re.I)
 # A funnel as labels and numbers: "Enrolled/infused: 10/8", "Screened/enrolled/dosed:
 # 14/10/9"; the count is the one under the label for giving the cells.
 _FUNNEL = re.compile(r"\b((?:[A-Za-z-]+\s*/\s*)+[A-Za-z-]+)\s*(?:,?\s*n)?\s*[:=]?\s*"
@@ -124,7 +141,8 @@ _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|sub
 # The first person given the therapy: "dosed the first patient", "the first participant has
 # been dosed", "First Patient Dosed", "Dosing our first U.S. patient".
 _FIRST = re.compile(
-    r"\b(?:dosed|treated|infused|dosing)\s+(?:the|its|our|their)\s+first\s+(?:[\w.]+\s+)?"
+    r"\b(?:dos(?:ed|es|ing)|treat(?:ed|s|ing)|infus(?:ed|es|ing))\s+(?:(?:the|its|our|their)\s+)?"
+    r"first\s+(?:[\w.]+\s+)?"
     r"(?:patient|person|participant|subject)\b|\bfirst\s+(?:[\w.]+\s+)?(?:patient|person"
     r"|participant|subject)\s+(?:(?:has|had)\s+been\s+|was\s+|is\s+)?(?:dosed|treated|infused)\b",
     re.IGNORECASE,
@@ -149,6 +167,10 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     for s in work:
         if (given := _funnel(s.text)) is not None:
             return given, s.text
+    if _ENROLMENT.search(" ".join(s.text for s in work)):  # "…enrolled. Ten were infused."
+        for s in work:
+            if (cells := _GIVEN_CELLS.search(s.text)) and not _LEVEL.search(s.text):
+                return number_value(cells.group(1) or cells.group(2)), s.text
     unprinted = ""
     for s in work:
         if not (_TREATED.search(s.text) or _LEVEL.search(s.text) or _COHORT_N.search(s.text)):
@@ -160,7 +182,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
             return count, s.text
         if count == 0 and not unprinted:
             unprinted = s.text
-    for pattern in (_AMONG, _OF, _N_EQUALS, _LABELLED, _STUDIED_IN):
+    for pattern in (_AMONG, _OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
         for s in work:
             if match := pattern.search(s.text):
                 return number_value(match.group(1)), s.text
@@ -192,13 +214,15 @@ def _funnel(text: str) -> int | None:
             for label, value in zip(labels, values, strict=True):
                 if _GIVING.match(label):
                     return value
+    if _ENROLMENT.search(text) and (arm := _ARM.search(text) or _GIVING_N.search(text)):
+        return number_value(arm.group(1))
     if _SOME_ONLY.search(text) and (given := _GIVEN.search(text)):
         return number_value(given.group(1))
     return None
 
 
-# "Patients treated: 4", "Number of patients infused: 12".
-_LABELLED = re.compile(rf"\b{_PEOPLE}\s+(?:treated|infused|dosed)\s*:\s*({COUNT})\b", re.I)
+# "Patients treated: 4", "Number of patients infused: 12", "Patients: 7 (SLE 4, SSc 3)".
+_LABELLED = re.compile(rf"\b{_PEOPLE}(?:\s+(?:treated|infused|dosed))?\s*:\s*({COUNT})\b", re.I)
 # News and titles without a verb for treating: "a small study of CAR-T in 6 people",
 # "CD19 CAR T-cell therapy in 5 patients with ANCA vasculitis".
 _STUDIED_IN = re.compile(
@@ -206,9 +230,20 @@ _STUDIED_IN = re.compile(
     rf"(?:first\s+)?({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.IGNORECASE)  # fmt: skip
 
 
+# The work named with its size: "a phase 1 trial of 12 participants", "a case series of 8
+# patients"; not "4 of 12 patients" (a share) nor "the first German study of 5 people"
+# (someone else's, as an explainer cites it).
+_STUDY_OF = re.compile(
+    r"\b(?:this|our|the present|an?)\s+(?:[\w/-]+\s+){0,3}?(?:study|trial|series|cohort|analysis"
+    rf"|experience)\s+of\s+({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b",
+    re.IGNORECASE,
+)
+
+
 def _in_title(title: str) -> tuple[int | None, str]:
     """A count the title alone prints, when the text gives none."""
-    if PLANNED.search(title) or not (match := _STUDIED_IN.search(title)):
+    match = _STUDIED_IN.search(title) or _STUDY_OF.search(title)
+    if PLANNED.search(title) or not match:
         return None, ""
     return number_value(match.group(1)), title
 
@@ -227,6 +262,8 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
     ]
     if counted:
         return _joined(text, counted, printed)
+    if cells := _GIVEN_CELLS.search(text):  # "Ten were infused."
+        return number_value(cells.group(1) or cells.group(2))
     if ages := _YEAR_OLD.findall(text):
         return len(ages)
     if equals := _N_EQUALS.search(text):  # "All patients who received … (n = 24; …)"

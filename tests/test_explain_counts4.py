@@ -1,0 +1,304 @@
+"""How many people a work treated, one test per way sources state it (the fourth round of
+phrasings, dev-251 onward). The sentences are this file's own, written for each family:
+dose-level lines, counts split by disease, funnels from screening to infusion, cohort
+labels, the first participant dosed, a single person, a regulator's basis, a past count in
+a sentence about plans, and the counts beside them that are not the people treated.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.checks import explain_story, untraced_numbers
+from carnews.explain.facts import extract_facts
+from carnews.explain.plain import numbers_in
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def treated_n(lexicon: Lexicon, title: str, text: str) -> int | None:
+    return extract_facts(title, text, lexicon=lexicon).treated_n
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (
+            "Methods: Adults with lupus received CD19 CAR T cells. Dose level 1: 3 patients;"
+            " dose level 2: 4 patients; dose level 3: 3 patients. Results: Remission in 8 of"
+            " 10.",
+            10,
+        ),
+        (
+            "Patients with myositis were dosed in a 3+3 design: cohort 1 (1 × 10^6/kg),"
+            " 3 participants; cohort 2 (3 × 10^6/kg), 6 participants. All 9 had B-cell"
+            " depletion.",
+            9,
+        ),
+        (
+            "Methods: Patients received CD19 CAR-T at 1 × 10^6/kg (n=4) or 3 × 10^6/kg (n=4)."
+            " Results: All eight responded.",
+            8,
+        ),
+    ],
+)
+def test_counts_per_dose_level_are_added_up(lexicon: Lexicon, text: str, count: int) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T dose escalation in lupus", text) == count
+
+
+def test_a_sum_the_source_never_prints_gives_no_count(lexicon: Lexicon) -> None:
+    # 2 + 3 = 5 people, but no 5 is printed: the card shows no number the source lacks.
+    text = (
+        "Methods: Patients with lupus were dosed. DL1: two patients; DL2: three patients."
+        " Results: CRS was mild and B cells were depleted in everyone."
+    )
+    assert treated_n(lexicon, "CD19 CAR-T dose escalation in lupus", text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (
+            "Methods: We followed every patient treated at our centre since 2022 — a total of 12"
+            " (lupus 6, systemic sclerosis 4, myositis 2) — for a median of two years.",
+            12,
+        ),
+        (
+            "We gave BCMA CAR T cells to a total of 11 patients: five with NMOSD, four with"
+            " myasthenia gravis and two with MOGAD.",
+            11,
+        ),
+        (
+            "Patients with lupus (n=5) or systemic sclerosis (n=3) received CD19 CAR T cells"
+            " after lymphodepletion. All 8 had complete B-cell depletion.",
+            8,
+        ),
+    ],
+)
+def test_counts_split_by_disease_give_the_total(lexicon: Lexicon, text: str, count: int) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T in autoimmune disease", text) == count
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "count"),
+    [
+        (
+            "CD19 CAR-T in lupus",
+            "Methods: In this phase 1 trial of 12 participants with"
+            " refractory lupus, safety was the primary end point. Results: No ICANS.",
+            12,
+        ),
+        ("CD19 CAR-T for lupus: a case series of 8 patients", "Remission was seen in most.", 8),
+        ("CD19 CAR-T in lupus", "Patients: 7 (SLE 4, SSc 3). All received a single infusion.", 7),
+        ("CD19 CAR-T in lupus", "Results: Ten were infused. CRS was mild.", 10),
+    ],
+)
+def test_the_work_named_with_its_size(lexicon: Lexicon, title: str, text: str, count: int) -> None:
+    assert treated_n(lexicon, title, text) == count
+
+
+def test_someone_elses_study_cited_by_an_explainer_is_no_count(lexicon: Lexicon) -> None:
+    text = (
+        "What have studies shown? In the first German study of 5 people, all went into"
+        " remission. Larger trials are now running."
+    )
+    assert treated_n(lexicon, "CAR-T for lupus: what you need to know", text) is None
+
+
+def test_a_labelled_list_of_disease_counts_is_added_when_printed(lexicon: Lexicon) -> None:
+    text = (
+        "Results: As of the data cut-off, infused: SLE 4, SSc 2. All six were off"
+        " immunosuppressants at month 3."
+    )
+    assert treated_n(lexicon, "CD19 CAR-T in lupus and scleroderma", text) == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Results: Screened/enrolled/infused: 14/11/9. CRS was grade 1 in four.", 9),
+        ("Results: Enrolled/dosed: 7/6; one patient withdrew before lymphodepletion.", 6),
+        (
+            "Results: Twelve patients were enrolled in 2025. Eleven underwent leukapheresis and"
+            " ten were infused; one product failed release.",
+            10,
+        ),
+        (
+            "Results: Twelve patients were enrolled in 2025. Ten were infused with CAR T cells"
+            " by the data cut-off. CRS was grade 1 in four.",
+            10,
+        ),
+        ("Of 16 patients screened, 12 were enrolled and 11 received CAR T cells.", 11),
+        ("Results: The trial has enrolled 30 patients, 25 of whom have been dosed.", 25),
+        ("Results: 18 patients were screened and 14 were enrolled and treated.", 14),
+        ("Results: Enrolled, n = 10; infused, n = 8. CRS grade 1 in 3.", 8),
+        ("Results: Thirteen patients were randomised: 9 to CAR-T and 4 to standard care.", 9),
+    ],
+)
+def test_the_infused_count_beats_the_enrolled(lexicon: Lexicon, text: str, count: int) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T in myositis: a phase 1 study", text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (
+            "Methods: We reviewed patients with ITP who received CD19 CAR T cells at three"
+            " centres. In this cohort (n=14), the median age was 41.",
+            14,
+        ),
+        (
+            "Methods: Patients (N = 6) with refractory lupus received CAR T cells after"
+            " fludarabine. Results: One patient had CMV reactivation treated with"
+            " valganciclovir.",
+            6,
+        ),
+    ],
+)
+def test_a_cohort_label_gives_the_count(lexicon: Lexicon, text: str, count: int) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T in autoimmune cytopenias", text) == count
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "BioCo doses first participant in phase 1 lupus trial of allogeneic CAR-T",
+            "BioCo today said its trial in lupus is under way. The study plans to enrol 30.",
+        ),
+        (
+            "BioCo starts lupus trial",
+            "BOSTON -- BioCo announced that the first patient was"
+            " dosed in its phase 1 study of a CD19 CAR-T in lupus nephritis. The trial will"
+            " enrol up to 24 participants at six sites.",
+        ),
+        (
+            "BioCo starts lupus trial",
+            "BioCo said the first U.S. participant has been treated"
+            " in its trial. Earlier studies in China gave the product to more than 30 people.",
+        ),
+    ],
+)
+def test_the_first_participant_dosed_is_one(lexicon: Lexicon, title: str, text: str) -> None:
+    assert treated_n(lexicon, title, text) == 1
+
+
+def test_a_first_dose_still_to_come_is_no_count(lexicon: Lexicon) -> None:
+    text = "BioCo expects to dose the first patient in its lupus trial in the third quarter."
+    assert treated_n(lexicon, "BioCo clears IND for CD19 CAR-T in lupus", text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A single patient with refractory myositis received the company's CAR-T and was off"
+        " steroids by the summer, the firm said.",
+        "Doctors in Berlin offered CAR-T made from her own cells. Lena had the infusion in"
+        " March and left hospital ten days later.",
+    ],
+)
+def test_one_person_singled_out_is_one(lexicon: Lexicon, text: str) -> None:
+    assert treated_n(lexicon, "CAR-T brings remission in myositis", text) == 1
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "count"),
+    [
+        (
+            "EMA grants PRIME eligibility to CD19 CAR-T for lupus",
+            "The decision was based on preliminary data from 12 patients treated in a phase 1"
+            " study. PRIME offers support to optimise development plans.",
+            12,
+        ),
+        (
+            "PRIME eligibility: anti-BCMA CAR T cells for myasthenia gravis",
+            "Proposed indication: generalised myasthenia gravis. Basis: early clinical data from"
+            " 9 patients showing potential to address an unmet need.",
+            9,
+        ),
+        (
+            "FDA places clinical hold on CAR-T lupus study",
+            "The FDA paused the trial after a death. The study had dosed 5 patients before the"
+            " hold.",
+            5,
+        ),
+    ],
+)
+def test_a_regulator_cites_how_many_were_treated(
+    lexicon: Lexicon, title: str, text: str, count: int
+) -> None:
+    assert treated_n(lexicon, title, text) == count
+
+
+def test_a_class_wide_safety_action_counts_nobody(lexicon: Lexicon) -> None:
+    text = (
+        "The FDA requires a boxed warning on all BCMA- and CD19-directed CAR-T products"
+        " after 22 cases of T-cell cancer among patients treated with them."
+    )
+    assert treated_n(lexicon, "FDA requires boxed warning for CAR-T products", text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The company will use the money to start a phase 2 trial after treating 16 patients"
+        " with lupus in an investigator-led study.",
+        "BioCo plans a pivotal study next year, having dosed 16 participants so far.",
+    ],
+)
+def test_a_past_count_beside_plans_is_kept(lexicon: Lexicon, text: str) -> None:
+    assert treated_n(lexicon, "BioCo raises $50M for lupus CAR-T", text) == 16
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Its lead CAR-T has so far been given to five people with lupus in Australia.",
+        "In an early study, the therapy was administered to 5 patients with lupus.",
+    ],
+)
+def test_given_to_n_people_is_the_count(lexicon: Lexicon, text: str) -> None:
+    assert treated_n(lexicon, "Drugmaker buys in vivo CAR-T developer", text) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        # Those still being enrolled are not yet treated.
+        (
+            "Methods: DL1: 3 patients; DL2: 3 patients. Four more patients are being enrolled at"
+            " DL2. Results: All 6 had B-cell depletion.",
+            6,
+        ),
+        # A drug given for a side effect is not the therapy.
+        (
+            "Methods: Patients with SSc received CD19 CAR T cells. Results: One patient had"
+            " herpes zoster treated with aciclovir. Remission was reached in 4 of 5 patients.",
+            5,
+        ),
+        # A total beside the subgroups is not added to them.
+        ("Methods: Patients (N=4) with ITP (n=3) or AIHA (n=1) received a single infusion.", 4),
+        # Ages, doses and centres are not people.
+        ("Methods: We treated 7 patients aged 25 to 61 at 3 centres with 1 × 10^6 cells/kg.", 7),
+    ],
+)
+def test_counts_that_are_not_the_people_treated_are_passed_over(
+    lexicon: Lexicon, text: str, count: int
+) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T in autoimmune disease: a phase 1 study", text) == count
+
+
+def test_the_card_prints_only_counts_the_source_prints(lexicon: Lexicon) -> None:
+    text = (
+        "Methods: Adults with lupus received CD19 CAR T cells. Enrolled/infused: 9/7."
+        " Results: Remission in 5 of 7; CRS was grade 1 in two."
+    )
+    story = explain_story("CD19 CAR-T in lupus: a phase 1 study", text, lexicon=lexicon)
+    assert story.facts.treated_n == 7
+    shown = " ".join(story.card.sections().values())
+    assert "7 people" in shown
+    assert untraced_numbers(shown, numbers_in(text, words=True)) == []
