@@ -101,6 +101,30 @@ def test_the_work_named_with_its_size(lexicon: Lexicon, title: str, text: str, c
     assert treated_n(lexicon, title, text) == count
 
 
+@pytest.mark.parametrize(
+    ("title", "count"),
+    [
+        ("CAR-T therapy puts 8 lupus patients into drug-free remission", 8),
+        ("Seven myasthenia patients improve after BCMA CAR-T", 7),
+        ("CD19 CAR-T in refractory myositis (n=6): a case series", 6),
+        ("Twelve patients with lupus treated with CAR-T remain in remission", 12),
+    ],
+)
+def test_a_count_in_a_title_or_teaser(lexicon: Lexicon, title: str, count: int) -> None:
+    assert treated_n(lexicon, title, "Doctors reported the results on Monday.") == count
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "CAR-T trial in lupus to enrol 24 patients",
+        "More than 100 patients with autoimmune disease have now had CAR-T",
+    ],
+)
+def test_a_title_with_a_plan_or_a_bound_gives_no_count(lexicon: Lexicon, title: str) -> None:
+    assert treated_n(lexicon, title, "The company said so on Monday.") is None
+
+
 def test_someone_elses_study_cited_by_an_explainer_is_no_count(lexicon: Lexicon) -> None:
     text = (
         "What have studies shown? In the first German study of 5 people, all went into"
@@ -135,6 +159,7 @@ def test_a_labelled_list_of_disease_counts_is_added_when_printed(lexicon: Lexico
         ("Of 16 patients screened, 12 were enrolled and 11 received CAR T cells.", 11),
         ("Results: The trial has enrolled 30 patients, 25 of whom have been dosed.", 25),
         ("Results: 18 patients were screened and 14 were enrolled and treated.", 14),
+        ("Methods: Eighteen patients were enrolled and 16 underwent infusion.", 16),
         ("Results: Enrolled, n = 10; infused, n = 8. CRS grade 1 in 3.", 8),
         ("Results: Thirteen patients were randomised: 9 to CAR-T and 4 to standard care.", 9),
     ],

@@ -73,7 +73,8 @@ _SUPPORTIVE = re.compile(
 _AUX = r"(?:(?<=been )|(?<=were )|(?<=was )|(?<=and ))"
 _GIVEN = re.compile(
     rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:(?:were|was|ha(?:d|ve|s) been)"
-    rf"\s+)?(?:enrolled and\s+)?(?:infused|received|dosed|{_AUX}treated)\b"
+    rf"\s+)?(?:enrolled and\s+)?(?:infused|received|dosed|{_AUX}treated"
+    r"|underwent\s+(?:[\w-]+\s+){0,2}?infusion)\b"
     r"(?!\s+(?:a\s+)?placebo|\s+with\s+(?:tocilizumab|steroids|IVIG|antibiotics|\w+vir\b))",
     re.IGNORECASE,
 )
@@ -88,6 +89,7 @@ _ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheresis|scr
 _GIVEN_CELLS = re.compile(
     rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:were|ha(?:d|ve|s) been)\s+"
     r"(?:infused|dosed)\b"
+    rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?underwent\s+(?:[\w-]+\s+){{0,2}}?infusion"
     rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?received\s+(?:\w+\s+){{0,3}}?"
     r"(?:CAR|cells|infusion)", re.IGNORECASE)  # fmt: skip
 # The arm given the cells: "randomised: 9 to CAR-T and 4 to standard care".
@@ -134,7 +136,7 @@ _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|
                  re.IGNORECASE)  # fmt: skip
 _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+{_PEOPLE}",
                     re.IGNORECASE)  # fmt: skip
-_N_EQUALS = re.compile(r"\(n\s*=\s*(\d+)[);,]", re.IGNORECASE)
+_N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 # A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
                        r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)  # fmt: skip
@@ -170,7 +172,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     if _ENROLMENT.search(" ".join(s.text for s in work)):  # "…enrolled. Ten were infused."
         for s in work:
             if (cells := _GIVEN_CELLS.search(s.text)) and not _LEVEL.search(s.text):
-                return number_value(cells.group(1) or cells.group(2)), s.text
+                return number_value(next(g for g in cells.groups() if g)), s.text
     unprinted = ""
     for s in work:
         if not (_TREATED.search(s.text) or _LEVEL.search(s.text) or _COHORT_N.search(s.text)):
@@ -241,11 +243,19 @@ _STUDY_OF = re.compile(
 
 
 def _in_title(title: str) -> tuple[int | None, str]:
-    """A count the title alone prints, when the text gives none."""
-    match = _STUDIED_IN.search(title) or _STUDY_OF.search(title)
+    """A count the title alone prints, when the text gives none: "CAR-T in 5 patients",
+    "Seven myasthenia patients improve after BCMA CAR-T", "… in myositis (n=6)"; not a
+    plan ("to enrol 24 patients") nor a bound ("more than 100 patients")."""
+    match = _STUDIED_IN.search(title) or _STUDY_OF.search(title) or _N_EQUALS.search(title)
+    if not match and _THERAPY.search(title) and not _ENROLMENT.search(title):
+        match = next((m for m in COUNTED.finditer(title)
+                      if not _ABOUT.search(title[: m.start()])), None)  # fmt: skip
     if PLANNED.search(title) or not match:
         return None, ""
     return number_value(match.group(1)), title
+
+
+_THERAPY = re.compile(r"\bCAR[- ]?T|\bCAR[- ]?NK|chimeric antigen|cell therapy|\bCAAR", re.I)
 
 
 def _sentence_count(text: str, printed: set[int]) -> int | None:
@@ -263,7 +273,7 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
     if counted:
         return _joined(text, counted, printed)
     if cells := _GIVEN_CELLS.search(text):  # "Ten were infused."
-        return number_value(cells.group(1) or cells.group(2))
+        return number_value(next(g for g in cells.groups() if g))
     if ages := _YEAR_OLD.findall(text):
         return len(ages)
     if equals := _N_EQUALS.search(text):  # "All patients who received … (n = 24; …)"
