@@ -327,3 +327,68 @@ def test_the_card_prints_only_counts_the_source_prints(lexicon: Lexicon) -> None
     shown = " ".join(story.card.sections().values())
     assert "7 people" in shown
     assert untraced_numbers(shown, numbers_in(text, words=True)) == []
+
+
+# --------------------------------------------------------------------------- what was given
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Toxicity of CAR-T in autoimmune disease: a registry analysis",
+            "Methods: All patients infused with CD19, BCMA or CD19-BCMA CAR T cells at four"
+            " centres were included. Results: 30 patients were infused.",
+        ),
+        (
+            "Cell therapies in rheumatology: a narrative review",
+            "We review CD19 CAR T cells in lupus and BCMA CAR T cells in myasthenia gravis.",
+        ),
+    ],
+)
+def test_several_targets_for_different_products_name_none(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    assert extract_facts(title, text, lexicon=lexicon).target is None
+
+
+def test_a_dual_car_keeps_both_targets(lexicon: Lexicon) -> None:
+    facts = extract_facts(
+        "A CD19/BAFF-R tandem CAR for lupus B cells",
+        "We engineered a tandem CAR and tested it on B cells from patients with lupus.",
+        lexicon=lexicon,
+    )
+    assert facts.target == "CD19+BAFF-R"
+
+
+def test_a_citrullinated_target_is_named_by_its_protein(lexicon: Lexicon) -> None:
+    facts = extract_facts(
+        "CAR-Treg cells recognising citrullinated fibrinogen in rheumatoid arthritis",
+        "Regulatory T cells were engineered to recognise citrullinated fibrinogen.",
+        lexicon=lexicon,
+    )
+    assert facts.target == "citrullinated fibrinogen"
+
+
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        # Healthy donors as a comparison group are not where the cells came from.
+        (
+            "We sequenced blood from 6 patients with lupus treated with CD19 CAR T cells and"
+            " from 8 healthy donors.",
+            "CAR-T",
+        ),
+        (
+            "Autologous T cells from 10 patients with SSc and from 5 age-matched healthy donors"
+            " were transduced to make CD19 CAR T cells, and their killing was tested in vitro.",
+            "autologous CAR-T",
+        ),
+        # Cells made from a healthy donor are.
+        ("Eight patients received healthy donor-derived CD19 CAR T cells.", "allogeneic CAR-T"),
+    ],
+)
+def test_healthy_donors_as_controls_are_no_cell_source(
+    lexicon: Lexicon, text: str, product: str
+) -> None:
+    assert extract_facts("CD19 CAR T cells in lupus", text, lexicon=lexicon).product == product

@@ -50,7 +50,7 @@ def recruiting(text: str) -> str | None:
 
 _DUAL = re.compile(
     r"\b(CD19|BCMA|CD20|CD70)(?:[-/ ]?\s*(?:and|\+|/|-|x|×)\s*|[- ](?:targeted )?and )"
-    r"(CD19|BCMA|CD20|CD70)\b(?![ -]?(?:x|×)?\s*CD3)", re.IGNORECASE)  # fmt: skip
+    r"(CD19|BCMA|CD20|CD70|BAFF-R)\b(?![ -]?(?:x|×)?\s*CD3)", re.IGNORECASE)  # fmt: skip
 _TARGETS = (
     ("BCMA", r"\bBCMA\b|B-cell maturation antigen"),
     ("CD19", r"\bCD19(?:\b(?!\+)|(?=[x×]))"),
@@ -65,8 +65,13 @@ _TARGETS = (
 )
 
 
-def target(title: str, text: str) -> tuple[str | None, str]:
+def target(title: str, text: str, study: str = "") -> tuple[str | None, str]:
+    """The antigen the therapy is aimed at: the title's, else the text's; None where the
+    text weighs several products against each other (a review of CD19 and BCMA CAR-T, a
+    registry of "CD19, BCMA or BCMA-CD19 CAR T cells")."""
     for where in (title, text):
+        if where is text and _several(text, study):
+            return None, ""
         if dual := _DUAL.search(where):
             pair = sorted({dual.group(1).upper(), dual.group(2).upper()}, key=_target_rank)
             if len(pair) == 2:
@@ -74,14 +79,38 @@ def target(title: str, text: str) -> tuple[str | None, str]:
         first: list[tuple[int, str]] = []
         for name, pattern in _TARGETS:
             if match := re.search(pattern, where, re.IGNORECASE if name != "MuSK" else 0):
-                first.append((match.start(), name))
+                first.append((match.start(), _named(name, match.group(0), where)))
         if first:
             return min(first)[1], where
     return None, ""
 
 
+# Alternatives listed for different products: "CD19, BCMA or BCMA-CD19 CAR T cells",
+# "CD19×CD3, BCMA×CD3 and CD20×CD3 engagers".
+_ALTERNATIVES = re.compile(
+    r"\b(?:CD19|BCMA|CD20|CD70)\b[^.;:]{0,25},\s*(?:CD19|BCMA|CD20|CD70)\b[^.;:]{0,40}?"
+    r"\b(?:or|and)\s+(?:CD19|BCMA|CD20|CD70|dual|bispecific|tandem)", re.IGNORECASE)  # fmt: skip
+
+
+def _several(text: str, study: str) -> bool:
+    """A list of alternative targets, or a review that names more than one."""
+    if _ALTERNATIVES.search(text):
+        return True
+    named = {name for name, pattern in _TARGETS[:3] if re.search(pattern, text, re.I)}
+    return study == "review" and len(named) > 1
+
+
+def _named(name: str, printed: str, where: str) -> str:
+    """A citrullinated target named by its protein ("citrullinated vimentin")."""
+    if name == "citrullinated antigens" and (
+        protein := re.search(r"citrullinated\s+(vimentin|fibrinogen|enolase|collagen)", where, re.I)
+    ):
+        return f"citrullinated {protein.group(1).lower()}"
+    return name
+
+
 def _target_rank(name: str) -> int:
-    return ["CD19", "BCMA", "CD20", "CD70"].index(name)
+    return ["CD19", "BCMA", "CD20", "CD70", "BAFF-R"].index(name)
 
 
 _PRODUCTS = (
@@ -112,10 +141,20 @@ _PRODUCTS = (
 _CELL_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "in vivo CAR-T", "mRNA CAR-T")
 
 
+# Healthy donors counted as a comparison group ("compared with 12 healthy donors", "and
+# from 6 healthy donors") are not where the cells came from.
+_CONTROLS = re.compile(
+    rf"\b(?:{COUNT})\s+(?:(?:age|sex)?[- ]?matched\s+)?healthy[- ]"
+    r"(?:donors?|controls?|volunteers)\b",
+    re.IGNORECASE,
+)
+
+
 def product(title: str, text: str, study_type: str) -> str | None:
     """The kind of therapy: the title's, made more specific by the text (an "allogeneic"
     title whose cells are NK cells is CAR-NK); a review keeps its title's general word."""
     in_title = [name for name, pattern in _PRODUCTS if re.search(pattern, title, re.I)]
+    text = _CONTROLS.sub("", text)
     in_text = [name for name, pattern in _PRODUCTS if re.search(pattern, text, re.I)]
     if study_type == "review" and in_title:
         return in_title[0]

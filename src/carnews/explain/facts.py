@@ -361,7 +361,7 @@ def extract_facts(
         treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
         treated, treated_from = 1, title
-    target, target_from = details.target(title, text)
+    target, target_from = details.target(title, text, study)
     if study == "regulatory" and _SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
     follow_up, follow_from = details.follow_up(found)
