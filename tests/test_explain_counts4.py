@@ -50,12 +50,23 @@ def test_counts_per_dose_level_are_added_up(lexicon: Lexicon, text: str, count: 
     assert treated_n(lexicon, "CD19 CAR-T dose escalation in lupus", text) == count
 
 
-def test_a_sum_the_source_never_prints_gives_no_count(lexicon: Lexicon) -> None:
-    # 2 + 3 = 5 people, but no 5 is printed: the card shows no number the source lacks.
+def test_counts_per_study_part_are_added_up(lexicon: Lexicon) -> None:
     text = (
-        "Methods: Patients with lupus were dosed. DL1: two patients; DL2: three patients."
-        " Results: CRS was mild and B cells were depleted in everyone."
+        "Methods: In part A (dose escalation), 9 patients were dosed; in part B (expansion),"
+        " 12 were dosed. Twenty-one patients in total."
     )
+    assert treated_n(lexicon, "Phase 1 CD19 CAR-T in lupus", text) == 21
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 2 + 3 = 5 people, but no 5 is printed: the card shows no number the source lacks.
+        "Methods: Patients with lupus were dosed. DL1: two patients; DL2: three patients."
+        " Results: CRS was mild and B cells were depleted in everyone.",
+    ],
+)
+def test_a_sum_the_source_never_prints_gives_no_count(lexicon: Lexicon, text: str) -> None:
     assert treated_n(lexicon, "CD19 CAR-T dose escalation in lupus", text) is None
 
 
@@ -95,6 +106,8 @@ def test_counts_split_by_disease_give_the_total(lexicon: Lexicon, text: str, cou
         ("CD19 CAR-T for lupus: a case series of 8 patients", "Remission was seen in most.", 8),
         ("CD19 CAR-T in lupus", "Patients: 7 (SLE 4, SSc 3). All received a single infusion.", 7),
         ("CD19 CAR-T in lupus", "Results: Ten were infused. CRS was mild.", 10),
+        ("CD19 CAR-T in lupus", "Results: Patients treated, n = 11; evaluable, n = 10.", 11),
+        ("CD19 CAR-T in lupus", "Results: 8/10 patients reached remission after infusion.", 10),
     ],
 )
 def test_the_work_named_with_its_size(lexicon: Lexicon, title: str, text: str, count: int) -> None:
@@ -160,6 +173,8 @@ def test_a_labelled_list_of_disease_counts_is_added_when_printed(lexicon: Lexico
         ("Results: The trial has enrolled 30 patients, 25 of whom have been dosed.", 25),
         ("Results: 18 patients were screened and 14 were enrolled and treated.", 14),
         ("Methods: Eighteen patients were enrolled and 16 underwent infusion.", 16),
+        ("Results: Nineteen patients were eligible; 16 were treated.", 16),
+        ("Results: Of 20 referred patients, 15 were leukapheresed and 12 infused.", 12),
         ("Results: Enrolled, n = 10; infused, n = 8. CRS grade 1 in 3.", 8),
         ("Results: Thirteen patients were randomised: 9 to CAR-T and 4 to standard care.", 9),
     ],

@@ -80,9 +80,11 @@ _GIVEN = re.compile(
 )
 # Where the count given the therapy can differ from those enrolled or randomised; elsewhere
 # "two received tocilizumab" is not the number treated.
-_SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheresis|apheresis|screened|withdr\w*"
+_SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened|withdr\w*"
+                        r"|\beligible|consented|referred"
                         rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
-_ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheresis|screened",
+_ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened"
+                        r"|\beligible|consented|referred",
                         re.IGNORECASE)  # fmt: skip
 # The cells given, told apart from a drug given for a side effect: "ten were infused",
 # "11 patients received CAR T cells".
@@ -126,12 +128,14 @@ _DOZEN = re.compile(rf"\b({COUNT}|a|half a)\s+dozen\s+(?:\w+\s+){{0,3}}?{_PEOPLE
 # diseases ("lupus nephritis (n=3), membranous nephropathy (n=2) or anti-GBM disease
 # (n=1)") and a label with its list ("dosed: DM 3, ASyS 2, IMNM 2").
 _LEVEL = re.compile(r"\b(?:DL|dose level|level|cohort|arm|group|part)\s*[-\dA-Z]", re.I)
-_LEVEL_COUNT = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\b|\(\s*n\s*=\s*(\d+)\s*\)", re.I)
+_LEVEL_COUNT = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}|were|was)\b|\(\s*n\s*=\s*(\d+)\s*\)", re.I)
 _EQUALS_EACH = re.compile(r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
 _LISTED = re.compile(r"\b(?:infused|dosed|treated)\s*:\s*((?:[A-Za-z][\w-]*\s+\d+\s*(?:,\s*|"
                      r"\s+and\s+|(?=[.;)]|$)))+)", re.IGNORECASE)  # fmt: skip
 _OUTCOME = re.compile(r"\bCRS\b|\bICANS\b|\bgrade\b|respon\w+|remission|infection|toxicit",
                       re.IGNORECASE)  # fmt: skip
+# A share written with a slash: "8/10 patients achieved remission".
+_SLASH_OF = re.compile(rf"(?<![\d./])\d+\s*/\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.I)
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
                  re.IGNORECASE)  # fmt: skip
 _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+{_PEOPLE}",
@@ -184,7 +188,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
             return count, s.text
         if count == 0 and not unprinted:
             unprinted = s.text
-    for pattern in (_AMONG, _OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
+    for pattern in (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
         for s in work:
             if match := pattern.search(s.text):
                 return number_value(match.group(1)), s.text
@@ -223,8 +227,10 @@ def _funnel(text: str) -> int | None:
     return None
 
 
-# "Patients treated: 4", "Number of patients infused: 12", "Patients: 7 (SLE 4, SSc 3)".
-_LABELLED = re.compile(rf"\b{_PEOPLE}(?:\s+(?:treated|infused|dosed))?\s*:\s*({COUNT})\b", re.I)
+# "Patients treated: 4", "Number of patients infused: 12", "Patients: 7 (SLE 4, SSc 3)",
+# "Patients treated, n = 11".
+_LABELLED = re.compile(rf"\b{_PEOPLE}(?:\s+(?:treated|infused|dosed))?\s*(?::\s*(?:n\s*=\s*)?"
+                       rf"|,\s*n\s*=\s*)({COUNT})\b", re.IGNORECASE)  # fmt: skip
 # News and titles without a verb for treating: "a small study of CAR-T in 6 people",
 # "CD19 CAR T-cell therapy in 5 patients with ANCA vasculitis".
 _STUDIED_IN = re.compile(
