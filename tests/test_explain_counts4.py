@@ -332,6 +332,33 @@ def test_counts_that_are_not_the_people_treated_are_passed_over(
     assert treated_n(lexicon, "CD19 CAR-T in autoimmune disease: a phase 1 study", text) == count
 
 
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (
+            "In 2022, doctors in Erlangen treated 5 lupus patients with CAR-T. Now BioCo has"
+            " dosed 3 patients in its own trial.",
+            3,
+        ),
+        (
+            "Building on earlier work in which 15 patients were treated in Germany, BioCo said"
+            " 6 patients received its CD19 CAR-T in the phase 1 study.",
+            6,
+        ),
+        (
+            "A previous report described 3 patients treated with CD19 CAR-T. Here we report 8"
+            " further patients treated at our centre.",
+            8,
+        ),
+        ("The trial, which will eventually enrol 30 people, has so far treated 4 participants.", 4),
+    ],
+)
+def test_earlier_work_and_plans_beside_the_count_are_passed_over(
+    lexicon: Lexicon, text: str, count: int
+) -> None:
+    assert treated_n(lexicon, "BioCo reports CD19 CAR-T data in lupus", text) == count
+
+
 def test_the_card_prints_only_counts_the_source_prints(lexicon: Lexicon) -> None:
     text = (
         "Methods: Adults with lupus received CD19 CAR T cells. Enrolled/infused: 9/7."

@@ -156,7 +156,8 @@ _FIRST = re.compile(
 # A past count inside a sentence about plans: "will run a phase 2 study after treating 18
 # patients", "has dosed 12 patients and plans to…".
 _DONE = re.compile(
-    rf"\b(?:after|having|has|have|had)\s+(?:already\s+)?(?:treated|treating|dosed|dosing"
+    rf"\b(?:after|having|has|have|had)\s+(?:(?:already|so far|now|to date)\s+)?(?:treated|treating"
+    rf"|dosed|dosing"
     rf"|infused)\s+({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.IGNORECASE)  # fmt: skip
 
 
@@ -165,46 +166,69 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     source never prints ("two dozen") gives no number but still the sentence: people were
     treated."""
     current = [s for s in found if not s.background and not _ONGOING.search(s.text)]
-    work = [s for s in current if not _planned(s.text)]
+    # Each sentence with the clauses citing earlier work taken out; sentences about
+    # earlier work ("In 2022, doctors in Erlangen treated 5") are read last.
+    own = sorted(((s, _own(s.text)) for s in current), key=lambda pair: _cited(pair[0].text))
+    work = [(s, text) for s, text in own if not _planned(s.text)]
     printed = _printed(" ".join([title, *(s.text for s in found)]))
-    if first := _first(work, title):
+    if first := _first([text for _, text in work], title):
         return first
     # Fewer may be infused than were enrolled: the infused count wins wherever it stands.
-    for s in work:
-        if (given := _funnel(s.text)) is not None:
+    for s, text in work:
+        if (given := _funnel(text)) is not None:
             return given, s.text
-    if _ENROLMENT.search(" ".join(s.text for s in work)):  # "…enrolled. Ten were infused."
-        for s in work:
-            if (cells := _GIVEN_CELLS.search(s.text)) and not _LEVEL.search(s.text):
+    if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
+        for s, text in work:
+            if (cells := _GIVEN_CELLS.search(text)) and not _LEVEL.search(text):
                 return number_value(next(g for g in cells.groups() if g)), s.text
     unprinted = ""
-    for s in work:
-        if not (_TREATED.search(s.text) or _LEVEL.search(s.text) or _COHORT_N.search(s.text)):
+    for s, text in work:
+        if not (_TREATED.search(text) or _LEVEL.search(text) or _COHORT_N.search(text)):
             continue
-        if _SUPPORTIVE.search(s.text) and len(_TREATED.findall(s.text)) < 2:
+        if _SUPPORTIVE.search(text) and len(_TREATED.findall(text)) < 2:
             continue  # "one had CMV reactivation treated with valganciclovir"
-        count = _sentence_count(s.text, printed)
+        count = _sentence_count(text, printed)
         if count:
             return count, s.text
         if count == 0 and not unprinted:
             unprinted = s.text
     for pattern in (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
-        for s in work:
-            if match := pattern.search(s.text):
+        for s, text in work:
+            if match := pattern.search(text):
                 return number_value(match.group(1)), s.text
-    for s in current:
-        if match := _DONE.search(s.text):
+    for s, text in own:
+        if match := _DONE.search(text):
             return number_value(match.group(1)), s.text
     return (None, unprinted) if unprinted else _in_title(title)
+
+
+# A clause citing earlier work: "Building on earlier work in which 15 patients were
+# treated", "A previous report described 3 patients".
+_CITED_CLAUSE = re.compile(
+    r"\b(?:earlier|previous(?:ly)?|prior|published|landmark|pioneering)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:work|stud(?:y|ies)|reports?|trials?|series|cases?|experience|data)\b[^,;.]*",
+    re.IGNORECASE,
+)
+# A sentence that opens on a past year and does not speak of this work.
+_YEAR_LED = re.compile(r"^\s*(?:In|By|Since)\s+(?:(?:early|late|mid-?)\s*)?(?:19|20)\d\d\b")
+_THIS_WORK = re.compile(r"\b(?:we|our|here|this (?:study|trial|report))\b", re.IGNORECASE)
+
+
+def _own(text: str) -> str:
+    return _CITED_CLAUSE.sub("", text)
+
+
+def _cited(text: str) -> bool:
+    return bool(_YEAR_LED.search(text)) and not _THIS_WORK.search(text)
 
 
 def _planned(text: str) -> bool:
     return bool(PLANNED.search(_PLAN_NOUN.sub("", text)))
 
 
-def _first(work: list[Sentence], title: str) -> tuple[int, str] | None:
+def _first(work: list[str], title: str) -> tuple[int, str] | None:
     """The first person dosed, where the work gives no other count of people treated."""
-    for text in (title, *(s.text for s in work)):
+    for text in (title, *work):
         if _FIRST.search(text) and not _planned(text) and not COUNTED.search(text):
             return 1, text
     return None
