@@ -192,7 +192,7 @@ def test_the_infused_count_beats_the_enrolled(lexicon: Lexicon, text: str, count
             14,
         ),
         (
-            "Methods: Patients (N = 6) with refractory lupus received CAR T cells after"
+            "Methods: Patients (N = 6; 5 women) with refractory lupus received CAR T cells after"
             " fludarabine. Results: One patient had CMV reactivation treated with"
             " valganciclovir.",
             6,
@@ -225,6 +225,12 @@ def test_a_cohort_label_gives_the_count(lexicon: Lexicon, text: str, count: int)
 )
 def test_the_first_participant_dosed_is_one(lexicon: Lexicon, title: str, text: str) -> None:
     assert treated_n(lexicon, title, text) == 1
+
+
+def test_enrolled_minus_withdrawn_unprinted_gives_no_count(lexicon: Lexicon) -> None:
+    # Ten were infused, but the source never prints 10: no number rather than 12.
+    text = "Results: Twelve participants were enrolled; two withdrew before infusion."
+    assert treated_n(lexicon, "CD19 CAR-T in NMOSD: a phase 1 study", text) is None
 
 
 def test_a_first_dose_still_to_come_is_no_count(lexicon: Lexicon) -> None:

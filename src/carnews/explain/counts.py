@@ -143,7 +143,7 @@ _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})
 _N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 # A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
-                       r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)  # fmt: skip
+                       r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)  # fmt: skip
 # The first person given the therapy: "dosed the first patient", "the first participant has
 # been dosed", "First Patient Dosed", "Dosing our first U.S. patient".
 _FIRST = re.compile(
@@ -175,8 +175,8 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
         return first
     # Fewer may be infused than were enrolled: the infused count wins wherever it stands.
     for s, text in work:
-        if (given := _funnel(text)) is not None:
-            return given, s.text
+        if (given := _funnel(text, printed)) is not None:
+            return (given or None), s.text
     if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
         for s, text in work:
             if (cells := _GIVEN_CELLS.search(text)) and not _LEVEL.search(text):
@@ -234,9 +234,11 @@ def _first(work: list[str], title: str) -> tuple[int, str] | None:
     return None
 
 
-def _funnel(text: str) -> int | None:
+def _funnel(text: str, printed: set[int]) -> int | None:
     """The count given the cells, where the sentence also says how many were enrolled,
-    screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received"."""
+    screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received".
+    0 where the reader must work it out and the source never prints it ("Twelve were
+    enrolled; two withdrew before infusion")."""
     if funnel := _FUNNEL.search(text):
         labels = [w.strip() for w in funnel.group(1).split("/")]
         values = [int(v) for v in re.split(r"\s*/\s*", funnel.group(2))]
@@ -248,7 +250,19 @@ def _funnel(text: str) -> int | None:
         return number_value(arm.group(1))
     if _SOME_ONLY.search(text) and (given := _GIVEN.search(text)):
         return number_value(given.group(1))
+    if (enrolled := _ENROLLED.search(text)) and (lost := _NOT_DOSED.search(text)):
+        value = (number_value(enrolled.group(1)) or 0) - (number_value(lost.group(1)) or 0)
+        return value if value in printed else 0
     return None
+
+
+# "Twelve participants were enrolled; two withdrew before infusion."
+_ENROLLED = re.compile(rf"\b({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|had been)\s+enrol",
+                       re.IGNORECASE)  # fmt: skip
+_NOT_DOSED = re.compile(
+    rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:(?:withdrew|dropped out|discontinued|died|progressed)"
+    r"[^.;]{0,30}?\b(?:before|prior to)\b|(?:were|was) (?:not|never) (?:dosed|infused|treated)"
+    r"|did not receive)", re.IGNORECASE)  # fmt: skip
 
 
 # "Patients treated: 4", "Number of patients infused: 12", "Patients: 7 (SLE 4, SSc 3)",
