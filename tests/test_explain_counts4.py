@@ -233,6 +233,11 @@ def test_enrolled_minus_withdrawn_unprinted_gives_no_count(lexicon: Lexicon) -> 
     assert treated_n(lexicon, "CD19 CAR-T in NMOSD: a phase 1 study", text) is None
 
 
+def test_a_count_in_the_text_beats_a_first_dose_in_the_title(lexicon: Lexicon) -> None:
+    text = "BioCo said it has now dosed 5 patients in its lupus trial."
+    assert treated_n(lexicon, "BioCo doses first patient in lupus CAR-T trial", text) == 5
+
+
 def test_a_first_dose_still_to_come_is_no_count(lexicon: Lexicon) -> None:
     text = "BioCo expects to dose the first patient in its lupus trial in the third quarter."
     assert treated_n(lexicon, "BioCo clears IND for CD19 CAR-T in lupus", text) is None

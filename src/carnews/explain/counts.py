@@ -171,7 +171,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     own = sorted(((s, _own(s.text)) for s in current), key=lambda pair: _cited(pair[0].text))
     work = [(s, text) for s, text in own if not _planned(s.text)]
     printed = _printed(" ".join([title, *(s.text for s in found)]))
-    if first := _first([text for _, text in work], title):
+    if first := _first([text for _, text in work]):
         return first
     # Fewer may be infused than were enrolled: the infused count wins wherever it stands.
     for s, text in work:
@@ -199,7 +199,9 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     for s, text in own:
         if match := _DONE.search(text):
             return number_value(match.group(1)), s.text
-    return (None, unprinted) if unprinted else _in_title(title)
+    if unprinted:
+        return None, unprinted
+    return _first([title]) or _in_title(title)
 
 
 # A clause citing earlier work: "Building on earlier work in which 15 patients were
@@ -226,9 +228,10 @@ def _planned(text: str) -> bool:
     return bool(PLANNED.search(_PLAN_NOUN.sub("", text)))
 
 
-def _first(work: list[str], title: str) -> tuple[int, str] | None:
-    """The first person dosed, where the work gives no other count of people treated."""
-    for text in (title, *work):
+def _first(texts: list[str]) -> tuple[int, str] | None:
+    """The first person dosed, where the sentence gives no other count of people treated;
+    a title's "First Participant Dosed" only where the text gives no count."""
+    for text in texts:
         if _FIRST.search(text) and not _planned(text) and not COUNTED.search(text):
             return 1, text
     return None
