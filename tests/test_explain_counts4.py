@@ -64,9 +64,11 @@ def test_counts_per_study_part_are_added_up(lexicon: Lexicon) -> None:
         # 2 + 3 = 5 people, but no 5 is printed: the card shows no number the source lacks.
         "Methods: Patients with lupus were dosed. DL1: two patients; DL2: three patients."
         " Results: CRS was mild and B cells were depleted in everyone.",
+        "Methods: Patients with lupus (n=6) and with SSc (n=2) were treated.",
     ],
 )
 def test_a_sum_the_source_never_prints_gives_no_count(lexicon: Lexicon, text: str) -> None:
+    # Not one of the parts either: "(n=6)" alone is not the number treated.
     assert treated_n(lexicon, "CD19 CAR-T dose escalation in lupus", text) is None
 
 
@@ -106,6 +108,8 @@ def test_counts_split_by_disease_give_the_total(lexicon: Lexicon, text: str, cou
         ("CD19 CAR-T for lupus: a case series of 8 patients", "Remission was seen in most.", 8),
         ("CD19 CAR-T in lupus", "Patients: 7 (SLE 4, SSc 3). All received a single infusion.", 7),
         ("CD19 CAR-T in lupus", "Results: Ten were infused. CRS was mild.", 10),
+        ("CD19 CAR-T in lupus", "Results: Twelve (12) patients were treated with CAR-T.", 12),
+        ("CD19 CAR-T in lupus", "Results: The median age of the 8 treated patients was 46.", 8),
         ("CD19 CAR-T in lupus", "Results: Patients treated, n = 11; evaluable, n = 10.", 11),
         ("CD19 CAR-T in lupus", "Results: 8/10 patients reached remission after infusion.", 10),
     ],
@@ -174,6 +178,7 @@ def test_a_labelled_list_of_disease_counts_is_added_when_printed(lexicon: Lexico
         ("Results: 18 patients were screened and 14 were enrolled and treated.", 14),
         ("Methods: Eighteen patients were enrolled and 16 underwent infusion.", 16),
         ("Results: Nineteen patients were eligible; 16 were treated.", 16),
+        ("Results: Nine of the 10 enrolled patients were infused; one withdrew.", 9),
         ("Results: Of 20 referred patients, 15 were leukapheresed and 12 infused.", 12),
         ("Results: Enrolled, n = 10; infused, n = 8. CRS grade 1 in 3.", 8),
         ("Results: Thirteen patients were randomised: 9 to CAR-T and 4 to standard care.", 9),

@@ -38,7 +38,8 @@ _SMALL = r"(?!(?:of|in|with|and|or|to|for|from|at|after|by|months?|years?|weeks?
 # Not a trial's name ("KYSA-6 trial showed that eight patients"), and no other count
 # between the number and the people.
 COUNTED = re.compile(
-    rf"(?<![-/.])\b({COUNT})\s+(?:{_SMALL}(?!{COUNT}\s)[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b", re.I
+    rf"(?<![-/.])\b({COUNT})\s+(?:\(\d+\)\s+)?(?:{_SMALL}(?!{COUNT}\s)[\w/'’-]+\s+){{0,4}}{_PEOPLE}\b",
+    re.I,
 )
 _YEAR_OLD = re.compile(r"\b(?:an?|one)\s+\d+-year-old\b", re.IGNORECASE)
 _A_PATIENT = re.compile(
@@ -194,7 +195,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
             unprinted = s.text
     for pattern in (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
         for s, text in work:
-            if match := pattern.search(text):
+            if s.text != unprinted and (match := pattern.search(text)):
                 return number_value(match.group(1)), s.text
     for s, text in own:
         if match := _DONE.search(text):
@@ -251,7 +252,7 @@ def _funnel(text: str, printed: set[int]) -> int | None:
                     return value
     if _ENROLMENT.search(text) and (arm := _ARM.search(text) or _GIVING_N.search(text)):
         return number_value(arm.group(1))
-    if _SOME_ONLY.search(text) and (given := _GIVEN.search(text)):
+    if _SOME_ONLY.search(text) and (given := _GIVEN_OF.search(text) or _GIVEN.search(text)):
         return number_value(given.group(1))
     if (enrolled := _ENROLLED.search(text)) and (lost := _NOT_DOSED.search(text)):
         value = (number_value(enrolled.group(1)) or 0) - (number_value(lost.group(1)) or 0)
@@ -259,6 +260,10 @@ def _funnel(text: str, printed: set[int]) -> int | None:
     return None
 
 
+# "Nine of the 10 enrolled patients were infused".
+_GIVEN_OF = re.compile(
+    rf"\b({COUNT})\s+of\s+(?:the\s+)?{COUNT}\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|was|had been)"
+    r"\s+(?:infused|dosed|treated)\b", re.IGNORECASE)  # fmt: skip
 # "Twelve participants were enrolled; two withdrew before infusion."
 _ENROLLED = re.compile(rf"\b({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|had been)\s+enrol",
                        re.IGNORECASE)  # fmt: skip
@@ -398,6 +403,7 @@ def _printed(text: str) -> set[int]:
 
 
 def _after_of(text: str, start: int) -> bool:
-    # "4 of 12 patients" is a share, but "a cohort of 15 patients" is the cohort.
-    before = text[max(0, start - 20) : start]
-    return bool(re.search(r"(?<!cohort )(?<!series )(?<!group )\bof\s+(?:the\s+)?$", before))
+    # "4 of 12 patients" is a share, but "a cohort of 15 patients" is the cohort, and so is
+    # "the median age of the 8 treated patients" (no count before "of").
+    before = text[max(0, start - 30) : start]
+    return bool(re.search(rf"\b{COUNT}\s+(?:\w+\s+)?of\s+(?:the\s+)?$", before, re.IGNORECASE))
