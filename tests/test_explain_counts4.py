@@ -450,3 +450,30 @@ def test_healthy_donors_as_controls_are_no_cell_source(
     lexicon: Lexicon, text: str, product: str
 ) -> None:
     assert extract_facts("CD19 CAR T cells in lupus", text, lexicon=lexicon).product == product
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "CAR-T for lupus explained",
+            "More than 50 people with lupus have been treated with"
+            " CAR-T worldwide. Talk to your doctor.",
+        ),
+        ("BioCo starts lupus trial", "Up to 24 participants will receive a single infusion."),
+        ("CAR-T side effects", "About 1 in 10 patients gets severe CRS after CAR-T."),
+        (
+            "Lupus charity news",
+            "Our 5,000 members can now read about CAR-T trials in our new"
+            " guide. Three trials are recruiting in the UK.",
+        ),
+        (
+            "CAR-T in SSc: protocol",
+            "Methods: Twelve patients will be enrolled and treated at two dose levels (n=6 each).",
+        ),
+    ],
+)
+def test_plans_bounds_and_other_numbers_give_no_count(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    assert treated_n(lexicon, title, text) is None
