@@ -336,6 +336,12 @@ def test_given_to_n_people_is_the_count(lexicon: Lexicon, text: str) -> None:
             " herpes zoster treated with aciclovir. Remission was reached in 4 of 5 patients.",
             5,
         ),
+        # Nor is one tried before the cells.
+        (
+            "Methods: Three patients were treated with belimumab before enrolment. Results:"
+            " Eight patients received CAR T cells.",
+            8,
+        ),
         # A total beside the subgroups is not added to them.
         ("Methods: Patients (N=4) with ITP (n=3) or AIHA (n=1) received a single infusion.", 4),
         # Ages, doses and centres are not people.

@@ -60,13 +60,18 @@ _TREATED = re.compile(
     # A regulator's or company's basis: "based on data from 15 patients".
     r"|(?:data|results|experience) (?:from|in|on) (?:the (?:first )?)?(?=\w+ (?:\w+ )?" + _PEOPLE
     + r"))\b", re.IGNORECASE)  # fmt: skip
-# A verb for treating whose object is a drug for a side effect, not the therapy: "CMV
-# reactivation treated with valganciclovir", "two of whom received IVIG".
+# A verb for treating whose object is a drug for a side effect or one tried before, not the
+# therapy: "CMV reactivation treated with valganciclovir", "two of whom received IVIG",
+# "three were treated with belimumab before enrolment" (not the lymphodepleting drugs,
+# given with the cells).
+_OTHER_DRUGS = (
+    r"(?:tocilizumab|IVIG|immunoglobulin|steroids|glucocorticoids|corticosteroids|dexamethasone"
+    r"|antibiotics|antivirals?|\w+vir\b|anakinra|siltuximab|G-CSF|transfusions?|plasma exchange"
+    r"|rituximab|belimumab|obinutuzumab|anifrolumab|mycophenolate|MMF|methotrexate"
+    r"|azathioprine|tacrolimus|voclosporin|eculizumab|efgartigimod|hydroxychloroquine)"
+)
 _SUPPORTIVE = re.compile(
-    r"\b(?:treated with|received|required|given)\s+(?:\w+\s+){0,2}?(?:tocilizumab|IVIG"
-    r"|immunoglobulin|steroids|glucocorticoids|corticosteroids|dexamethasone|antibiotics"
-    r"|antivirals?|\w+vir\b|anakinra|siltuximab|G-CSF|transfusions?|plasma exchange)",
-    re.IGNORECASE,
+    rf"\b(?:treated with|received|required|given)\s+(?:\w+\s+){{0,2}}?{_OTHER_DRUGS}", re.I
 )
 # Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
 # enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
@@ -76,7 +81,7 @@ _GIVEN = re.compile(
     rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:(?:were|was|ha(?:d|ve|s) been)"
     rf"\s+)?(?:enrolled and\s+)?(?:infused|received|dosed|{_AUX}treated"
     r"|underwent\s+(?:[\w-]+\s+){0,2}?infusion)\b"
-    r"(?!\s+(?:a\s+)?placebo|\s+with\s+(?:tocilizumab|steroids|IVIG|antibiotics|\w+vir\b))",
+    rf"(?!\s+(?:a\s+)?placebo|\s+(?:with\s+)?(?:\w+\s+){{0,2}}?{_OTHER_DRUGS})",
     re.IGNORECASE,
 )
 # Where the count given the therapy can differ from those enrolled or randomised; elsewhere
