@@ -342,6 +342,17 @@ def test_given_to_n_people_is_the_count(lexicon: Lexicon, text: str) -> None:
             " Eight patients received CAR T cells.",
             8,
         ),
+        # People the cells were not given to.
+        (
+            "Methods: We compared 5 patients treated with CD19 CAR-T with 9 untreated patients"
+            " and 4 healthy controls.",
+            5,
+        ),
+        (
+            "Results: Four patients treated with healthy donor-derived CD19 CAR T cells reached"
+            " remission.",
+            4,
+        ),
         # A total beside the subgroups is not added to them.
         ("Methods: Patients (N=4) with ITP (n=3) or AIHA (n=1) received a single infusion.", 4),
         # Ages, doses and centres are not people.

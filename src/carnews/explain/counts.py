@@ -325,7 +325,10 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
     counted = [
         m
         for m in COUNTED.finditer(text)
-        if not _after_of(text, m.start()) and not _ABOUT.search(text[: m.start()])
+        if not _after_of(text, m.start())
+        and not _ABOUT.search(text[: m.start()])
+        and not _UNTREATED.search(m.group(0))
+        and not _NEVER_GIVEN.match(text, m.end())
     ]
     if counted:
         return _joined(text, counted, printed)
@@ -359,6 +362,11 @@ def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
     return values[0]
 
 
+# People the therapy was not given to: "B cells from 12 untreated patients", "10 patients who
+# had never received cell therapy", "8 healthy controls".
+_UNTREATED = re.compile(r"\b(?:untreated|treatment-na[iï]ve|healthy|control|matched)\b", re.I)
+_NEVER_GIVEN = re.compile(r"[^.;,]{0,40}?\bwho (?:had )?(?:never|not) (?:received|been treated)",
+                          re.IGNORECASE)  # fmt: skip
 # "fewer than 100 people": a bound, not a count of the people treated.
 _ABOUT = re.compile(r"\b(?:(?:fewer|less|more) than|over|nearly|almost|about|around|approximately"
                     r"|up to|some|at least)\s+$", re.IGNORECASE)  # fmt: skip
