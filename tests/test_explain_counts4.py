@@ -261,6 +261,11 @@ def test_one_person_singled_out_is_one(lexicon: Lexicon, text: str) -> None:
     assert treated_n(lexicon, "CAR-T brings remission in myositis", text) == 1
 
 
+def test_a_group_is_not_one_person(lexicon: Lexicon) -> None:
+    text = "Results: All six had the infusion without problems. Everyone improved."
+    assert treated_n(lexicon, "CAR-T brings remission in myositis", text) == 6
+
+
 @pytest.mark.parametrize(
     ("title", "text", "count"),
     [

@@ -49,7 +49,7 @@ _A_PATIENT = re.compile(
 # the infusion on her 16th birthday".
 _SINGLE = re.compile(
     r"\ba single (?:\w+\s+){0,2}?(?:patient|person|participant|woman|man|girl|boy|child)\b"
-    r"|\b(?:she|he|(?!(?:Patients?|All|They|Each|Both|Participants?|Everyone)\b)[A-Z][a-z]+)"
+    r"|\b(?:she|he|(?!(?:Patients?|All|They|Each|Both|Participants?|Everyone)\b)(?-i:[A-Z][a-z]+))"
     r" (?:had|received|got) (?:the|her|his) (?:infusion|CAR|cells)", re.IGNORECASE)  # fmt: skip
 _TREATED = re.compile(
     r"\b(?:received|treated|treating|were given|was given|gave|administered|infused|dosed"
@@ -93,13 +93,14 @@ _ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|sc
                         r"|\beligible|consented|referred",
                         re.IGNORECASE)  # fmt: skip
 # The cells given, told apart from a drug given for a side effect: "ten were infused",
-# "11 patients received CAR T cells".
+# "11 patients received CAR T cells", "all six had the infusion".
 _GIVEN_CELLS = re.compile(
     rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:were|ha(?:d|ve|s) been)\s+"
     r"(?:infused|dosed)\b"
     rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?underwent\s+(?:[\w-]+\s+){{0,2}}?infusion"
     rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?received\s+(?:\w+\s+){{0,3}}?"
-    r"(?:CAR|cells|infusion)", re.IGNORECASE)  # fmt: skip
+    r"(?:CAR|cells|infusion)"
+    rf"|\ball\s+({COUNT})\s+(?:had|got)\s+the\s+(?:infusion|cells)", re.IGNORECASE)  # fmt: skip
 # The arm given the cells: "randomised: 9 to CAR-T and 4 to standard care".
 _ARM = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:were\s+)?(?:assigned\s+|allocated\s+)?to\s+"
                   r"(?:receive\s+)?(?:[\w-]+\s+){0,2}?(?:CAR|cells?\b)", re.IGNORECASE)  # fmt: skip
