@@ -178,16 +178,8 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     own = sorted(((s, _own(s.text)) for s in current), key=lambda pair: _cited(pair[0].text))
     work = [(s, text) for s, text in own if not _planned(s.text)]
     printed = _printed(" ".join([title, *(s.text for s in found)]))
-    if first := _first([text for _, text in work]):
-        return first
-    # Fewer may be infused than were enrolled: the infused count wins wherever it stands.
-    for s, text in work:
-        if (given := _funnel(text, printed)) is not None:
-            return (given or None), s.text
-    if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
-        for s, text in work:
-            if (cells := _GIVEN_CELLS.search(text)) and not _LEVEL.search(text):
-                return number_value(next(g for g in cells.groups() if g)), s.text
+    if found_count := _first([text for _, text in work]) or _infused(work, printed):
+        return found_count
     unprinted = ""
     for s, text in work:
         if not (_TREATED.search(text) or _LEVEL.search(text) or _COHORT_N.search(text)):
@@ -199,6 +191,30 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
             return count, s.text
         if count == 0 and not unprinted:
             unprinted = s.text
+    if found_count := _without_verb(work, own, unprinted):
+        return found_count
+    if unprinted:
+        return None, unprinted
+    return _first([title]) or _in_title(title)
+
+
+def _infused(work: list[tuple[Sentence, str]], printed: set[int]) -> tuple[int | None, str] | None:
+    """Fewer may be infused than were enrolled: the infused count wins wherever it stands."""
+    for s, text in work:
+        if (given := _funnel(text, printed)) is not None:
+            return (given or None), s.text
+    if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
+        for s, text in work:
+            if (cells := _GIVEN_CELLS.search(text)) and not _LEVEL.search(text):
+                return number_value(next(g for g in cells.groups() if g)), s.text
+    return None
+
+
+def _without_verb(
+    work: list[tuple[Sentence, str]], own: list[tuple[Sentence, str]], unprinted: str
+) -> tuple[int | None, str] | None:
+    """A count no verb for treating stands beside: "among 10 patients", "8/10 patients",
+    "a trial of 12 participants"; and a past count inside a sentence about plans."""
     for pattern in (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
         for s, text in work:
             if s.text != unprinted and (match := pattern.search(text)):
@@ -206,9 +222,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     for s, text in own:
         if match := _DONE.search(text):
             return number_value(match.group(1)), s.text
-    if unprinted:
-        return None, unprinted
-    return _first([title]) or _in_title(title)
+    return None
 
 
 # A clause citing earlier work: "Building on earlier work in which 15 patients were
