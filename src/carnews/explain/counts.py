@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from carnews.explain.plain import COUNT, number_value
+from carnews.explain.sums import LEVEL, PEOPLE, derived, printed_counts
 
 __all__ = ["COUNTED", "PLANNED", "SAMPLES", "treated"]
 
@@ -32,8 +33,7 @@ _PLAN_NOUN = re.compile(r"\b(?:development|treatment|clinical|regulatory|busines
 _ONGOING = re.compile(r"\b(?:are|is) being\b|\bto be (?:enrol\w*|treated|dosed|infused)"
                       r"|\bawaiting\b", re.IGNORECASE)  # fmt: skip
 
-_PEOPLE = (r"(?:patients?|participants?|people|persons|adults|women|men|girls|boys|children"
-           r"|adolescents|subjects|individuals|volunteers|cases|pts)")  # fmt: skip
+_PEOPLE = PEOPLE  # the words for people a count may stand before
 _SMALL = r"(?!(?:of|in|with|and|or|to|for|from|at|after|by|months?|years?|weeks?|days?)\b)"
 # Not a trial's name ("KYSA-6 trial showed that eight patients"), and no other count
 # between the number and the people.
@@ -126,21 +126,6 @@ _AND_MORE = re.compile(rf"\s+with\s+[^,.;:()]+?(?:,\s*|\s+and\s+)({COUNT})\s+wit
 _TOTAL = re.compile(
     rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?in total\b|\ba total of ({COUNT})"
     rf"(?=\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b|\s*[(:;,—–]|\s+-)", re.IGNORECASE)  # fmt: skip
-# Counts the reader has to work out: "three patients at each of two dose levels", "one
-# patient each with AIHA, ITP and Sjögren's disease", "two dozen patients".
-_EACH_OF = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\s+(?:each\s+)?at each of\s+({COUNT})\s", re.I)
-_EACH_WITH = re.compile(rf"\b({COUNT})\s+{_PEOPLE}\s+each\s+(?:with|for)\s+([^.;]+)", re.I)
-_DOZEN = re.compile(rf"\b({COUNT}|a|half a)\s+dozen\s+(?:\w+\s+){{0,3}}?{_PEOPLE}\b", re.I)
-# Counts per group, to be added up: dose levels ("DL1: 3 patients; DL2 (…), 3 patients"),
-# diseases ("lupus nephritis (n=3), membranous nephropathy (n=2) or anti-GBM disease
-# (n=1)") and a label with its list ("dosed: DM 3, ASyS 2, IMNM 2").
-_LEVEL = re.compile(r"\b(?:DL|dose level|level|cohort|arm|group|part)\s*[-\dA-Z]", re.I)
-_LEVEL_COUNT = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}|were|was)\b|\(\s*n\s*=\s*(\d+)\s*\)", re.I)
-_EQUALS_EACH = re.compile(r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
-_LISTED = re.compile(r"\b(?:infused|dosed|treated)\s*:\s*((?:[A-Za-z][\w-]*\s+\d+\s*(?:,\s*|"
-                     r"\s+and\s+|(?=[.;)]|$)))+)", re.IGNORECASE)  # fmt: skip
-_OUTCOME = re.compile(r"\bCRS\b|\bICANS\b|\bgrade\b|respon\w+|remission|infection|toxicit",
-                      re.IGNORECASE)  # fmt: skip
 # A share written with a slash: "8/10 patients achieved remission".
 _SLASH_OF = re.compile(rf"(?<![\d./])\d+\s*/\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.I)
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
@@ -177,12 +162,12 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     # earlier work ("In 2022, doctors in Erlangen treated 5") are read last.
     own = sorted(((s, _own(s.text)) for s in current), key=lambda pair: _cited(pair[0].text))
     work = [(s, text) for s, text in own if not _planned(s.text)]
-    printed = _printed(" ".join([title, *(s.text for s in found)]))
+    printed = printed_counts(" ".join([title, *(s.text for s in found)]))
     if found_count := _first([text for _, text in work]) or _infused(work, printed):
         return found_count
     unprinted = ""
     for s, text in work:
-        if not (_TREATED.search(text) or _LEVEL.search(text) or _COHORT_N.search(text)):
+        if not (_TREATED.search(text) or LEVEL.search(text) or _COHORT_N.search(text)):
             continue
         if _SUPPORTIVE.search(text) and len(_TREATED.findall(text)) < 2:
             continue  # "one had CMV reactivation treated with valganciclovir"
@@ -205,7 +190,7 @@ def _infused(work: list[tuple[Sentence, str]], printed: set[int]) -> tuple[int |
             return (given or None), s.text
     if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
         for s, text in work:
-            if (cells := _GIVEN_CELLS.search(text)) and not _LEVEL.search(text):
+            if (cells := _GIVEN_CELLS.search(text)) and not LEVEL.search(text):
                 return number_value(next(g for g in cells.groups() if g)), s.text
     return None
 
@@ -335,8 +320,8 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
         return number_value(total.group(1) or total.group(2))
     if cohort := _COHORT_N.search(text):  # "patients (N=4) with ITP (n=3) or AIHA (n=1)"
         return int(cohort.group(1))
-    if (derived := _derived(text, printed)) is not None:
-        return derived  # 0: a count the source never prints
+    if (worked := derived(text, printed)) is not None:
+        return worked  # 0: a count the source never prints
     counted = [
         m
         for m in COUNTED.finditer(text)
@@ -385,49 +370,6 @@ _NEVER_GIVEN = re.compile(r"[^.;,]{0,40}?\bwho (?:had )?(?:never|not) (?:receive
 # "fewer than 100 people": a bound, not a count of the people treated.
 _ABOUT = re.compile(r"\b(?:(?:fewer|less|more) than|over|nearly|almost|about|around|approximately"
                     r"|up to|some|at least)\s+$", re.IGNORECASE)  # fmt: skip
-
-
-def _derived(text: str, printed: set[int]) -> int | None:
-    """A count worked out from the sentence, kept only where the source also prints it
-    ("All three reached remission"): a card shows no number the source does not. 0 when
-    the sentence holds such a count that the source never prints; None when it holds none."""
-    value = None
-    if each := _EACH_OF.search(text):
-        value = (number_value(each.group(1)) or 0) * (number_value(each.group(2)) or 0)
-    elif each := _EACH_WITH.search(text):
-        listed = re.split(r",\s*(?:and\s+)?|\s+and\s+", each.group(2).strip())
-        value = (number_value(each.group(1)) or 0) * len(listed)
-    elif dozen := _DOZEN.search(text):
-        many = dozen.group(1).lower()
-        value = 6 if many == "half a" else 12 * (1 if many == "a" else number_value(many) or 0)
-    else:
-        value = _grouped(text)
-    if value is None:
-        return None
-    return value if value in printed else 0
-
-
-def _grouped(text: str) -> int | None:
-    """The sum of counts given per dose level or per disease, or None when the sentence
-    gives no such list (a line about side effects per grade is not one)."""
-    if listed := _LISTED.search(text):
-        return sum(int(n) for n in re.findall(r"\d+", listed.group(1)))
-    if _OUTCOME.search(text):
-        return None
-    levels = [p for p in re.split(r";", text) if _LEVEL.search(p) and _LEVEL_COUNT.search(p)]
-    if len(levels) > 1:
-        return sum(_level_count(p) for p in levels)
-    each = _EQUALS_EACH.findall(text)
-    return sum(int(n) for n in each) if len(each) > 1 else None
-
-
-def _level_count(part: str) -> int:
-    match = _LEVEL_COUNT.search(part)
-    return (number_value(match.group(1) or match.group(2)) or 0) if match else 0
-
-
-def _printed(text: str) -> set[int]:
-    return {v for m in re.finditer(COUNT, text, re.I) if (v := number_value(m.group(0)))}
 
 
 def _after_of(text: str, start: int) -> bool:
