@@ -75,6 +75,35 @@ def test_a_sum_the_source_never_prints_gives_no_count(lexicon: Lexicon, text: st
 @pytest.mark.parametrize(
     ("text", "count"),
     [
+        # 3 + 1, printed as "all four".
+        (
+            "Results: Three patients with SLE were treated and a patient with lupus nephritis"
+            " responded; all four are well.",
+            4,
+        ),
+        # 2 + 1 is never printed: no number rather than 2.
+        (
+            "Results: Two patients with SLE treated with CAR-T (rese-cel) are in remission, and"
+            " a patient with lupus nephritis had a renal response.",
+            None,
+        ),
+        # One patient with a harm is not one more group.
+        (
+            "Results: Eight patients with SLE received CAR-T, and one patient with CRS needed"
+            " tocilizumab.",
+            8,
+        ),
+    ],
+)
+def test_one_more_patient_with_another_disease(
+    lexicon: Lexicon, text: str, count: int | None
+) -> None:
+    assert treated_n(lexicon, "CD19 CAR-T in lupus", text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
         (
             "Methods: We followed every patient treated at our centre since 2022 — a total of 12"
             " (lupus 6, systemic sclerosis 4, myositis 2) — for a median of two years.",

@@ -349,8 +349,11 @@ def _sentence_count(text: str, printed: set[int]) -> int | None:
 def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
     values = [number_value(m.group(1)) or 0 for m in counted]
     # "one patient with IMNM and two patients with SSc" is three people.
+    # Not "… and one patient with CRS needed tocilizumab": a harm's count, not a group.
     joined = len(values) > 1 and all(
-        re.search(r"\band\b", text[a.end() : b.start()]) and "(" not in text[a.end() : b.start()]
+        re.search(r"\band\b", text[a.end() : b.start()])
+        and "(" not in text[a.end() : b.start()]
+        and not _HARM.match(text, b.end())
         for a, b in itertools.pairwise(counted)
     )
     if joined:
@@ -359,7 +362,19 @@ def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
     if more := _AND_MORE.match(text, counted[0].end()):
         summed = values[0] + (number_value(more.group(1)) or 0)
         return summed if summed in printed else 0
+    # "all three patients with SLE … and a patient with lupus nephritis": one more group.
+    one = _ONE_MORE.search(text, counted[0].end()) if len(values) == 1 else None
+    by_disease = text[counted[0].end() :].lstrip().startswith("with")
+    if one and by_disease and not _HARM.match(text, one.end()):
+        return values[0] + 1 if values[0] + 1 in printed else 0
     return values[0]
+
+
+_ONE_MORE = re.compile(r"\band\s+(?:a|one|another)\s+(?:patient|person|participant|woman|man"
+                       r"|child)\s+with\b", re.IGNORECASE)  # fmt: skip
+_HARM = re.compile(r"\s+(?:with\s+)?(?:\w+\s+)?(?:CRS|ICANS|grade|infection|cytokine|neurotox"
+                   r"|fever|neutropenia|cytopenia)|\s+(?:had|developed|needed|experienced"
+                   r"|required)\b", re.IGNORECASE)  # fmt: skip
 
 
 # People the therapy was not given to: "B cells from 12 untreated patients", "10 patients who
