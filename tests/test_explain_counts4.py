@@ -528,3 +528,12 @@ def test_plans_bounds_and_other_numbers_give_no_count(
     lexicon: Lexicon, title: str, text: str
 ) -> None:
     assert treated_n(lexicon, title, text) is None
+
+
+def test_a_text_saying_whose_cells_once_makes_the_product_specific(lexicon: Lexicon) -> None:
+    text = (
+        "Last year I joined a study where they take your own T cells and teach them to find"
+        " B cells. After the infusion I had a fever for a day."
+    )
+    facts = extract_facts("My year after CAR-T for myasthenia gravis", text, lexicon=lexicon)
+    assert facts.product == "autologous CAR-T"

@@ -166,7 +166,7 @@ def product(title: str, text: str, study_type: str) -> str | None:
             specific[0]
             if specific
             else in_title[0]
-            if in_title[0] != "CAR-T" or len(in_text) < 2
+            if in_title[0] != "CAR-T" or not any(k != "T-cell engager" for k in in_text)
             else next(k for k in in_text if k != "T-cell engager")
         )
     return in_text[0] if in_text else None
