@@ -370,6 +370,12 @@ def test_given_to_n_people_is_the_count(lexicon: Lexicon, text: str) -> None:
             " herpes zoster treated with aciclovir. Remission was reached in 4 of 5 patients.",
             5,
         ),
+        # "Part of the cohort" names no study part.
+        (
+            "Methods: Patients with lupus received CAR-T. Results: Part of the cohort, 4"
+            " patients, had mild CRS. Remission was reached in 6 of 7.",
+            7,
+        ),
         # Nor is one tried before the cells.
         (
             "Methods: Three patients were treated with belimumab before enrolment. Results:"

@@ -26,7 +26,8 @@ _DOZEN = re.compile(rf"\b({COUNT}|a|half a)\s+dozen\s+(?:\w+\s+){{0,3}}?{_PEOPLE
 # Counts per group, to be added up: dose levels ("DL1: 3 patients; DL2 (…), 3 patients"),
 # diseases ("lupus nephritis (n=3), membranous nephropathy (n=2) or anti-GBM disease
 # (n=1)") and a label with its list ("dosed: DM 3, ASyS 2, IMNM 2").
-LEVEL = re.compile(r"\b(?:DL|dose level|level|cohort|arm|group|part)\s*[-\dA-Z]", re.I)
+LEVEL = re.compile(r"\b(?:DL\s*-?\d|(?:dose\s+)?level\s*-?\d|(?:cohort|arm|group|part)\s+"
+                   r"(?:\d+|(?-i:[A-D])\b))", re.IGNORECASE)  # fmt: skip
 _LEVEL_COUNT = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}|were|was)\b|\(\s*n\s*=\s*(\d+)\s*\)", re.I)
 _EQUALS_EACH = re.compile(r"\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
 _LISTED = re.compile(r"\b(?:infused|dosed|treated)\s*:\s*((?:[A-Za-z][\w-]*\s+\d+\s*(?:,\s*|"
