@@ -267,6 +267,11 @@ def test_enrolled_minus_withdrawn_unprinted_gives_no_count(lexicon: Lexicon) -> 
     assert treated_n(lexicon, "CD19 CAR-T in NMOSD: a phase 1 study", text) is None
 
 
+def test_the_first_patient_of_a_cohort_is_not_a_count_of_one(lexicon: Lexicon) -> None:
+    text = "Results: The first patient treated had grade 2 CRS. In all, ten patients were treated."
+    assert treated_n(lexicon, "CD19 CAR-T in lupus: a phase 1 study", text) == 10
+
+
 def test_a_count_in_the_text_beats_a_first_dose_in_the_title(lexicon: Lexicon) -> None:
     text = "BioCo said it has now dosed 5 patients in its lupus trial."
     assert treated_n(lexicon, "BioCo doses first patient in lupus CAR-T trial", text) == 5

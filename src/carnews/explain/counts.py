@@ -137,12 +137,13 @@ _N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
                        r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)  # fmt: skip
 # The first person given the therapy: "dosed the first patient", "the first participant has
-# been dosed", "First Patient Dosed", "Dosing our first U.S. patient".
+# been dosed", "First Patient Dosed", "Dosing our first U.S. patient"; not "the first
+# patient treated had CRS", one of a cohort.
 _FIRST = re.compile(
     r"\b(?:dos(?:ed|es|ing)|treat(?:ed|s|ing)|infus(?:ed|es|ing))\s+(?:(?:the|its|our|their)\s+)?"
     r"first\s+(?:[\w.]+\s+)?"
     r"(?:patient|person|participant|subject)\b|\bfirst\s+(?:[\w.]+\s+)?(?:patient|person"
-    r"|participant|subject)\s+(?:(?:has|had)\s+been\s+|was\s+|is\s+)?(?:dosed|treated|infused)\b",
+    r"|participant|subject)\s+(?:(?:(?:has|had)\s+been|was|is)\s+(?:dosed|treated|infused)|dosed)\b",
     re.IGNORECASE,
 )
 # A past count inside a sentence about plans: "will run a phase 2 study after treating 18
