@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from carnews.explain.plain import COUNT, number_value
@@ -164,7 +165,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     own = sorted(((s, _own(s.text)) for s in current), key=lambda pair: _cited(pair[0].text))
     work = [(s, text) for s, text in own if not _planned(s.text)]
     printed = printed_counts(" ".join([title, *(s.text for s in found)]))
-    if found_count := _first([text for _, text in work]) or _infused(work, printed):
+    if found_count := _first(work) or _infused(work, printed):
         return found_count
     unprinted = ""
     for s, text in work:
@@ -181,7 +182,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
         return found_count
     if unprinted:
         return None, unprinted
-    return _first([title]) or _in_title(title)
+    return _first([(title, title)]) or _in_title(title)
 
 
 def _infused(work: list[tuple[Sentence, str]], printed: set[int]) -> tuple[int | None, str] | None:
@@ -235,12 +236,12 @@ def _planned(text: str) -> bool:
     return bool(PLANNED.search(_PLAN_NOUN.sub("", text)))
 
 
-def _first(texts: list[str]) -> tuple[int, str] | None:
+def _first(texts: Sequence[tuple[Sentence | str, str]]) -> tuple[int, str] | None:
     """The first person dosed, where the sentence gives no other count of people treated;
     a title's "First Participant Dosed" only where the text gives no count."""
-    for text in texts:
+    for source, text in texts:
         if _FIRST.search(text) and not _planned(text) and not COUNTED.search(text):
-            return 1, text
+            return 1, source if isinstance(source, str) else source.text
     return None
 
 
