@@ -354,11 +354,14 @@ def extract_facts(
             if is_meeting_abstract(text)
             else study
         )
-    if study in ("review", "regulatory", "trial registration") or treated is None:
+    # A regulator's decision keeps the count it was based on ("data from 15 patients"); a
+    # safety action for a whole class of products treated nobody in particular.
+    class_wide = study == "regulatory" and bool(_SAFETY_ACTION.search(title))
+    if study in ("review", "trial registration") or class_wide or treated is None:
         treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
         treated, treated_from = 1, title
-    target, target_from = details.target(title, text)
+    target, target_from = details.target(title, text, study)
     if study == "regulatory" and _SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
     follow_up, follow_from = details.follow_up(found)
