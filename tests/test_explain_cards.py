@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -189,33 +189,46 @@ def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
 # What the development split measured when these floors were set (bench/stories.py prints
 # the same figures); a change may raise them, never lower them without a reason.
 # The third round's 54 items (dev-185 on) brought forms not every rule reads: a count the
-# source never prints ("two dozen"), preprints whose text does not say so. The fourth
-# round (dev-251 on) was written without the rules in mind and has a floor of its own,
-# from its first run, so the first rounds' floor is not diluted by it.
+# source never prints ("two dozen"), preprints whose text does not say so. The fourth and
+# fifth rounds (dev-251 on, dev-351 on) were written without the rules in mind; each has a
+# floor of its own, so the first rounds' floor is not diluted by them.
 FLOOR = {"study_type": 0.99, "source_kind": 0.98, "treated_n": 0.97, "diseases": 0.97,
          "target": 0.97, "product": 0.96}  # fmt: skip
 FOURTH_ROUND_FLOOR = {"study_type": 0.90, "source_kind": 0.87, "treated_n": 0.68,
                       "diseases": 0.94, "target": 0.92, "product": 0.93}  # fmt: skip
-FOURTH_ROUND = 251  # the first id number of the fourth round
+FIFTH_ROUND_FLOOR = {"study_type": 0.92, "source_kind": 0.87, "treated_n": 0.92,
+                     "diseases": 0.90, "target": 0.97, "product": 0.93}  # fmt: skip
 
 
-def _round(number: int) -> bool:
-    return number >= FOURTH_ROUND
+@dataclass(frozen=True)
+class Round:
+    first: int  # id numbers, inclusive
+    last: int
+    floor: dict[str, float]
+    harm_recall: float  # items reporting a harm that get a side-effects section
+    fallbacks: int  # cards that failed a check and fell back to the minimal card
 
 
-@pytest.mark.parametrize("fourth", [False, True], ids=["first rounds", "fourth round"])
-def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon, fourth: bool) -> None:
-    items = [i for i in _items("dev") if _round(int(i["id"].split("-")[1])) == fourth]
+ROUNDS = {
+    "first rounds": Round(1, 250, FLOOR, 1.0, 0),
+    "fourth round": Round(251, 350, FOURTH_ROUND_FLOOR, 0.96, 0),
+    "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 0.98, 2),
+}
+
+
+@pytest.mark.parametrize("name", ROUNDS)
+def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon, name: str) -> None:
+    spec = ROUNDS[name]
+    items = [i for i in _items("dev") if spec.first <= int(i["id"].split("-")[1]) <= spec.last]
     figures = measure(items, lexicon=lexicon)
-    assert figures.items >= (100 if fourth else 238)
-    for name, floor in (FOURTH_ROUND_FLOOR if fourth else FLOOR).items():
-        assert figures.accuracy(name) >= floor, (name, figures.misses.get(name))
-    if not fourth:
-        assert figures.harm_recall == 1.0 and figures.harms_named == figures.harm_items
-    else:
-        assert figures.harm_recall >= 0.96
+    assert figures.items >= (238 if spec.first == 1 else 100)
+    for field, floor in spec.floor.items():
+        assert figures.accuracy(field) >= floor, (field, figures.misses.get(field))
+    assert figures.harm_recall >= spec.harm_recall
+    if spec.first == 1:
+        assert figures.harms_named == figures.harm_items
     assert figures.untraced == [] and figures.hype == []
-    assert figures.fallbacks == []
+    assert len(figures.fallbacks) <= spec.fallbacks, figures.fallbacks
     assert figures.median_grade <= 8.0
 
 
