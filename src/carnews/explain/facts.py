@@ -20,9 +20,17 @@ from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
 from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import Harm, find_harms, find_limitations
+from carnews.explain.kinds import (
+    DECISION,
+    DOING,
+    NEWS,
+    PERSONAL,
+    SAFETY_ACTION,
+    read_source_kind,
+    regulator_named,
+)
 from carnews.explain.meeting import is_meeting_abstract
 from carnews.explain.plain import acronyms
-from carnews.explain.press import is_press_release
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
 
@@ -89,13 +97,6 @@ _LABEL = re.compile(
 _BACKGROUND_LABELS = ("background", "introduction", "importance", "context", "objective", "aim",
                       "purpose")  # fmt: skip
 _WORK = re.compile(r"\b(?:we|our|here|this|these|in this)\b", re.IGNORECASE)
-# What authors say they did: such a sentence is the work, even under "Background".
-_DOING = re.compile(
-    r"\bwe (?:report|describe|treated|review|reviewed|argue|propose|searched|studied|analy[sz]ed"
-    r"|performed|generated|engineered|designed|measured|followed|pooled|compared|collected"
-    r"|explored|assessed|transduced|present|summari[sz]e|focus|discuss|built)\b",
-    re.IGNORECASE,
-)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -104,13 +105,13 @@ def sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     section = ""
     # Only an abstract opens on background; news and notices open on their point.
-    academic = bool(_LABEL.match(text) or _DOING.search(text))
+    academic = bool(_LABEL.match(text) or DOING.search(text))
     for index, raw in enumerate(split_sentences(text)):
         sentence = " ".join(raw.split())
         label = _LABEL.match(sentence)
         if label:
             section, sentence = label.group(1).lower(), sentence[label.end() :]
-        doing = _DOING.search(sentence)
+        doing = DOING.search(sentence)
         background = not doing and (section.startswith(_BACKGROUND_LABELS) or (
             academic and not section and index == 0 and not _WORK.search(sentence)
             and not COUNTED.search(sentence)
@@ -121,93 +122,11 @@ def sentences(text: str) -> list[Sentence]:
 
 # --------------------------------------------------------------------------- source kind
 
-_PREPRINT = re.compile(
-    r"preprint|medrxiv|biorxiv|not (?:yet )?(?:been )?(?:certified by |undergone )?peer[- ]?review"
-    r"|not peer[- ]reviewed", re.IGNORECASE)  # fmt: skip
-_REGISTRY_FIELD = re.compile(
-    r"\b(?:brief summary|official title|overall status|recruitment status|(?:estimated )?"
-    r"enrol?lment(?: \((?:estimated|actual)\))?|primary outcomes?(?: measures?)?|phase|status"
-    r"|conditions?|interventions?|sponsor|eligibility)\s*:",
-    re.IGNORECASE,
-)
-_PERSONAL = re.compile(
-    r"^\s*['‘“]|^my\b|\b(?:she|he) says\b|\bI (?:had|was|got|became|know|don't|still|wanted"
-    r"|can)\b|\bcolumnist\b", re.IGNORECASE)  # fmt: skip
-_ORGANISATION = re.compile(
-    r"\b(?:you|your)\b|\bour (?:research team|community|members?|foundation|helpline|patient"
-    r" guide|medical advisory)|\bmembers\b|\bwebinar\b|\bfoundation\b|\bassociation\b"
-    r"|\balliance\b|\bcharity\b", re.IGNORECASE)  # fmt: skip
-_NEWS = re.compile(
-    r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|startup"
-    r"|raised|acquire\w*|stock|payers|insurers|price|deal)\b", re.IGNORECASE)  # fmt: skip
-# A study retold by someone else: a reporter names where it appeared and who said what
-# ("published in Annals of …", "according to the study", "the authors wrote"); an
-# abstract speaks of its own work and never cites itself like this.
-_RETOLD = re.compile(
-    r"\b(?:published|reported) (?:this week |today )?in (?:the journal |the )?(?-i:[A-Z])"
-    r"|\baccording to (?:the|a|an)\b|\b(?:researchers|authors|doctors|investigators|scientists"
-    r"|experts|team) (?:wrote|noted|said|say|reported|presented)\b|\bnot involved\b"
-    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b",
-    re.IGNORECASE,
-)
-# A reporter's attribution; a notice calls the applicant "the sponsor".
-_SAID = re.compile(r"(?<!sponsor )\b(?:said|says|told)\b", re.IGNORECASE)
-_REGULATOR = {
-    "FDA": r"\bFDA\b|Food and Drug Administration",
-    "EMA": r"\bEMA\b|European Medicines Agency",
-    "NMPA": r"\bNMPA\b|National Medical Products Administration",
-    "PEI": r"Paul-Ehrlich|\bPEI\b",
-    "MHRA": r"\bMHRA\b",
-}
-_DECISION = re.compile(
-    r"\b(?:grant\w*|clear\w*|approv\w*|accept\w*|plac\w*|authori[sz]\w*)\b|fast[- ]track"
-    r"|\bRMAT\b|orphan drug|\bPRIME\b|clinical hold|\bIND\b", re.IGNORECASE)  # fmt: skip
-
-
-# A regulator's safety action on a whole class of products (a boxed warning, a label
-# change, REMS): news about the rules every treated patient lives under, not a study.
-_SAFETY_ACTION = re.compile(
-    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b",
-    re.IGNORECASE,
-)
-
 
 def is_safety_action(facts: Facts) -> bool:
     """A regulatory story about a safety warning for a class of products, not a decision
     about one product's use."""
-    return facts.study_type == "regulatory" and bool(_SAFETY_ACTION.search(facts.title))
-
-
-def _regulator(title: str, text: str) -> str | None:
-    for name, pattern in _REGULATOR.items():
-        if re.search(pattern, f"{title} {text}"):
-            return name
-    return None
-
-
-def _source_kind(title: str, text: str, given: str | None, types: Sequence[str]) -> str:
-    if given:
-        return given
-    if any(t.lower() == "preprint" for t in types):
-        return "preprint"
-    if types:
-        return "peer-reviewed journal"
-    if _PREPRINT.search(text):
-        return "preprint"
-    if len(_REGISTRY_FIELD.findall(text)) >= 2:
-        return "trial registry"
-    if is_press_release(f"{title} {text}"):
-        return "press release"  # before "you" or "foundation" read it as a patient group's
-    if _PERSONAL.search(title) or _PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
-        return "patient organisation"
-    lead = next(iter(split_sentences(text)), "")  # a text of only spaces has no sentence
-    acts = _DECISION.search(title) or _SAFETY_ACTION.search(title)
-    # "The FDA approved X, the company said": a reporter's account of the decision.
-    if acts and _regulator(title, lead) and not (_NEWS.search(title) or _SAID.search(lead)):
-        return "regulator"
-    if (_NEWS.search(text) or _RETOLD.search(text)) and not _DOING.search(text):
-        return "news site"
-    return "peer-reviewed journal"
+    return facts.study_type == "regulatory" and bool(SAFETY_ACTION.search(facts.title))
 
 
 # --------------------------------------------------------------------------- study type
@@ -288,13 +207,13 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int
     if phase := _phase_from_fields(phases):
         return phase
     lead = found[0].text if found else ""
-    acts = _DECISION.search(title) or _SAFETY_ACTION.search(title)
-    if kind == "regulator" or (acts and _regulator(title, lead) and not _NEWS.search(title)):
+    acts = DECISION.search(title) or SAFETY_ACTION.search(title)
+    if kind == "regulator" or (acts and regulator_named(title, lead) and not NEWS.search(title)):
         return "regulatory"
     if kind == "patient organisation":
         return (
             "patient story"
-            if _PERSONAL.search(title) or _PERSONAL.search(" ".join(s.text for s in found))
+            if PERSONAL.search(title) or PERSONAL.search(" ".join(s.text for s in found))
             else "news"
         )
     if kind in ("news site", "press release"):
@@ -341,7 +260,7 @@ def extract_facts(
 ) -> Facts:
     """Everything the card needs, from the source alone (and the labels a feed gives)."""
     found = sentences(text)
-    kind = _source_kind(title, text, source_kind, publication_types)
+    kind = read_source_kind(title, text, source_kind, publication_types)
     work = " ".join(s.text for s in found if not s.background)
     treated, treated_from = (
         (None, "") if kind == "trial registry" else details.treated(found, title)
@@ -356,13 +275,13 @@ def extract_facts(
         )
     # A regulator's decision keeps the count it was based on ("data from 15 patients"); a
     # safety action for a whole class of products treated nobody in particular.
-    class_wide = study == "regulatory" and bool(_SAFETY_ACTION.search(title))
+    class_wide = study == "regulatory" and bool(SAFETY_ACTION.search(title))
     if study in ("review", "trial registration") or class_wide or treated is None:
         treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
     if study == "patient story":
         treated, treated_from = 1, title
     target, target_from = details.target(title, text, study)
-    if study == "regulatory" and _SAFETY_ACTION.search(title):
+    if study == "regulatory" and SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
     follow_up, follow_from = details.follow_up(found)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}
@@ -383,7 +302,7 @@ def extract_facts(
         harms=_harms(found, treated, study),
         limitations=tuple(find_limitations(found)),
         definitions=acronyms(f"{title}. {text}"),
-        regulator=_regulator(title, text),
+        regulator=regulator_named(title, text),
         trace={k: v for k, v in trace.items() if v},
         for_cancer=study == "regulatory" and _decides_for_cancer(lexicon, title, found),
     )
