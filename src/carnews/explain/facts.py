@@ -20,7 +20,10 @@ from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
 from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import Harm, find_harms, find_limitations
-from carnews.explain.kinds import (
+from carnews.explain.meeting import is_meeting_abstract
+from carnews.explain.plain import acronyms
+from carnews.explain.results import Outcome, find_outcomes
+from carnews.explain.sourcekind import (
     DECISION,
     DOING,
     NEWS,
@@ -29,9 +32,6 @@ from carnews.explain.kinds import (
     read_source_kind,
     regulator_named,
 )
-from carnews.explain.meeting import is_meeting_abstract
-from carnews.explain.plain import acronyms
-from carnews.explain.results import Outcome, find_outcomes
 from carnews.text.readability import split_sentences
 
 __all__ = ["STUDY_TYPES", "Facts", "Sentence", "extract_facts", "is_safety_action", "sentences"]
