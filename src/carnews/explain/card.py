@@ -106,7 +106,7 @@ def write_card(facts: Facts, text: str) -> Card:
 # --------------------------------------------------------------------------- what happened
 
 _REGULATORY = (
-    (r"clinical hold", "{who} paused the trial."),
+    (r"clinical hold|\bplac\w* (?:\w+ )?hold\b|\bon hold\b", "{who} paused the trial."),
     (r"fast[- ]track", "{who} gave it fast-track status, which can speed up its review."),
     (
         r"\bRMAT\b|regenerative medicine advanced",
@@ -114,6 +114,10 @@ _REGULATORY = (
     ),
     (r"orphan", "{who} gave it orphan drug status, which helps medicines for rare diseases."),
     (r"\bPRIME\b", "{who} gave it extra support and advice through its PRIME scheme."),
+    (
+        r"breakthrough|priority review",
+        "{who} gave it a special status that can speed up its review.",
+    ),
     (
         r"\bIND\b|investigational new drug|clinical trial application",
         "{who} allowed a trial in people to start.",
@@ -163,6 +167,10 @@ def _decision(facts: Facts) -> str:
         return f"{who} {decided} for a cancer. It is not approved for autoimmune disease."
     for pattern, line in _REGULATORY:
         if re.search(pattern, facts.title, re.IGNORECASE):
+            # A notice of what the regulator means to do ("proposed inclusion in the
+            # breakthrough procedure"): not yet done.
+            if re.search(r"\bpropos\w*|\bplans? to\b", facts.title, re.IGNORECASE):
+                line = line.replace("gave it", "plans to give it")
             return line.format(who=who)
     return f"{who} made a decision about it. It is not yet approved for this use."
 

@@ -42,9 +42,19 @@ _REGISTRY_FIELD = re.compile(
     r"|conditions?|interventions?|sponsor|eligibility)\s*:",
     re.IGNORECASE,
 )
+# A person's own account, in their words or a relative's: "I had", "he says", "Mark's
+# story", "our daughter", "a mother writes", "we were told".
 PERSONAL = re.compile(
-    r"^\s*['‘“]|^my\b|\b(?:she|he) says\b|\bI (?:had|was|got|became|know|don't|still|wanted"
-    r"|can)\b|\bcolumnist\b", re.IGNORECASE)  # fmt: skip
+    r"^\s*['‘“]|^my\b|\b(?:she|he) (?:says|recalls|remembers)\b|\bcolumnist\b"
+    r"|\bI(?:['’]m| am| have| had| was| got| felt| feel| went| started| received| needed"
+    r"| remember| thought| decided| never| could| couldn['’]t| knew| became| know| don['’]t"
+    r"| still| wanted| can)\b"
+    r"|\b(?:our|my) (?:daughter|son|child|kids?|husband|wife|mother|mom|mum|father|dad"
+    r"|sister|brother)\b|\b(?:mother|father|parent|mum|mom|dad|husband|wife|sister|brother"
+    r"|daughter|son|patient) (?:writes|shares|tells|recalls|describes)\b"
+    r"|\b\w+['’]s (?:own )?story\b|\bin (?:her|his|their) own words\b|\bwe were told\b",
+    re.IGNORECASE,
+)
 _ORGANISATION = re.compile(
     r"\b(?:you|your)\b|\bour (?:research team|community|members?|foundation|helpline|patient"
     r" guide|medical advisory)|\bmembers\b|\bwebinar\b|\bfoundation\b|\bassociation\b"
@@ -62,18 +72,65 @@ _RETOLD = re.compile(
     r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b",
     re.IGNORECASE,
 )
-# A reporter's attribution; a notice calls the applicant "the sponsor".
-_SAID = re.compile(r"(?<!sponsor )\b(?:said|says|told)\b", re.IGNORECASE)
+# A reporter's attribution, in the lead of an account of a decision ("…, the company said",
+# "the sponsor disclosed in a securities filing Monday"); a notice calls the applicant
+# "the sponsor" and dates itself by the calendar, not by the weekday.
+_SAID = re.compile(
+    r"(?<!sponsor )\b(?:said|says|told)\b|\bdisclosed\b|\b(?:securities|SEC) filing\b"
+    r"|\b(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
+    re.IGNORECASE,
+)
+# A release's dated dateline, even with no wire named ("SAN DIEGO, Feb. 10, 2026 --"; a
+# wire's name and the forward-looking paragraph are press.py's marks). Agency copy dates
+# without the year ("BOSTON, Feb 10 (Reuters) -").
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’ -]{2,}(?:, [A-Z][A-Za-z.' ]+)?,? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep"
+    r"|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}\b",
+)
+# A teaser's announcement of a step by someone else ("X has dosed the first patient",
+# "has begun enrolling", "is now enrolling"), which an abstract never says of its own work.
+_ANNOUNCED = re.compile(
+    r"(?<!\bwe )\b(?:has|have) (?:now )?(?:dosed|treated|enrolled|infused) (?:the|its) first\b"
+    r"|(?<!\bwe )\b(?:has|have) (?:now )?(?:begun|started|opened|launched|initiated|completed)"
+    r" (?:enrolling|enrol?ment|recruiting|recruitment|dosing)\b"
+    r"|\b(?:is|are) now (?:enrolling|recruiting|open)\b",
+    re.IGNORECASE,
+)
+# A headline's present-tense step by an organisation: "X doses first patient", "opens trial".
+_HEADLINE_VERB = re.compile(
+    r"\b(?:doses|opens|launches|begins|starts|initiates|enrolls|enrols|secures|raises"
+    r"|announces|unveils|wins)\b",
+    re.IGNORECASE,
+)
 _REGULATOR = {
-    "FDA": r"\bFDA\b|Food and Drug Administration",
-    "EMA": r"\bEMA\b|European Medicines Agency",
-    "NMPA": r"\bNMPA\b|National Medical Products Administration",
+    "FDA": r"\bFDA\b|Food and Drug Administration|\bCBER\b|Center for Biologics Evaluation",
+    "EMA": r"\bEMA\b|European Medicines Agency|\bCHMP\b|\bPRAC\b|Committee for (?:Medicinal"
+    r"|Advanced Therapies)",
+    # The CDE is the NMPA's drug centre (the FDA's is the Center for Drug Evaluation and Research).
+    "NMPA": r"\bNMPA\b|National Medical Products Administration|\bCDE\b"
+    r"|Cent(?:er|re) for Drug Evaluation(?! and Research)",
     "PEI": r"Paul-Ehrlich|\bPEI\b",
-    "MHRA": r"\bMHRA\b",
+    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency",
+    "PMDA": r"\bPMDA\b|Pharmaceuticals and Medical Devices Agency",
+    "Health Canada": r"\bHealth Canada\b",
+    "TGA": r"\bTGA\b|Therapeutic Goods Administration",
 }
+# What a regulator does to one product: a decision, a status, a notice of either.
 DECISION = re.compile(
-    r"\b(?:grant\w*|clear\w*|approv\w*|accept\w*|plac\w*|authori[sz]\w*)\b|fast[- ]track"
-    r"|\bRMAT\b|orphan drug|\bPRIME\b|clinical hold|\bIND\b", re.IGNORECASE)  # fmt: skip
+    r"\b(?:grant\w*|clear\w*|approv\w*|accept\w*|plac\w*|authori[sz]\w*|designat\w*)\b"
+    r"|fast[- ]track|\bRMAT\b|orphan drug|\bPRIME\b|clinical hold|\bIND\b|breakthrough therapy"
+    r"|priority review|positive opinion|public notice",
+    re.IGNORECASE,
+)
+# A regulator's own database entry or notice, laid out in fields like a registry record
+# ("Orphan Designation: …", "Date Designated:", "Applicant:", "Acceptance No.:").
+_REGULATOR_FIELD = re.compile(
+    r"^\s*(?:[\w ]*designat\w*(?: status)?|applicant|acceptance (?:no\.?|number)"
+    r"|(?:proposed |approved |therapeutic )?indication|[\w ]*approval status|generic name"
+    r"|trade name|marketing authori[sz]ation holder|publicity period|procedure (?:no\.?|number)"
+    r"|decision date)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 # A regulator's safety action on a whole class of products (a boxed warning, a label
@@ -100,17 +157,24 @@ def read_source_kind(title: str, text: str, given: str | None, types: Sequence[s
         return "peer-reviewed journal"
     if _PREPRINT.search(text):
         return "preprint"
+    if len(_REGULATOR_FIELD.findall(text)) >= 2 and regulator_named(title, text):
+        return "regulator"
     if len(_REGISTRY_FIELD.findall(text)) >= 2:
         return "trial registry"
     if is_press_release(f"{title} {text}"):
         return "press release"  # before "you" or "foundation" read it as a patient group's
-    if PERSONAL.search(title) or PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
-        return "patient organisation"
     lead = next(iter(split_sentences(text)), "")  # a text of only spaces has no sentence
     acts = DECISION.search(title) or SAFETY_ACTION.search(title)
     # "The FDA approved X, the company said": a reporter's account of the decision.
     if acts and regulator_named(title, lead) and not (NEWS.search(title) or _SAID.search(lead)):
         return "regulator"
-    if (NEWS.search(text) or _RETOLD.search(text)) and not DOING.search(text):
+    if _DATELINE.search(text):
+        return "press release"  # its quotes ("we treated …", "I feel") do not make it other
+    if PERSONAL.search(title) or PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
+        return "patient organisation"
+    told = (
+        NEWS.search(text) or _RETOLD.search(text) or _ANNOUNCED.search(text) or _SAID.search(lead)
+    )
+    if (told or _HEADLINE_VERB.search(title)) and not DOING.search(text):
         return "news site"
     return "peer-reviewed journal"
