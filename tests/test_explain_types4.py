@@ -117,3 +117,108 @@ def test_a_reporters_account_of_a_clinical_hold_is_a_news_site_reporting_a_decis
     story = explain_story("FDA places hold on in vivo CAR-T lupus study", text, lexicon=lexicon)
     assert (story.facts.study_type, story.facts.source_kind) == ("regulatory", "news site")
     assert "paused the trial" in story.card.what_happened
+
+
+# --------------------------------------------------------------------------- harms
+
+
+def _effects(lexicon: Lexicon, title: str, text: str) -> str:
+    story = explain_story(title, text, lexicon=lexicon)
+    assert story.checks["harms_reported"]
+    return story.card.side_effects or ""
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A regulator spells it "T cell malignancies", with no hyphen.
+        ("FDA adds boxed warning to CAR T cell products", "The agency has received 14 reports"
+         " of T cell malignancies in patients treated with BCMA- or CD19-directed CAR T cells."),
+        ("Regulator updates CAR-T product information", "Patients should be monitored"
+         " life-long for second primary malignancies after CAR T cell therapy."),
+        # Only the headline names the harm; the text speaks of "new safety information".
+        ("EMA committee recommends label warning on secondary malignancies after CAR-T",
+         "The PRAC reviewed new safety information and recommended that the product"
+         " information of all CAR T cell medicines be updated."),
+    ],
+)  # fmt: skip
+def test_a_regulators_notice_of_secondary_cancers_gets_a_side_effects_section(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    assert "a new cancer" in _effects(lexicon, title, text)
+
+
+def test_a_risk_a_rule_no_longer_guards_against_is_still_a_risk_not_an_absence(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "The regulator decided that the programme is no longer needed to ensure that the"
+        " benefits outweigh the risks of cytokine release syndrome and neurologic toxicities."
+    )
+    effects = _effects(lexicon, "FDA ends REMS for CAR T cell products", text)
+    assert "Nobody had" not in effects
+    assert "Possible side effects" in effects and "CRS" in effects and "ICANS" in effects
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CAR-T products are approved for B-cell malignancies; this trial tests one in lupus.",
+        "The trial enrols people with refractory autoimmune cytopenias.",
+    ],
+)
+def test_the_cancers_a_product_is_approved_for_and_the_disease_treated_are_not_harms(
+    lexicon: Lexicon, text: str
+) -> None:
+    assert facts(lexicon, "CAR-T trial opens", text).harms == ()
+
+
+@pytest.mark.parametrize(
+    ("said", "noun"),
+    [
+        ("I was very tired for two weeks afterwards.", "tiredness"),
+        ("I felt dizzy the morning after the infusion.", "dizziness"),
+        ("I was nauseous for a day after the chemo.", "nausea"),
+        ("My skin was itchy for a week.", "itching"),
+        ("I threw up twice on the second day.", "vomiting"),
+    ],
+)
+def test_a_harm_told_as_an_adjective_or_verb_is_named_by_its_noun(
+    lexicon: Lexicon, said: str, noun: str
+) -> None:
+    text = f"Anna, 34, received CD19 CAR T cells for lupus last year. {said} She is well now."
+    effects = _effects(lexicon, "Anna's story", text)
+    assert f"side effects such as {noun}" in effects
+
+
+def test_a_patients_words_for_low_antibodies_are_read_and_falling_autoantibodies_are_not(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "After the infusion my immunoglobulin levels got so low that I now need monthly"
+        " IVIG, and I was tired for a while."
+    )
+    assert "low antibody levels" in _effects(lexicon, "My year after CAR-T", text)
+    working = "Her anti-AChR antibody levels fell by 80% after CD19 CAR T cells."
+    assert facts(lexicon, "CAR-T in myasthenia gravis", working).harms == ()
+
+
+def test_neurological_symptoms_are_icans_only_where_side_effects_are_spoken_of(
+    lexicon: Lexicon,
+) -> None:
+    risk = (
+        "A trial of CAR-T cells in lupus is now enrolling. Possible side effects include"
+        " cytokine release syndrome and neurological symptoms such as confusion."
+    )
+    assert "ICANS" in _effects(lexicon, "Lupus CAR-T trial now enrolling", risk)
+    disease = "Neurological symptoms improved in both patients with multiple sclerosis."
+    kinds = {h.kind for h in facts(lexicon, "CAR-T in multiple sclerosis", disease).harms}
+    assert "icans" not in kinds
+
+
+def test_a_manageable_safety_profile_reports_a_harm(lexicon: Lexicon) -> None:
+    text = (
+        "At 12 months, 7 of 8 patients were off immunosuppressants. The safety profile was"
+        " manageable, the company said."
+    )
+    assert _effects(lexicon, "Company reports 12-month myositis data", text)

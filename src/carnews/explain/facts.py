@@ -19,7 +19,7 @@ from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
 from carnews.explain.details import COUNTED, PLANNED, SAMPLES
-from carnews.explain.harms import Harm, find_harms, find_limitations
+from carnews.explain.harms import HARM_KINDS, Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
 from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
@@ -299,7 +299,7 @@ def extract_facts(
         chemo_first=details.chemo_first(work),
         follow_up=follow_up,
         outcomes=tuple(find_outcomes(found)),
-        harms=_harms(found, treated, study),
+        harms=_harms(found, title, treated, study),
         limitations=tuple(find_limitations(found)),
         definitions=acronyms(f"{title}. {text}"),
         regulator=regulator_named(title, text),
@@ -317,9 +317,18 @@ def _decides_for_cancer(lexicon: Lexicon, title: str, found: list[Sentence]) -> 
     return named and not diseases_named(lexicon, decision)
 
 
-def _harms(found: list[Sentence], treated: int | None, study: str) -> tuple[Harm, ...]:
-    """A registry record's harms are what it will measure: possible, not yet happened."""
+def _harms(found: list[Sentence], title: str, treated: int | None,
+           study: str) -> tuple[Harm, ...]:  # fmt: skip
+    """The text's harms, and a kind only the title names ("FDA adds boxed warning for
+    T-cell malignancies" over a text that says "new safety information"). A registry
+    record's harms are what it will measure: possible, not yet happened."""
     harms = find_harms(found, treated)
+    kinds = {h.kind for h in harms}
+    headline = [h for h in find_harms([Sentence(title, "", False)], treated)
+                if h.kind not in kinds]  # fmt: skip
+    harms = tuple(
+        sorted((*harms, *headline), key=lambda h: (not h.serious, HARM_KINDS.index(h.kind)))
+    )
     if study != "trial registration":
         return harms
     return tuple(replace(h, status="possible") if h.status == "occurred" else h for h in harms)

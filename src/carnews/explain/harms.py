@@ -27,34 +27,53 @@ HARM_KINDS = (
 )  # fmt: skip
 _PATTERNS = {
     "death": r"\bdied\b|\bdeaths?\b(?! (?:rate|risk))|\bfatal\b",
-    "secondary cancer": r"secondary (?:T-cell )?malignanc\w*|T-cell malignanc\w*|second cancers?"
-    r"|(?:secondary |CAR-positive )?T-cell lymphomas?|secondary lymphomas?",
+    # "T cell malignancies" (a regulator's spelling), "second primary malignancies", "new
+    # malignancies"; "B-cell malignancies" are the cancers the products are approved for.
+    "secondary cancer": r"(?:secondary|second(?: primary)?|new) (?:T[- ]cell )?(?:malignanc\w*"
+    r"|cancers?\b(?! (?:therap|treatment|drug|indication)))|T[- ]cell malignanc\w*"
+    r"|(?:secondary |CAR[- ]positive )?T[- ]cell lymphomas?|secondary lymphomas?",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
     r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)"
+    r"|neurologic(?:al)? (?:symptoms|events|complications|problems)"
     r"|(?<!autoimmune )(?<!hashimoto )\bencephalopathy\b",
     "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b|cytokine storm",
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
     r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation"
     r"|\bCOVID-19\b(?! vaccin)|\bsinusitis\b|\bbronchitis\b|\bshingles\b|\binfluenza\b"
     r"|bacteraemia|bacteremia",
-    "low blood counts": r"\bneutropeni\w*|\bcytopeni\w*|low blood counts|\bleukopeni\w*"
+    # "Autoimmune cytopenias" and "immune thrombocytopenia" are diseases treated, not harms.
+    "low blood counts": r"\bneutropeni\w*|(?<!autoimmune )(?<!immune )\bcytopeni\w*"
+    r"|low blood counts|\bleukopeni\w*"
     r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*"
     r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?"
     r"|(?<!haemolytic )(?<!hemolytic )(?<!aplastic )\ban(?:a)?emia\b",
+    # "My antibody levels dropped so low that I now get immunoglobulin infusions": a fall in
+    # autoantibodies ("anti-dsDNA antibody levels fell") is the treatment working, not this.
     "low antibodies": r"hypogammaglobulin\w*|(?:total |serum )?IgG fell|immunoglobulin"
-    r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell",
-    "other": r"\bfever\b|\bheadaches?\b|\bnausea\b|\bfatigue\b|\btired\b|ovarian insufficiency"
-    r"|local reactions|exhaustion|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
+    r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell|\bIgG (?:fell )?below\b"
+    r"|(?:antibody|immunoglobulin|IgG) levels? (?:\w+ ){0,2}(?:so|too|very|dangerously) low"
+    r"|\blow (?:antibody|immunoglobulin|IgG) levels?|\b(?:now|still) (?:gets?|needs?|receives?"
+    r"|requires?) (?:monthly |regular )?(?:immunoglobulin|IVIG|IgG)\b",
+    # How a patient says it too ("I was very tired", "felt dizzy", "threw up"); the card
+    # names each by its noun (_NOUNS). T-cell "exhaustion" is a lab measure, not a harm.
+    "other": r"\bfever(?:ish)?\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b|\btired\b"
+    r"|ovarian insufficiency|local reactions|(?<!T-cell )(?<!T cell )\bexhaustion\b(?! markers?)"
+    r"|(?<!cells )(?<!cells were )\bexhausted\b(?! (?:T[- ]cells?|CAR|cells?|phenotype))"
+    r"|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
     r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b"
-    r"|transaminases? (?:rose|elevation|increased)|\bitching\b",
+    r"|transaminases? (?:rose|elevation|increased)|\bitch(?:ing|y)\b|\bdizz(?:y|iness)\b"
+    r"|\bvomit(?:ed|ing)?\b|\bthrew up\b|\bchills\b|\bshivering\b|\bach(?:ing|y)\b"
+    r"|\bshort of breath\b|\bbreathless(?:ness)?\b|\bdrows(?:y|iness)\b"
+    r"|\bhair (?:thinned|loss|fell out)\b",
 }
 # A harm told without its name: "side effects were manageable", "AEs were mostly mild"; read
 # as "other" only where the clause names no harm of that kind ("with mild fever").
 _UNNAMED_HARM = re.compile(
-    r"(?:(?:serious |severe )?(?:side effects|adverse (?:events|reactions))|\bS?AEs|toxicity)"
+    r"(?:(?:serious |severe )?(?:side effects|adverse (?:events|reactions))|\bS?AEs|toxicity"
+    r"|safety profile)"
     r"(?:\s*\(S?AEs\))?\s+(?:(?:were|was)\s+(?:\w+\s+)?(?:mild|manageable|moderate|tolerable"
-    r"|reversible|transient|low|limited)|occurred)",
+    r"|reversible|transient|low|limited)|occurred)|\bmanageable safety profile",
     re.IGNORECASE,
 )
 _COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in _PATTERNS.items()}
@@ -152,13 +171,14 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         own = clause[low:high]
         ahead = clause[match.start() : high]  # "ICANS in 3%": the count follows the harm
         above = _ABOVE.search(own)
-        if _NEGATION.search(before) and above and above.group(1):
+        negated = _negated(before)
+        if negated and above and above.group(1):
             harms.append(Harm(kind, "occurred", max_grade=above.group(1), sentence=sentence.text))
             continue
         unnamed = kind == "other" and _UNNAMED.match(match.group(0).lower())
-        if unnamed and (_NEGATION.search(before) or possible_clause(clause, sentence)):
+        if unnamed and (negated or possible_clause(clause, sentence)):
             continue  # "no serious adverse events": the card's other lines tell what did not
-        if _NEGATION.search(before) or re.search(r"\b(?:did not|was not|were not)\b", clause[
+        if negated or re.search(r"\b(?:did not|was not|were not)\b", clause[
                 match.end():], re.I):  # fmt: skip
             # "no patient had severe CRS" says nothing of milder CRS: only severe was absent.
             severe = "severe" if _SEVERE_BEFORE.search(before) else None
@@ -168,6 +188,14 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         status = "possible" if possible else "occurred"
         harms.append(_occurred(kind, status, own, ahead, match, sentence.text))
     return harms
+
+
+def _negated(before: str) -> bool:
+    """A negation before the harm, unless the harm is then named as a risk: "a REMS is no
+    longer necessary to ensure that the benefits outweigh the risks of CRS" names CRS as a
+    risk; it does not say nobody had it."""
+    found = list(_NEGATION.finditer(before))
+    return bool(found) and not _POSSIBLE.search(before[found[-1].end() :])
 
 
 def _search(kind: str, clause: str) -> re.Match[str] | None:
@@ -187,6 +215,10 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
         return True
     if kind == "death" and re.search(r"mortality|cause of death|leading cause", lowered):
         return True
+    # "Neurological symptoms" are a harm only where the clause speaks of side effects; in
+    # multiple sclerosis or myasthenia they are the disease.
+    if kind == "icans" and re.match(r"neurolog", match.group(0), re.I):
+        return not re.search(r"side effects?|adverse|toxicit|risks?\b|complication", lowered)
     return kind == "other" and re.search(r"fever from|febrile neutropenia", lowered) is not None
 
 
@@ -212,23 +244,49 @@ def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[s
     if count is None:
         count, of = _how_many(clause)
     serious = bool(_SERIOUS.search(clause)) or kind == "death"
-    detail = _DETAIL.get(match.group(0).lower(), match.group(0).lower()) if kind == "other" else ""
+    detail = _noun(match.group(0)) if kind == "other" else ""
     if _UNNAMED.match(detail):
         # "other side effects", of nobody counted: "in 6 people" was the study's size.
         detail, count, of = "", None, None
     return Harm(kind, status, grade, None, count, of, serious, detail, text)
 
 
-# The source's words for an "other" harm, as the card's "side effects such as …" reads them.
+# The source's words for an "other" harm as the noun the card's "side effects such as …"
+# needs: a patient's "I was tired" is tiredness, "lost weight" weight loss.
 _HLH = "HLH (an overactive immune reaction)"
-_DETAIL = {"lost weight": "weight loss", "hlh": _HLH, "hemophagocytic lymphohistiocytosis": _HLH,
-           "haemophagocytic lymphohistiocytosis": _HLH, "hlh-like": "an HLH-like reaction",
-           "iec-hs": "an HLH-like reaction", "pyrexia": "fever",
-           "hypotension": "low blood pressure", "liver enzyme elevation": "raised liver enzymes",
-           "transaminases rose": "raised liver enzymes",
-           "transaminase elevation": "raised liver enzymes",
-           "transaminases increased": "raised liver enzymes"}  # fmt: skip
-_UNNAMED = re.compile(r"(?:serious |severe )?(?:side effects|adverse|s?aes\b|toxicity)")
+_NOUNS = (
+    (r"lost weight", "weight loss"),
+    (r"h(?:a)?emophagocytic lymphohistiocytosis|hlh", _HLH),
+    (r"hlh-like|iec-hs", "an HLH-like reaction"),
+    (r"pyrexia|feverish", "fever"),
+    (r"hypotension", "low blood pressure"),
+    (r"liver enzyme elevation|transaminases? (?:rose|elevation|increased)", "raised liver enzymes"),
+    (r"tired", "tiredness"),
+    (r"exhausted", "exhaustion"),
+    (r"nause(?:ous|ated)", "nausea"),
+    (r"itchy", "itching"),
+    (r"dizzy", "dizziness"),
+    (r"vomit(?:ed)?|threw up", "vomiting"),
+    (r"shivering", "chills"),
+    (r"ach(?:ing|y)", "aches"),
+    (r"short of breath|breathless(?:ness)?", "shortness of breath"),
+    (r"drowsy", "drowsiness"),
+    (r"hair (?:thinned|loss|fell out)", "hair loss"),
+)
+
+
+def _noun(words: str) -> str:
+    lowered = words.lower()
+    for pattern, noun in _NOUNS:
+        if re.fullmatch(pattern, lowered):
+            return noun
+    return lowered
+
+
+_UNNAMED = re.compile(
+    r"(?:serious |severe )?(?:side effects|adverse|s?aes\b|toxicity|safety profile)"
+    r"|manageable safety"
+)
 
 
 _COUNTED_BEFORE = re.compile(rf"\b(?:including|with|and)\s+({COUNT})\s+(?:\w+\s+)?$", re.I)
