@@ -222,3 +222,82 @@ def test_a_manageable_safety_profile_reports_a_harm(lexicon: Lexicon) -> None:
         " manageable, the company said."
     )
     assert _effects(lexicon, "Company reports 12-month myositis data", text)
+
+
+# --------------------------------------------------------------------------- lab, series, reviews
+
+
+def test_cells_taken_from_untreated_patients_make_a_lab_study_that_treated_nobody(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "Methods: T cells were isolated from 12 patients with myositis on azathioprine and"
+        " from 4 healthy donors, transduced with a CD19 CAR and expanded for 9 days."
+        " Results: Products from 11 of 12 patients met release criteria."
+    )
+    story = explain_story("Making CD19 CAR T cells from myositis patients", text, lexicon=lexicon)
+    assert story.facts.study_type == "lab study"
+    assert story.facts.treated_n is None
+    assert "Nobody was treated" in story.card.who_took_part
+
+
+def test_samples_of_people_never_given_the_therapy_count_nobody_treated(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We tested a BCMA CAR against plasma cells from 7 patients with lupus who had never"
+        " received cell therapy."
+    )
+    found = facts(lexicon, "A BCMA CAR against lupus plasma cells", text)
+    assert (found.study_type, found.treated_n) == ("lab study", None)
+
+
+def test_an_assay_of_treated_patients_samples_is_a_lab_study_even_when_it_finds_low_antibodies(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We measured antibody titres to hepatitis B and mumps before and 6 months after CD19"
+        " CAR T-cell therapy in 11 patients with lupus treated at our centre. Titres were"
+        " kept in 10 of 11; total IgG fell below 4 g/L in 2 patients."
+    )
+    found = facts(lexicon, "Vaccine titres after CD19 CAR-T in lupus", text)
+    assert (found.study_type, found.treated_n) == ("lab study", 11)
+    assert [h.kind for h in found.harms] == ["low antibodies"]
+
+
+def test_a_report_of_what_happened_to_people_is_a_case_series_when_the_count_is_not_read(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We used a donor-derived CD19 CAR T-cell product in a handful of patients with"
+        " refractory myositis. There was no CRS and no ICANS. Creatine kinase normalised in"
+        " all of them by month 3."
+    )
+    assert facts(lexicon, "Donor CAR T cells in myositis", text).study_type == "case series"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Here we summarize the emerging clinical experience with CAR-NK cells in lupus and"
+        " systemic sclerosis, and the open questions about dosing.",
+        "CAR-T cells have been given to people with myasthenia gravis in several centres."
+        " Across reports, CRS has been mild.",
+    ],
+)
+def test_a_review_that_says_it_summarises_or_pools_reports_stays_a_review(
+    lexicon: Lexicon, text: str
+) -> None:
+    assert facts(lexicon, "CAR cells in autoimmunity", text).study_type == "review"
+
+
+def test_one_person_within_a_cohort_is_not_a_case_report(lexicon: Lexicon) -> None:
+    text = (
+        "Methods: We retrospectively reviewed patients with lupus who received CD19 CAR T"
+        " cells at three centres. Results: All reached remission. One patient had grade 2"
+        " CRS."
+    )
+    title = "CD19 CAR-T in lupus: a retrospective multicentre cohort"
+    story = explain_story(title, text, lexicon=lexicon)
+    assert story.facts.study_type == "case series"
+    assert "A single person" not in story.card.who_took_part

@@ -21,7 +21,7 @@ from carnews.explain import details
 from carnews.explain.details import COUNTED, PLANNED, SAMPLES
 from carnews.explain.harms import HARM_KINDS, Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
-from carnews.explain.plain import acronyms
+from carnews.explain.plain import COUNT, acronyms
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.explain.sourcekind import (
     DECISION,
@@ -154,8 +154,12 @@ _REVIEW = re.compile(
     # "This article outlines …, summarises early experience and discusses …"
     r"|\bthis (?:article|paper|overview|chapter|perspective|commentary)\s+(?:\w+\s+){0,2}?"
     r"(?:outlines|summari[sz]es|reviews|discusses|examines|considers|highlights)\b"
-    r"|\bsummari[sz]es? (?:the )?(?:current|recent|existing|published|early) (?:evidence"
-    r"|data|experience|knowledge|literature)\b", re.IGNORECASE)  # fmt: skip
+    # "we summarize the emerging clinical experience", "summarises current evidence"
+    r"|\bsummari[sz]es? (?:the )?(?:(?:current|recent|existing|published|early|emerging"
+    r"|growing|clinical|available) ){1,2}(?:evidence|data|experience|knowledge|literature)\b"
+    # A review's pooled voice: "across reports, CRS has been mild".
+    r"|\bacross (?:the )?(?:published |available )?(?:reports|studies|trials|case series)\b",
+    re.IGNORECASE)  # fmt: skip
 _LAB = re.compile(
     r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
     r"|experimental (?:model|autoimmune|colitis))\b", re.IGNORECASE)  # fmt: skip
@@ -221,29 +225,98 @@ def _study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int
     return _paper_type(title, found, treated)
 
 
+# Lab work on people's samples or cells, told by what was done to them: "we measured IgG
+# against tetanus … in 14 patients", "T cells were isolated from 10 patients … and
+# transduced" (the samples themselves: details.SAMPLES).
+_ASSAY = re.compile(
+    r"\b(?:measured|profiled|sequenced|quantified|analy[sz]ed|characteri[sz]ed)\b[^.;]{0,120}?"
+    r"\b(?:antibod\w*|IgG|IgM|IgA|titres?|titers?|sera|serum|repertoires?|T[- ]cell receptors?"
+    r"|TCRs?|B[- ]cell receptors?|clonotypes?|transcriptom\w*|single-cell|cytokines?"
+    r"|flow cytometry|cerebrospinal fluid|CSF)\b"
+    r"|\b(?:antibod\w*|IgG|titres?|titers?)\b[^.;]{0,60}?\b(?:were|was) (?:measured|quantified"
+    r"|profiled|analy[sz]ed)\b",
+    re.IGNORECASE,
+)
+_CELLS_FROM = re.compile(
+    r"\b(?:T[- ]cells?|cells|PBMCs?|lymphocytes|leukapheresis products?|samples?|blood)\s+"
+    r"(?:were\s+|was\s+)?(?:isolated|obtained|collected|derived|drawn|taken|harvested)\s+from\b"
+    # "products from 11 of 12 patients met release criteria", "plasma cells from 7 patients"
+    rf"|\b(?:products?|cells)\s+(?:made\s+|manufactured\s+)?from\s+(?:all\s+)?{COUNT}\b",
+    re.IGNORECASE,
+)
+# Someone was given something in the sentence: cells from them may be what was infused.
+_GIVEN = re.compile(r"\b(?:infused|re-?infused|administered|dosed|received|given|were treated"
+                    r"|was treated)\b", re.IGNORECASE)  # fmt: skip
+# The people whose cells were studied had the therapy ("after CD19 CAR T cells", "treated
+# with CAR-T"); without it, cells manufactured from untreated patients count nobody treated.
+_AFTER_THERAPY = re.compile(
+    r"\b(?:after|following|treated with|received|infused with|given)\s+(?:\w+[\s-]+){0,3}?"
+    r"(?:CAR|CAAR|cell therapy|infusion)|\bafter (?:the )?infusion|post-infusion",
+    re.IGNORECASE,
+)
+_NEVER_TREATED = re.compile(
+    r"\b(?:never\s+|not\s+(?:yet\s+)?(?:been\s+)?)(?:received|treated|had|given)\b|\buntreated\b"
+    r"|\b(?:CAR-T|therapy|treatment)[- ]na[iï]ve\b",
+    re.IGNORECASE,
+)
+
+
+def _untreated(sentence: str) -> bool:
+    """Samples or cells of people never given the therapy: no count of people treated."""
+    cells = _CELLS_FROM.search(sentence) or SAMPLES.search(sentence)
+    return bool(cells) and (not _AFTER_THERAPY.search(sentence)
+                            or bool(_NEVER_TREATED.search(sentence)))  # fmt: skip
+
+
+_GROUP = re.compile(r"\b(?:cohort|case series|series|multicent(?:re|er)|registry)\b", re.I)
+_OTHERS = re.compile(r"\b(?:has|have) been (?:reported|described|observed|seen)\b|\breports\b"
+                     r"|\bpublished\b|\bliterature\b", re.IGNORECASE)  # fmt: skip
+
+
+def _of_samples(sentence: str) -> bool:
+    cells = _CELLS_FROM.search(sentence) and (
+        not _GIVEN.search(sentence) or _NEVER_TREATED.search(sentence)
+    )
+    return bool(SAMPLES.search(sentence) or _ASSAY.search(sentence) or cells)
+
+
+def _clinical_harm(found: list[Sentence], treated: int | None) -> bool:
+    lab_measures = ("low antibodies", "low blood counts")
+    return any(h.status == "occurred" and h.kind not in lab_measures
+               for h in find_harms(found, treated))  # fmt: skip
+
+
 def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, str]) -> str:
     treated, treated_from = counted
     work = " ".join(s.text for s in found if not s.background)
     if _REVIEW.search(title) or _REVIEW.search(work):
         return "review"
-    # Samples of treated people, and nothing said of how the treatment went for them
-    # (a clinical report says who had CRS): a lab study of the samples.
-    if (
-        treated is not None
-        and SAMPLES.search(treated_from)
-        and not any(h.status == "occurred" for h in find_harms(found, treated))
-    ):
+    # Samples or cells of people, and nothing said of how a treatment went for them (a
+    # clinical report says who had CRS; low antibodies or counts may be what was measured):
+    # a lab study of the samples.
+    if treated is not None and _of_samples(treated_from) and not _clinical_harm(found, treated):
         return "lab study"
     if _LAB.search(title) or (treated is None and _LAB.search(work)):
         return "lab study"
     if phase := _study_phase(title, found):
         return phase
-    if re.search(r"\bcase report\b", title, re.IGNORECASE) or treated == 1:
+    # One person counted in a work that calls itself a group ("a retrospective multicentre
+    # cohort", "in our cohort"): the one is a person within it ("one patient had CMV").
+    group = _GROUP.search(title) or re.search(r"\b(?:in|of) (?:our|this) cohort\b", work, re.I)
+    if re.search(r"\bcase report\b", title, re.IGNORECASE) or (treated == 1 and not group):
         return "case report"
     # People were treated even where the source never prints how many ("two dozen").
     if treated is not None or treated_from or re.search(r"\bcase series\b", title, re.I):
         return "case series"
-    return "lab study" if _LAB.search(work) else "review"
+    if _LAB.search(work):
+        return "lab study"
+    # What happened to people, told of this work ("B cells were undetectable by day 7",
+    # "there was no CRS", "late events included herpes zoster"): people were treated,
+    # however the count is put ("in a total of three", "two dozen").
+    # A review's "CRS has been reported" tells of others' patients.
+    observed = any(h.status != "possible" and not _OTHERS.search(h.sentence)
+                   for h in find_harms(found, treated))  # fmt: skip
+    return "case series" if observed or find_outcomes(found) else "review"
 
 
 # --------------------------------------------------------------------------- facts
@@ -276,8 +349,15 @@ def extract_facts(
     # A regulator's decision keeps the count it was based on ("data from 15 patients"); a
     # safety action for a whole class of products treated nobody in particular.
     class_wide = study == "regulatory" and bool(SAFETY_ACTION.search(title))
-    if study in ("review", "trial registration") or class_wide or treated is None:
-        treated, treated_from = None, ""  # pooled, planned, someone else's or never printed
+    if (
+        study in ("review", "trial registration")
+        or class_wide
+        or treated is None
+        or (study == "lab study" and _untreated(treated_from))
+        or (study == "case series" and treated == 1)  # one person within a cohort
+    ):
+        treated, treated_from = None, ""  # pooled, planned, someone else's, never printed, or
+        # the people whose cells a lab used were never given the therapy
     if study == "patient story":
         treated, treated_from = 1, title
     target, target_from = details.target(title, text, study)
