@@ -46,6 +46,27 @@ def test_a_news_teaser_is_news_not_the_trial_it_names(
     assert (found.study_type, found.source_kind) == ("news", "news site")
 
 
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A company's plan, in a headline's "to present" and a text's "will present".
+        ("Acme Bio to present myositis data at EULAR", "Acme Bio will present new data from"
+         " its phase 2 trial of a CD19 CAR-T in myositis at the EULAR congress in June."),
+        # Money: a funding round is a story about a company, never an abstract.
+        ("Start-up lands $60 million for in vivo CAR-T", "A Cambridge start-up making CAR-T"
+         " cells inside the body closed a $60 million series A round to test it in lupus."),
+        # A reporter retelling doctors' findings: "doctors in X report that".
+        ("Lupus patients stay in remission after CAR-T", "Doctors in Berlin report that four"
+         " more patients with lupus remain in remission a year after CD19 CAR-T."),
+    ],
+)  # fmt: skip
+def test_company_plans_funding_and_retold_findings_are_news(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    found = facts(lexicon, title, text)
+    assert (found.study_type, found.source_kind) == ("news", "news site")
+
+
 def test_a_release_with_a_dated_dateline_is_the_companys_news_despite_its_we_treated(
     lexicon: Lexicon,
 ) -> None:
@@ -74,7 +95,45 @@ def test_a_relatives_account_of_a_childs_treatment_is_a_patient_story(lexicon: L
     assert "shares their own story" in story.card.who_took_part
 
 
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("What is CAR-T cell therapy? A guide for people with myositis", "CAR-T cell therapy"
+         " takes a person's own T cells and changes them in a lab. Side effects can include"
+         " cytokine release syndrome. Trials are running in Germany and the US."),
+        ("CAR-T and lupus: frequently asked questions", "Is CAR-T approved for lupus? Not yet."
+         " What are the risks? Cytokine release syndrome and infections."),
+    ],
+)  # fmt: skip
+def test_an_explainer_or_question_page_is_a_patient_organisations_news_naming_risks(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    story = explain_story(title, text, lexicon=lexicon)
+    assert (story.facts.study_type, story.facts.source_kind) == ("news", "patient organisation")
+    # The answer to "What are the risks?" names risks: nobody is said to have had them.
+    assert (story.card.side_effects or "").startswith("Possible side effects it names include")
+
+
 # --------------------------------------------------------------------------- regulators
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Direct Healthcare Professional Communication: T-cell malignancies after CAR-T",
+         "In agreement with the European Medicines Agency, the marketing authorisation holders"
+         " inform prescribers that T-cell malignancies have been reported after CAR-T."),
+        ("PRAC starts review of secondary malignancies with CAR-T medicines", "The EMA's safety"
+         " committee (PRAC) has started a review of secondary T-cell malignancies after CAR T"
+         " cell medicines."),
+    ],
+)  # fmt: skip
+def test_a_regulators_letter_to_prescribers_or_safety_review_is_a_regulators_notice(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    story = explain_story(title, text, lexicon=lexicon)
+    assert (story.facts.study_type, story.facts.source_kind) == ("regulatory", "regulator")
+    assert "a new cancer" in (story.card.side_effects or "")
 
 
 def test_a_regulators_database_entry_is_a_notice_not_a_trial_record(lexicon: Lexicon) -> None:
@@ -289,6 +348,34 @@ def test_a_review_that_says_it_summarises_or_pools_reports_stays_a_review(
     lexicon: Lexicon, text: str
 ) -> None:
     assert facts(lexicon, "CAR cells in autoimmunity", text).study_type == "review"
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("CAR-T cells in autoimmune disease: current status and future directions", "CAR T"
+         " cells have transformed B-cell cancers. In lupus and myositis they have produced"
+         " drug-free remissions. Durability and cost remain open questions."),
+        ("CAR T cells for autoimmunity: hope or hype?", "Early reports of CD19 CAR T cells in"
+         " lupus describe remission without immunosuppression. Here we weigh that evidence"
+         " against the risks of CRS and infection."),
+    ],
+)  # fmt: skip
+def test_a_review_known_by_its_title_or_voice_is_a_review(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    assert facts(lexicon, title, text).study_type == "review"
+
+
+def test_work_in_monkeys_is_a_lab_study_whose_harms_are_the_animals(lexicon: Lexicon) -> None:
+    text = (
+        "CD19 CAR T cells were given to four cynomolgus macaques. B cells were absent from"
+        " lymph nodes by day 14. One animal had a transient fever."
+    )
+    story = explain_story("CD19 CAR-T in non-human primates", text, lexicon=lexicon)
+    assert story.facts.study_type == "lab study"
+    effects = story.card.side_effects or ""
+    assert "animal" in effects and "people" not in effects and "person" not in effects
 
 
 def test_one_person_within_a_cohort_is_not_a_case_report(lexicon: Lexicon) -> None:

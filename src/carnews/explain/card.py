@@ -299,9 +299,11 @@ def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer) -> str:
 
 def _who(harm: Harm, treated: int | None) -> str:
     count, of = harm.count, harm.of
+    value = number_value(count) if count else None
+    if _ANIMALS.search(harm.sentence):  # "One animal had a fever": not people
+        return "One animal had" if value == 1 else "Some animals had"
     if count and count.endswith("%"):
         return f"{count} of people had"
-    value = number_value(count) if count else None
     if count and count.lower() in ("all", "both", "most"):
         return {"all": "Everyone treated had", "both": "Both people had",
                 "most": "Most people had"}[count.lower()]  # fmt: skip
@@ -309,12 +311,11 @@ def _who(harm: Harm, treated: int | None) -> str:
         return f"{value} of {total} people had"
     if value is not None:
         return f"{people(value)} had"
-    if _ANIMALS.search(harm.sentence):  # "Treated mice lost weight": not people
-        return "Some animals had"
     return "The patient had" if treated == 1 else "Some people had"
 
 
-_ANIMALS = re.compile(r"\b(?:mice|mouse|rats?|animals|monkeys|macaques|pigs)\b", re.IGNORECASE)
+_ANIMALS = re.compile(r"\b(?:mice|mouse|rats?|animals?|monkeys?|macaques?|primates?|pigs?|dogs?"
+                      r"|rabbits?)\b", re.IGNORECASE)  # fmt: skip
 
 
 def _join(words: list[str]) -> str:

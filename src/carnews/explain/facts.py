@@ -162,7 +162,22 @@ _REVIEW = re.compile(
     re.IGNORECASE)  # fmt: skip
 _LAB = re.compile(
     r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
-    r"|experimental (?:model|autoimmune|colitis))\b", re.IGNORECASE)  # fmt: skip
+    r"|experimental (?:model|autoimmune|colitis)|rats?|non-human primates?|cynomolgus|macaques?"
+    r"|rhesus|zebrafish|organoids?|cell lines?|humani[sz]ed (?:mice|mouse))\b",
+    re.IGNORECASE)  # fmt: skip
+# How a review names itself where it does not say "review": its title's forms ("current
+# status and future directions", "hope or hype?", "an update") and its voice ("here we
+# weigh that evidence", "early reports describe"). Read only where nobody is counted.
+_REVIEW_VOICE = re.compile(
+    r"\bcurrent (?:status|state|landscape|evidence|perspectives?)\b|\bfuture (?:directions"
+    r"|perspectives|prospects)\b|\bstate of the art\b|\ban update\b|\bhope or hype\b"
+    r"|\bhype or hope\b|\bopportunities and challenges\b|\bchallenges and opportunities\b"
+    r"|\ba primer\b|\bwhere (?:are|do) we (?:stand|go)\b|\bthe road ahead\b|\ban overview\b"
+    r"|\bpromise and (?:pitfalls|perils|challenges)\b|\bwe (?:weigh|discuss|highlight|outline"
+    r"|consider|examine|overview)\b|\b(?:early|published|recent|initial) (?:reports|case series"
+    r"|studies|experience) (?:describe|suggest|show|report|indicate)\b",
+    re.IGNORECASE,
+)
 
 
 def phase_of(text: str) -> str | None:
@@ -269,8 +284,10 @@ def _untreated(sentence: str) -> bool:
 
 
 _GROUP = re.compile(r"\b(?:cohort|case series|series|multicent(?:re|er)|registry)\b", re.I)
+# Others' patients, in a review's voice: "CRS has been reported", "has produced remissions".
 _OTHERS = re.compile(r"\b(?:has|have) been (?:reported|described|observed|seen)\b|\breports\b"
-                     r"|\bpublished\b|\bliterature\b", re.IGNORECASE)  # fmt: skip
+                     r"|\bpublished\b|\bliterature\b|\b(?:has|have) (?:produced|led to|induced"
+                     r"|achieved|shown)\b", re.IGNORECASE)  # fmt: skip
 
 
 def _of_samples(sentence: str) -> bool:
@@ -310,13 +327,16 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
         return "case series"
     if _LAB.search(work):
         return "lab study"
+    if _REVIEW_VOICE.search(title) or _REVIEW_VOICE.search(work):
+        return "review"
     # What happened to people, told of this work ("B cells were undetectable by day 7",
     # "there was no CRS", "late events included herpes zoster"): people were treated,
     # however the count is put ("in a total of three", "two dozen").
     # A review's "CRS has been reported" tells of others' patients.
     observed = any(h.status != "possible" and not _OTHERS.search(h.sentence)
                    for h in find_harms(found, treated))  # fmt: skip
-    return "case series" if observed or find_outcomes(found) else "review"
+    told = any(not _OTHERS.search(o.sentence) for o in find_outcomes(found))
+    return "case series" if observed or told else "review"
 
 
 # --------------------------------------------------------------------------- facts

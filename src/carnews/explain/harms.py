@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from carnews.explain.plain import COUNT
@@ -91,6 +91,9 @@ _POSSIBLE = re.compile(
     r"|lower risk|less toxic|incidence of|such as|boxed warning|warnings? (?:for|about|of|on))\b",
     re.IGNORECASE,
 )
+_ASKS_RISK = re.compile(
+    r"\b(?:risks?|side effects?|safe|safety|dangers?|complications?)\b[^?]*\?\s*$", re.IGNORECASE
+)
 _ABOVE = re.compile(r"\b(?:above|higher than|beyond|over)\s+grade\s*(\d)|\bhigh-grade\b", re.I)
 _GRADE = re.compile(
     r"\bgrade\s*(?:≥\s*(\d)|(\d)(?:\s*(?:or|to|–|-)\s*(\d))?(?:\s*or (higher|above))?)"
@@ -127,7 +130,12 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
     possible; the serious kinds first."""
     best: dict[str, Harm] = {}
     details: dict[str, list[str]] = {}
+    asked = False
     for sentence in found:
+        # The answer to "What are the risks?" names risks, not what happened to anyone.
+        if asked:
+            sentence = replace(sentence, background=True)
+        asked = bool(_ASKS_RISK.search(sentence.text))
         for clause in _CLAUSE.split(sentence.text):
             for harm in _clause_harms(clause, sentence):
                 if harm.kind == "other" and harm.status == "occurred":

@@ -59,9 +59,18 @@ _ORGANISATION = re.compile(
     r"\b(?:you|your)\b|\bour (?:research team|community|members?|foundation|helpline|patient"
     r" guide|medical advisory)|\bmembers\b|\bwebinar\b|\bfoundation\b|\bassociation\b"
     r"|\balliance\b|\bcharity\b", re.IGNORECASE)  # fmt: skip
+# An explainer names itself in its title ("What is CAR-T?", "… explained", "FAQ").
+_EXPLAINER = re.compile(
+    r"^\s*what (?:is|are)\b|\bexplainers?\b|\bexplained\b|frequently asked questions|\bFAQs?\b"
+    r"|\bQ ?& ?A\b|questions and answers|what (?:you|patients|families|people) (?:need|should)"
+    r" (?:to )?know|\bfact ?sheet\b",
+    re.IGNORECASE,
+)
+# Money and markets: a news story's subject, never an abstract's.
 NEWS = re.compile(
-    r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|startup"
-    r"|raised|acquire\w*|stock|payers|insurers|price|deal)\b", re.IGNORECASE)  # fmt: skip
+    r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|start-?ups?"
+    r"|raised|acquire\w*|stock|payers|insurers|price|deal|funding|financing|series [A-D]|IPO)\b"
+    r"|(?:US)?\$\s?\d|[€£]\s?\d", re.IGNORECASE)  # fmt: skip
 # A study retold by someone else: a reporter names where it appeared and who said what
 # ("published in Annals of …", "according to the study", "the authors wrote"); an
 # abstract speaks of its own work and never cites itself like this.
@@ -69,7 +78,11 @@ _RETOLD = re.compile(
     r"\b(?:published|reported) (?:this week |today )?in (?:the journal |the )?(?-i:[A-Z])"
     r"|\baccording to (?:the|a|an)\b|\b(?:researchers|authors|doctors|investigators|scientists"
     r"|experts|team) (?:wrote|noted|said|say|reported|presented)\b|\bnot involved\b"
-    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b",
+    r"|\bthis week\b|\bpresented (?:at|follow-up|data|results)\b|\bthe hospital announced\b"
+    # "Doctors in Erlangen report that …", "researchers found that …"
+    r"|\b(?:researchers|doctors|scientists|investigators|physicians|clinicians|experts|the team)"
+    r"\b[^.;]{0,40}?\b(?:report|reported|say|said|found|find|describe|described|show|showed"
+    r"|have shown)\s+that\b",
     re.IGNORECASE,
 )
 # A reporter's attribution, in the lead of an account of a decision ("…, the company said",
@@ -93,13 +106,16 @@ _ANNOUNCED = re.compile(
     r"(?<!\bwe )\b(?:has|have) (?:now )?(?:dosed|treated|enrolled|infused) (?:the|its) first\b"
     r"|(?<!\bwe )\b(?:has|have) (?:now )?(?:begun|started|opened|launched|initiated|completed)"
     r" (?:enrolling|enrol?ment|recruiting|recruitment|dosing)\b"
-    r"|\b(?:is|are) now (?:enrolling|recruiting|open)\b",
+    r"|\b(?:is|are) now (?:enrolling|recruiting|open)\b"
+    r"|(?<!\bwe )\bwill (?:present|report|share) (?:new |updated |additional |\w+-month )?"
+    r"(?:data|results|findings)\b",
     re.IGNORECASE,
 )
 # A headline's present-tense step by an organisation: "X doses first patient", "opens trial".
 _HEADLINE_VERB = re.compile(
     r"\b(?:doses|opens|launches|begins|starts|initiates|enrolls|enrols|secures|raises"
-    r"|announces|unveils|wins)\b",
+    r"|announces|unveils|wins|lands|nabs|bags|inks|signs|files)\b"
+    r"|\bto (?:present|start|begin|launch|file|seek|enter|report)\b|\b(?:plans|set) to\b",
     re.IGNORECASE,
 )
 _REGULATOR = {
@@ -136,7 +152,11 @@ _REGULATOR_FIELD = re.compile(
 # A regulator's safety action on a whole class of products (a boxed warning, a label
 # change, REMS): news about the rules every treated patient lives under, not a study.
 SAFETY_ACTION = re.compile(
-    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b",
+    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b"
+    # a letter to prescribers (DHPC), a signal or review of a class-wide risk
+    r"|health ?care professional communication|\bDHPC\b|\bdear (?:health ?care )?(?:provider"
+    r"|professional|doctor)|\bsafety (?:signal|review|alert|update)\b|\b(?:starts?|started"
+    r"|opens?|opened|launch\w*|conclud\w*|complet\w*) (?:a )?(?:safety )?review\b",
     re.IGNORECASE,
 )
 
@@ -171,6 +191,8 @@ def read_source_kind(title: str, text: str, given: str | None, types: Sequence[s
     if _DATELINE.search(text):
         return "press release"  # its quotes ("we treated …", "I feel") do not make it other
     if PERSONAL.search(title) or PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
+        return "patient organisation"
+    if _EXPLAINER.search(title) or text.count("?") >= 2:  # an explainer, a page of questions
         return "patient organisation"
     told = (
         NEWS.search(text) or _RETOLD.search(text) or _ANNOUNCED.search(text) or _SAID.search(lead)
