@@ -58,6 +58,12 @@ def test_a_news_teaser_is_news_not_the_trial_it_names(
         # A reporter retelling doctors' findings: "doctors in X report that".
         ("Lupus patients stay in remission after CAR-T", "Doctors in Berlin report that four"
          " more patients with lupus remain in remission a year after CD19 CAR-T."),
+        # A study someone else did, in a reporter's present tense.
+        ("New hope for people with NMOSD", "A new study suggests that a single infusion of"
+         " BCMA CAR-T cells could keep NMOSD from relapsing for more than a year."),
+        # A product's step through the phases, told of it: not that phase's report.
+        ("Shanghai CAR-T for lupus enters phase 2", "A CD19 CAR-T made in Shanghai has entered"
+         " phase 2 testing in people with refractory lupus."),
     ],
 )  # fmt: skip
 def test_company_plans_funding_and_retold_findings_are_news(
@@ -81,6 +87,23 @@ def test_a_release_with_a_dated_dateline_is_the_companys_news_despite_its_we_tre
 
 
 # --------------------------------------------------------------------------- patients
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A profile told in the third person: a first name and an age, "her CAR-T journey".
+        ("From wheelchair to walking: a myositis patient's CAR-T journey", "Lena, a"
+         " 38-year-old nurse, spent a year in a wheelchair. Last spring she joined a CAR-T"
+         " trial in Heidelberg. Today she walks to work."),
+        ("Tom's story", "Tom, 47, had myasthenia gravis for ten years before CAR-T."),
+    ],
+)  # fmt: skip
+def test_a_profile_of_one_patient_is_a_patient_story(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    found = facts(lexicon, title, text)
+    assert (found.study_type, found.source_kind) == ("patient story", "patient organisation")
 
 
 def test_a_relatives_account_of_a_childs_treatment_is_a_patient_story(lexicon: Lexicon) -> None:
@@ -324,6 +347,19 @@ def test_an_assay_of_treated_patients_samples_is_a_lab_study_even_when_it_finds_
     assert [h.kind for h in found.harms] == ["low antibodies"]
 
 
+def test_samples_of_treated_people_make_a_lab_study_even_when_nobody_is_counted(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "T-cell receptor sequencing of blood samples collected from patients with myositis"
+        " before and after CD19 CAR-T infusion showed diversification by month 6."
+    )
+    story = explain_story("TCR repertoire after CAR-T in myositis", text, lexicon=lexicon)
+    assert story.facts.study_type == "lab study"
+    assert "who had the treatment" in story.card.who_took_part
+    assert "has not been tested in people" not in " ".join(story.card.unknowns)
+
+
 def test_a_report_of_what_happened_to_people_is_a_case_series_when_the_count_is_not_read(
     lexicon: Lexicon,
 ) -> None:
@@ -388,3 +424,23 @@ def test_one_person_within_a_cohort_is_not_a_case_report(lexicon: Lexicon) -> No
     story = explain_story(title, text, lexicon=lexicon)
     assert story.facts.study_type == "case series"
     assert "A single person" not in story.card.who_took_part
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Eight patients with lupus were treated. Two developed hypogammaglobulinaemia"
+         " needing replacement.", "2 people had low antibody levels"),
+        ("Five patients with SSc were infused. One died of a heart attack at month 5.",
+         "1 person died"),
+    ],
+)  # fmt: skip
+def test_the_people_a_harm_happened_to_are_counted_where_the_noun_is_left_out(
+    lexicon: Lexicon, text: str, said: str
+) -> None:
+    assert said in _effects(lexicon, "CD19 CAR-T in autoimmune disease", text)
+
+
+def test_low_blood_pressure_is_named_as_a_side_effect(lexicon: Lexicon) -> None:
+    text = "Six patients received CAR T cells. One had low blood pressure on day 3."
+    assert "low blood pressure" in _effects(lexicon, "CAR-T in lupus", text)

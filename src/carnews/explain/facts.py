@@ -79,6 +79,8 @@ class Facts:
     # A regulator's decision about a cancer ("FDA approves obe-cel for B-ALL") in a story
     # that names an autoimmune disease only beside it: not a decision about that disease.
     for_cancer: bool = False
+    # A lab study of samples from people given the therapy, however many (or if uncounted).
+    samples_of_treated: bool = False
 
 
 # --------------------------------------------------------------------------- sentences
@@ -297,6 +299,15 @@ def _of_samples(sentence: str) -> bool:
     return bool(SAMPLES.search(sentence) or _ASSAY.search(sentence) or cells)
 
 
+def _sampled(found: list[Sentence]) -> bool | None:
+    """Whether the work studies samples or cells of people: True of people given the
+    therapy, False of people never given it, None when it studies no one's samples."""
+    sampled = [s.text for s in found if not s.background and _of_samples(s.text)]
+    if not sampled or _clinical_harm(found, None):
+        return None
+    return not all(_untreated(text) for text in sampled)
+
+
 def _clinical_harm(found: list[Sentence], treated: int | None) -> bool:
     lab_measures = ("low antibodies", "low blood counts")
     return any(h.status == "occurred" and h.kind not in lab_measures
@@ -317,6 +328,10 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
         return "lab study"
     if phase := _study_phase(title, found):
         return phase
+    # Samples with no count read ("TCR sequencing of blood samples collected from seven
+    # patients"), and no harm of a treatment told.
+    if treated is None and not treated_from and _sampled(found) is not None:
+        return "lab study"
     # One person counted in a work that calls itself a group ("a retrospective multicentre
     # cohort", "in our cohort"): the one is a person within it ("one patient had CMV").
     group = _GROUP.search(title) or re.search(r"\b(?:in|of) (?:our|this) cohort\b", work, re.I)
@@ -405,6 +420,7 @@ def extract_facts(
         regulator=regulator_named(title, text),
         trace={k: v for k, v in trace.items() if v},
         for_cancer=study == "regulatory" and _decides_for_cancer(lexicon, title, found),
+        samples_of_treated=study == "lab study" and (treated is not None or bool(_sampled(found))),
     )
 
 

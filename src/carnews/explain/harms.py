@@ -61,7 +61,7 @@ _PATTERNS = {
     r"|(?<!cells )(?<!cells were )\bexhausted\b(?! (?:T[- ]cells?|CAR|cells?|phenotype))"
     r"|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
-    r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b"
+    r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b|low blood pressure"
     r"|transaminases? (?:rose|elevation|increased)|\bitch(?:ing|y)\b|\bdizz(?:y|iness)\b"
     r"|\bvomit(?:ed|ing)?\b|\bthrew up\b|\bchills\b|\bshivering\b|\bach(?:ing|y)\b"
     r"|\bshort of breath\b|\bbreathless(?:ness)?\b|\bdrows(?:y|iness)\b"
@@ -104,7 +104,11 @@ _HOW_MANY = re.compile(
     rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women"
     r"|men|child|children|adults?)"
     r"\s+(?:had|developed|required|needed|experienced|died)"
-    r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)",
+    r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)"
+    # The people left unnamed after a sentence that counted them: "Two developed …",
+    # "One of them died".
+    rf"|^\s*({COUNT})\s+(?:of\s+(?:them|these|those)\s+)?(?:\w+\s+)?(?:had|developed|required"
+    r"|needed|experienced|died)\b",
     re.IGNORECASE,
 )
 _SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?[34])\b"
@@ -304,7 +308,7 @@ def _how_many(clause: str) -> tuple[str | None, str | None]:
     match = _HOW_MANY.search(clause)
     if not match:
         return None, None
-    count = match.group(1) or match.group(3) or match.group(4) or match.group(5)
+    count = match.group(1) or match.group(3) or match.group(4) or match.group(5) or match.group(6)
     return count, match.group(2)
 
 

@@ -150,6 +150,9 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
         if facts.treated_n:
             return f"The researchers studied samples from {people(facts.treated_n)} with" \
                    f" {disease} who had the treatment."  # fmt: skip
+        if facts.samples_of_treated:
+            return f"The researchers studied samples from people with {disease} who had the" \
+                   " treatment."  # fmt: skip
         return f"Nobody was treated: the work was done in the lab, for {disease}."
     if study == "patient story":
         return f"A person with {disease} shares their own story."
@@ -202,7 +205,7 @@ def unknowns(facts: Facts, text: str) -> list[str]:
         "trial registration": ["There are no results yet."],
         "lab study": [
             "It has not been tested in people yet."
-            if not facts.treated_n
+            if not (facts.treated_n or facts.samples_of_treated)
             else "Lab findings do not show how well the treatment works."
         ],
         "regulatory": [

@@ -52,7 +52,10 @@ PERSONAL = re.compile(
     r"|\b(?:our|my) (?:daughter|son|child|kids?|husband|wife|mother|mom|mum|father|dad"
     r"|sister|brother)\b|\b(?:mother|father|parent|mum|mom|dad|husband|wife|sister|brother"
     r"|daughter|son|patient) (?:writes|shares|tells|recalls|describes)\b"
-    r"|\b\w+['’]s (?:own )?story\b|\bin (?:her|his|their) own words\b|\bwe were told\b",
+    r"|\b\w+['’]s (?:own |\S+ )?(?:story|journey)\b|\bpatient stor(?:y|ies)\b"
+    r"|\bin (?:her|his|their) own words\b|\bwe were told\b"
+    # A profile opens on a first name and an age: "Mark, 52, from Ohio", "Anna, a 41-year-old".
+    r"|(?-i:^\s*[A-Z][a-z]+, (?:a |an )?\d{1,2}(?:-year-old)?\b)",
     re.IGNORECASE,
 )
 _ORGANISATION = re.compile(
@@ -82,7 +85,13 @@ _RETOLD = re.compile(
     # "Doctors in Erlangen report that …", "researchers found that …"
     r"|\b(?:researchers|doctors|scientists|investigators|physicians|clinicians|experts|the team)"
     r"\b[^.;]{0,40}?\b(?:report|reported|say|said|found|find|describe|described|show|showed"
-    r"|have shown)\s+that\b",
+    r"|have shown)\s+that\b"
+    # "A new study suggests …", "early data from a small study suggest …": a study someone
+    # else did, told in a reporter's present tense (an abstract's background cites in the
+    # past, "a recent study showed", and calls its own "this" or "our" study).
+    r"|\b(?:a|the) (?:new|small|recent|first|early|latest|large) (?:\w+ )?(?:study|trial|report"
+    r"|analysis)\b[^.;]{0,30}?\b(?:suggests|shows|finds|indicates)\b"
+    r"|\b(?:early|new|initial|preliminary) data\b[^.;]{0,60}?\bsuggests?\b",
     re.IGNORECASE,
 )
 # A reporter's attribution, in the lead of an account of a decision ("…, the company said",
@@ -107,6 +116,8 @@ _ANNOUNCED = re.compile(
     r"|(?<!\bwe )\b(?:has|have) (?:now )?(?:begun|started|opened|launched|initiated|completed)"
     r" (?:enrolling|enrol?ment|recruiting|recruitment|dosing)\b"
     r"|\b(?:is|are) now (?:enrolling|recruiting|open)\b"
+    r"|(?<!\bwe )\b(?:has|have) (?:now )?(?:entered|moved into|advanced (?:in)?to|progressed"
+    r" (?:in)?to) (?:a )?(?:phase|pivotal|registrational|late-stage)\b"
     r"|(?<!\bwe )\bwill (?:present|report|share) (?:new |updated |additional |\w+-month )?"
     r"(?:data|results|findings)\b",
     re.IGNORECASE,
@@ -115,7 +126,9 @@ _ANNOUNCED = re.compile(
 _HEADLINE_VERB = re.compile(
     r"\b(?:doses|opens|launches|begins|starts|initiates|enrolls|enrols|secures|raises"
     r"|announces|unveils|wins|lands|nabs|bags|inks|signs|files)\b"
-    r"|\bto (?:present|start|begin|launch|file|seek|enter|report)\b|\b(?:plans|set) to\b",
+    r"|\bto (?:present|start|begin|launch|file|seek|enter|report)\b|\b(?:plans|set) to\b"
+    r"|\benters\b|\b(?:advances|moves) (?:in)?to\b|\b(?:shows?|offers?|brings?) (?:early |new )?"
+    r"(?:promise|hope)\b|\bnew hope\b",
     re.IGNORECASE,
 )
 _REGULATOR = {
