@@ -106,6 +106,12 @@ def test_a_profile_of_one_patient_is_a_patient_story(
     assert (found.study_type, found.source_kind) == ("patient story", "patient organisation")
 
 
+def test_a_preprint_named_only_in_the_title_is_a_preprint(lexicon: Lexicon) -> None:
+    text = "Four patients with IgG4-related disease received CD19 CAR T cells. All responded."
+    found = facts(lexicon, "CD19 CAR-T in IgG4-related disease (medRxiv)", text)
+    assert found.source_kind == "preprint"
+
+
 def test_a_relatives_account_of_a_childs_treatment_is_a_patient_story(lexicon: Lexicon) -> None:
     text = (
         "When Leo was twelve, myositis left him unable to climb stairs, and we were told"
@@ -149,6 +155,10 @@ def test_an_explainer_or_question_page_is_a_patient_organisations_news_naming_ri
         ("PRAC starts review of secondary malignancies with CAR-T medicines", "The EMA's safety"
          " committee (PRAC) has started a review of secondary T-cell malignancies after CAR T"
          " cell medicines."),
+        # The German regulator's letter to prescribers, by its own name.
+        ("PEI: Rote-Hand-Brief on CAR-T and second primary malignancies", "The"
+         " Paul-Ehrlich-Institut informs that second primary malignancies have been reported"
+         " after CAR T cell therapy."),
     ],
 )  # fmt: skip
 def test_a_regulators_letter_to_prescribers_or_safety_review_is_a_regulators_notice(
@@ -218,6 +228,9 @@ def _effects(lexicon: Lexicon, title: str, text: str) -> str:
          " of T cell malignancies in patients treated with BCMA- or CD19-directed CAR T cells."),
         ("Regulator updates CAR-T product information", "Patients should be monitored"
          " life-long for second primary malignancies after CAR T cell therapy."),
+        # Myeloid cancers after BCMA products.
+        ("FDA adds boxed warning for BCMA CAR-T", "The agency has required a boxed warning for"
+         " myelodysplastic syndrome and acute myeloid leukaemia after BCMA-directed CAR-T."),
         # Only the headline names the harm; the text speaks of "new safety information".
         ("EMA committee recommends label warning on secondary malignancies after CAR-T",
          "The PRAC reviewed new safety information and recommended that the product"
@@ -444,3 +457,11 @@ def test_the_people_a_harm_happened_to_are_counted_where_the_noun_is_left_out(
 def test_low_blood_pressure_is_named_as_a_side_effect(lexicon: Lexicon) -> None:
     text = "Six patients received CAR T cells. One had low blood pressure on day 3."
     assert "low blood pressure" in _effects(lexicon, "CAR-T in lupus", text)
+
+
+def test_a_label_updates_neurological_harm_is_named(lexicon: Lexicon) -> None:
+    text = (
+        "The FDA approved a label update adding information about parkinsonism after BCMA CAR"
+        " T cell therapy."
+    )
+    assert "parkinsonism" in _effects(lexicon, "FDA approves label update for a CAR-T", text)

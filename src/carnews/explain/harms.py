@@ -31,7 +31,10 @@ _PATTERNS = {
     # malignancies"; "B-cell malignancies" are the cancers the products are approved for.
     "secondary cancer": r"(?:secondary|second(?: primary)?|new) (?:T[- ]cell )?(?:malignanc\w*"
     r"|cancers?\b(?! (?:therap|treatment|drug|indication)))|T[- ]cell malignanc\w*"
-    r"|(?:secondary |CAR[- ]positive )?T[- ]cell lymphomas?|secondary lymphomas?",
+    r"|(?:secondary |CAR[- ]positive )?T[- ]cell lymphomas?|secondary lymphomas?"
+    # myeloid cancers after the cells (boxed for BCMA products)
+    r"|myelodysplastic syndromes?|(?:acute myeloid|therapy-related) leuka?emia"
+    r"|(?:therapy-related )?myeloid neoplasms?",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
     r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)"
     r"|neurologic(?:al)? (?:symptoms|events|complications|problems)"
@@ -62,6 +65,7 @@ _PATTERNS = {
     r"|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
     r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b|low blood pressure"
+    r"|\bparkinsonism\b"
     r"|transaminases? (?:rose|elevation|increased)|\bitch(?:ing|y)\b|\bdizz(?:y|iness)\b"
     r"|\bvomit(?:ed|ing)?\b|\bthrew up\b|\bchills\b|\bshivering\b|\bach(?:ing|y)\b"
     r"|\bshort of breath\b|\bbreathless(?:ness)?\b|\bdrows(?:y|iness)\b"

@@ -167,8 +167,9 @@ _REGULATOR_FIELD = re.compile(
 SAFETY_ACTION = re.compile(
     r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b"
     # a letter to prescribers (DHPC), a signal or review of a class-wide risk
-    r"|health ?care professional communication|\bDHPC\b|\bdear (?:health ?care )?(?:provider"
-    r"|professional|doctor)|\bsafety (?:signal|review|alert|update)\b|\b(?:starts?|started"
+    r"|health ?care professional communication|\bDHPC\b|Rote-Hand-Brief"
+    r"|\bdear (?:health ?care )?(?:provider|professional|doctor)"
+    r"|\bsafety (?:signal|review|alert|update)\b|\b(?:starts?|started"
     r"|opens?|opened|launch\w*|conclud\w*|complet\w*) (?:a )?(?:safety )?review\b",
     re.IGNORECASE,
 )
@@ -188,7 +189,7 @@ def read_source_kind(title: str, text: str, given: str | None, types: Sequence[s
         return "preprint"
     if types:
         return "peer-reviewed journal"
-    if _PREPRINT.search(text):
+    if _PREPRINT.search(f"{title} {text}"):  # "(medRxiv)" in a title
         return "preprint"
     if len(_REGULATOR_FIELD.findall(text)) >= 2 and regulator_named(title, text):
         return "regulator"
