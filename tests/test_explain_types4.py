@@ -465,3 +465,14 @@ def test_a_label_updates_neurological_harm_is_named(lexicon: Lexicon) -> None:
         " T cell therapy."
     )
     assert "parkinsonism" in _effects(lexicon, "FDA approves label update for a CAR-T", text)
+
+
+def test_a_possible_side_effect_of_another_kind_is_named_by_itself(lexicon: Lexicon) -> None:
+    text = "A trial of CAR-T for lupus is now enrolling. Side effects can include fever."
+    effects = _effects(lexicon, "Lupus CAR-T trial now enrolling", text)
+    assert effects == "Possible side effects it names include fever."
+
+
+def test_a_patients_low_white_cells_are_low_blood_counts(lexicon: Lexicon) -> None:
+    text = "'I had a fever for two days and my white cells were low for a month,' says Priya."
+    assert "low blood counts" in _effects(lexicon, "Priya's story", text)

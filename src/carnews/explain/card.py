@@ -257,7 +257,9 @@ def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explaine
     if absent := [h for h in harms if h.status == "none"]:
         lines.append("Nobody had " + _join([_absent_name(h, explain) for h in absent]) + ".")
     if possible := [h for h in harms if h.status == "possible"]:
-        names = _join([_harm_name(h, explain) for h in possible])
+        # "Possible side effects it names include CRS or fever", not "… side effects such as".
+        names = _join([h.detail if h.kind == "other" and h.detail else _harm_name(h, explain)
+                       for h in possible])  # fmt: skip
         lines.append(f"Possible side effects it names include {names}.")
     return " ".join(lines)
 

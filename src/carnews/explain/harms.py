@@ -49,6 +49,10 @@ _PATTERNS = {
     r"|low blood counts|\bleukopeni\w*"
     r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*"
     r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?"
+    # "my white cells were low for a month", "her blood counts dropped"
+    r"|(?:blood|platelet|white (?:blood )?cell|neutrophil) counts? (?:were |was |stayed "
+    r"|remained )?(?:very |too |dangerously )?(?:low|dropped|fell)\b"
+    r"|white (?:blood )?cells (?:were|was|stayed|remained) (?:very |too )?low\b"
     r"|(?<!haemolytic )(?<!hemolytic )(?<!aplastic )\ban(?:a)?emia\b",
     # "My antibody levels dropped so low that I now get immunoglobulin infusions": a fall in
     # autoantibodies ("anti-dsDNA antibody levels fell") is the treatment working, not this.
