@@ -476,3 +476,12 @@ def test_a_possible_side_effect_of_another_kind_is_named_by_itself(lexicon: Lexi
 def test_a_patients_low_white_cells_are_low_blood_counts(lexicon: Lexicon) -> None:
     text = "'I had a fever for two days and my white cells were low for a month,' says Priya."
     assert "low blood counts" in _effects(lexicon, "Priya's story", text)
+
+
+def test_a_trial_notice_for_readers_is_a_patient_organisations_news(lexicon: Lexicon) -> None:
+    text = (
+        "A phase 1 trial at a London hospital is looking for adults with refractory myositis."
+        " Details are on the trial's listing."
+    )
+    found = facts(lexicon, "Trial opportunity: CAR-T for myositis", text)
+    assert (found.study_type, found.source_kind) == ("news", "patient organisation")

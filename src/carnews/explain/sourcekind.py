@@ -61,7 +61,11 @@ PERSONAL = re.compile(
 _ORGANISATION = re.compile(
     r"\b(?:you|your)\b|\bour (?:research team|community|members?|foundation|helpline|patient"
     r" guide|medical advisory)|\bmembers\b|\bwebinar\b|\bfoundation\b|\bassociation\b"
-    r"|\balliance\b|\bcharity\b", re.IGNORECASE)  # fmt: skip
+    r"|\balliance\b|\bcharity\b"
+    # a trial notice for readers: "is looking for adults with …", "take part"
+    r"|\b(?:is|are) (?:looking for|seeking) (?:adults|people|volunteers|participants|patients"
+    r"|children)\b|\btake part\b|\btrial opportunit\w*|\bregister (?:your )?interest\b",
+    re.IGNORECASE)  # fmt: skip
 # An explainer names itself in its title ("What is CAR-T?", "… explained", "FAQ").
 _EXPLAINER = re.compile(
     r"^\s*what (?:is|are)\b|\bexplainers?\b|\bexplained\b|frequently asked questions|\bFAQs?\b"
