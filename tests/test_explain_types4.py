@@ -485,3 +485,32 @@ def test_a_trial_notice_for_readers_is_a_patient_organisations_news(lexicon: Lex
     )
     found = facts(lexicon, "Trial opportunity: CAR-T for myositis", text)
     assert (found.study_type, found.source_kind) == ("news", "patient organisation")
+
+
+@pytest.mark.parametrize(
+    ("said", "named"),
+    [
+        ("One patient had CMV viraemia on day 20.", "infections"),
+        ("Two patients had transient elevation of liver enzymes.", "raised liver enzymes"),
+        ("One patient had macrophage activation syndrome.", "HLH-like"),
+        ("A squamous cell carcinoma of the skin was found in one patient at month 18.",
+         "a new cancer"),
+        # Every side effect of the other kind a clause names, not only the first.
+        ("She had hair loss and fatigue.", "hair loss and fatigue"),
+    ],
+)  # fmt: skip
+def test_harms_in_more_of_the_words_studies_use(lexicon: Lexicon, said: str, named: str) -> None:
+    text = f"Eight patients with lupus received CD19 CAR T cells. {said}"
+    assert named in _effects(lexicon, "CD19 CAR-T in lupus", text)
+
+
+def test_how_much_weight_was_lost_is_not_how_many_lost_it(lexicon: Lexicon) -> None:
+    text = (
+        "We treated 20 lupus-prone mice with CD19 CAR T cells. Anti-dsDNA IgG fell by 70%."
+        " Transient weight loss (up to 9%) was seen after the first dose, and two mice died."
+    )
+    effects = _effects(lexicon, "CD19 CAR-T in lupus-prone mice", text)
+    assert "9%" not in effects and "people" not in effects and "person" not in effects
+    assert "animals" in effects
+    # The autoantibodies falling is the treatment working, not a harm.
+    assert "antibody" not in effects

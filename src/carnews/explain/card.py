@@ -94,7 +94,9 @@ def write_card(facts: Facts, text: str) -> Card:
         what_was_tested=tested,
         who_took_part=who,
         what_happened=happened,
-        side_effects=side_effects(facts.harms, facts.treated_n, explain),
+        side_effects=side_effects(
+            facts.harms, facts.treated_n, explain, animals=_in_animals(facts, text)
+        ),
         unknowns=tuple(unknowns(facts, text)),
         what_it_means=what_it_means(facts),
         quote=pick_quote(facts, text),
@@ -245,12 +247,14 @@ _GRADES = {"1": "mild", "2": "moderate", "3": "severe", "4": "life-threatening",
            "severe": "severe"}  # fmt: skip
 
 
-def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explainer) -> str | None:
-    """Serious harms first, then what did not happen, then what is named only as a risk."""
+def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explainer, *,
+                 animals: bool = False) -> str | None:  # fmt: skip
+    """Serious harms first, then what did not happen, then what is named only as a risk.
+    ``animals``: the work treated animals only, so whatever happened, happened to them."""
     if not harms:
         return None
     happened = [h for h in harms if h.status == "occurred"]
-    lines = [_harm_sentence(h, treated, explain) for h in happened[:3]]
+    lines = [_harm_sentence(h, treated, explain, animals) for h in happened[:3]]
     if rest := [h for h in happened[3:]]:
         lines.append("The report also mentions " + _join([_harm_name(h, explain) for h in rest])
                      + ".")  # fmt: skip
@@ -282,12 +286,13 @@ def _absent_name(harm: Harm, explain: Explainer) -> str:
     return f"severe {name}" if harm.grade == "severe" else name
 
 
-def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer) -> str:
+def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer, animals: bool) -> str:
     name = _harm_name(harm, explain)
     if harm.max_grade:
         level = _GRADES.get(harm.max_grade, "")
         return f"Any {name} was {level}: none was worse than grade {harm.max_grade}."
-    who = _who(harm, treated)
+    animals = animals or bool(_ANIMALS.search(harm.sentence))
+    who = _who(harm, treated, animals)
     grade = ""
     if harm.grade:
         level = _GRADES.get(harm.grade.split()[0], "")
@@ -295,14 +300,16 @@ def _harm_sentence(harm: Harm, treated: int | None, explain: Explainer) -> str:
         grade = f", {plain}" + (f" ({level})" if level and level != plain else "")
     if harm.kind == "death":
         value = number_value(harm.count) if harm.count else None
+        if animals:
+            return f"{value} animals died." if value and value > 1 else "Some animals died."
         return f"{people(value)} died." if value else "Deaths were reported."
     return f"{who} {name}{grade}."
 
 
-def _who(harm: Harm, treated: int | None) -> str:
+def _who(harm: Harm, treated: int | None, animals: bool) -> str:
     count, of = harm.count, harm.of
     value = number_value(count) if count else None
-    if _ANIMALS.search(harm.sentence):  # "One animal had a fever": not people
+    if animals:  # "One animal had a fever", weight loss in treated mice: not people
         return "One animal had" if value == 1 else "Some animals had"
     if count and count.endswith("%"):
         return f"{count} of people had"
@@ -318,6 +325,12 @@ def _who(harm: Harm, treated: int | None) -> str:
 
 _ANIMALS = re.compile(r"\b(?:mice|mouse|rats?|animals?|monkeys?|macaques?|primates?|pigs?|dogs?"
                       r"|rabbits?)\b", re.IGNORECASE)  # fmt: skip
+
+
+def _in_animals(facts: Facts, text: str) -> bool:
+    """A lab study that treated no person and speaks of animals: its harms are theirs."""
+    nobody = not (facts.treated_n or facts.samples_of_treated)
+    return facts.study_type == "lab study" and nobody and bool(_ANIMALS.search(text))
 
 
 def _join(words: list[str]) -> str:

@@ -34,7 +34,9 @@ _PATTERNS = {
     r"|(?:secondary |CAR[- ]positive )?T[- ]cell lymphomas?|secondary lymphomas?"
     # myeloid cancers after the cells (boxed for BCMA products)
     r"|myelodysplastic syndromes?|(?:acute myeloid|therapy-related) leuka?emia"
-    r"|(?:therapy-related )?myeloid neoplasms?",
+    r"|(?:therapy-related )?myeloid neoplasms?"
+    r"|\b(?:squamous|basal)[- ]cell (?:skin )?(?:carcinomas?|cancers?)|\bmelanomas?\b"
+    r"|\bskin cancers?\b",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
     r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)"
     r"|neurologic(?:al)? (?:symptoms|events|complications|problems)"
@@ -43,7 +45,7 @@ _PATTERNS = {
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
     r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation"
     r"|\bCOVID-19\b(?! vaccin)|\bsinusitis\b|\bbronchitis\b|\bshingles\b|\binfluenza\b"
-    r"|bacteraemia|bacteremia",
+    r"|bacteraemia|bacteremia|\bvira?emia\b|\bviraemia\b",
     # "Autoimmune cytopenias" and "immune thrombocytopenia" are diseases treated, not harms.
     "low blood counts": r"\bneutropeni\w*|(?<!autoimmune )(?<!immune )\bcytopeni\w*"
     r"|low blood counts|\bleukopeni\w*"
@@ -69,7 +71,9 @@ _PATTERNS = {
     r"|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
     r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b|low blood pressure"
-    r"|\bparkinsonism\b"
+    r"|\bparkinsonism\b|macrophage activation syndrome"
+    r"|elevat\w* (?:of )?liver enzymes|liver enzymes? (?:rose|were raised|were elevated)"
+    r"|raised liver enzymes|elevated (?:liver enzymes|transaminases)"
     r"|transaminases? (?:rose|elevation|increased)|\bitch(?:ing|y)\b|\bdizz(?:y|iness)\b"
     r"|\bvomit(?:ed|ing)?\b|\bthrew up\b|\bchills\b|\bshivering\b|\bach(?:ing|y)\b"
     r"|\bshort of breath\b|\bbreathless(?:ness)?\b|\bdrows(?:y|iness)\b"
@@ -112,7 +116,8 @@ _HOW_MANY = re.compile(
     rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women"
     r"|men|child|children|adults?)"
     r"\s+(?:had|developed|required|needed|experienced|died)"
-    r"|\(n\s*=\s*(\d+)\)|\b(\d+(?:\.\d+)?%)"
+    # "(up to 8%)", "fell by 30%": how much, not of how many people
+    r"|\(n\s*=\s*(\d+)\)|(?<!up to )(?<!\bby )\b(\d+(?:\.\d+)?%)"
     # The people left unnamed after a sentence that counted them: "Two developed …",
     # "One of them died".
     rf"|^\s*({COUNT})\s+(?:of\s+(?:them|these|those)\s+)?(?:\w+\s+)?(?:had|developed|required"
@@ -164,8 +169,10 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
 
 
 def _replace_detail(harm: Harm, words: list[str]) -> Harm:
+    named = words[:3]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
     return Harm(harm.kind, harm.status, harm.grade, harm.max_grade, harm.count, harm.of,
-                harm.serious, " and ".join(words[:3]), harm.sentence)  # fmt: skip
+                harm.serious, listed, harm.sentence)  # fmt: skip
 
 
 def _rank(harm: Harm | None) -> int:
@@ -207,6 +214,9 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         possible = sentence.background or _POSSIBLE.search(clause)
         status = "possible" if possible else "occurred"
         harms.append(_occurred(kind, status, own, ahead, match, sentence.text))
+        if kind == "other" and not unnamed:  # "hair loss and fatigue": each is named
+            harms += [_occurred(kind, status, own, ahead, more, sentence.text)
+                      for more in _COMPILED["other"].finditer(clause, match.end())]  # fmt: skip
     return harms
 
 
@@ -235,6 +245,13 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
         return True
     if kind == "death" and re.search(r"mortality|cause of death|leading cause", lowered):
         return True
+    # "Anti-dsDNA IgG fell by 80%": autoantibodies falling is the treatment working.
+    if kind == "low antibodies" and re.search(
+        r"\banti-[\w-]+ (?:igg|antibod)|autoantibod", lowered
+    ):
+        return not re.search(
+            r"total igg|hypogammaglobulin|immunoglobulin (?:replacement|levels)", lowered
+        )
     # "Neurological symptoms" are a harm only where the clause speaks of side effects; in
     # multiple sclerosis or myasthenia they are the disease.
     if kind == "icans" and re.match(r"neurolog", match.group(0), re.I):
@@ -280,7 +297,13 @@ _NOUNS = (
     (r"hlh-like|iec-hs", "an HLH-like reaction"),
     (r"pyrexia|feverish", "fever"),
     (r"hypotension", "low blood pressure"),
-    (r"liver enzyme elevation|transaminases? (?:rose|elevation|increased)", "raised liver enzymes"),
+    (
+        r"liver enzyme elevation|transaminases? (?:rose|elevation|increased)|elevat\w* (?:of )?"
+        r"liver enzymes|liver enzymes? (?:rose|were raised|were elevated)|elevated (?:liver"
+        r" enzymes|transaminases)",
+        "raised liver enzymes",
+    ),
+    (r"macrophage activation syndrome", "an HLH-like reaction"),
     (r"tired", "tiredness"),
     (r"exhausted", "exhaustion"),
     (r"nause(?:ous|ated)", "nausea"),
