@@ -514,3 +514,13 @@ def test_how_much_weight_was_lost_is_not_how_many_lost_it(lexicon: Lexicon) -> N
     assert "animals" in effects
     # The autoantibodies falling is the treatment working, not a harm.
     assert "antibody" not in effects
+
+
+def test_one_person_described_by_age_is_a_case_report_of_one(lexicon: Lexicon) -> None:
+    text = (
+        "A 31-year-old woman with refractory lupus was referred for CD19 CAR T cells. She"
+        " reached remission by month 3, and there was no CRS."
+    )
+    story = explain_story("Case 12-2026: a woman with refractory lupus", text, lexicon=lexicon)
+    assert (story.facts.study_type, story.facts.treated_n) == ("case report", 1)
+    assert story.card.who_took_part.startswith("A single person")

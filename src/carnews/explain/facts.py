@@ -285,6 +285,11 @@ def _untreated(sentence: str) -> bool:
                             or bool(_NEVER_TREATED.search(sentence)))  # fmt: skip
 
 
+_ONE_PERSON = re.compile(
+    r"\b(?:an?|one) \d{1,2}-year-old (?:woman|man|girl|boy|patient|female|male|child|adolescent"
+    r"|teenager)\b",
+    re.IGNORECASE,
+)
 _GROUP = re.compile(r"\b(?:cohort|case series|series|multicent(?:re|er)|registry)\b", re.I)
 # Others' patients, in a review's voice: "CRS has been reported", "has produced remissions".
 _OTHERS = re.compile(r"\b(?:has|have) been (?:reported|described|observed|seen)\b|\breports\b"
@@ -344,6 +349,10 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
         return "lab study"
     if _REVIEW_VOICE.search(title) or _REVIEW_VOICE.search(work):
         return "review"
+    # "A 31-year-old woman with refractory SLE was referred for CAR T cells": one person,
+    # though no count was read.
+    if _ONE_PERSON.search(work) and not _GROUP.search(title):
+        return "case report"
     # What happened to people, told of this work ("B cells were undetectable by day 7",
     # "there was no CRS", "late events included herpes zoster"): people were treated,
     # however the count is put ("in a total of three", "two dozen").
@@ -395,6 +404,11 @@ def extract_facts(
         # the people whose cells a lab used were never given the therapy
     if study == "patient story":
         treated, treated_from = 1, title
+    elif study == "case report" and treated is None:  # "a 31-year-old woman received …"
+        treated, treated_from = (
+            1,
+            next((t.text for t in found if _ONE_PERSON.search(t.text)), title),
+        )
     target, target_from = details.target(title, text, study)
     if study == "regulatory" and SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
