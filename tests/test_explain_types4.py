@@ -524,3 +524,11 @@ def test_one_person_described_by_age_is_a_case_report_of_one(lexicon: Lexicon) -
     story = explain_story("Case 12-2026: a woman with refractory lupus", text, lexicon=lexicon)
     assert (story.facts.study_type, story.facts.treated_n) == ("case report", 1)
     assert story.card.who_took_part.startswith("A single person")
+
+
+def test_a_review_that_asks_what_is_in_its_title_stays_a_journals_review(
+    lexicon: Lexicon,
+) -> None:
+    text = "This review summarises current evidence on CD19 CAR T cells in lupus."
+    found = facts(lexicon, "What is the place of CAR-T cells in lupus?", text)
+    assert (found.study_type, found.source_kind) == ("review", "peer-reviewed journal")

@@ -210,7 +210,9 @@ def read_source_kind(title: str, text: str, given: str | None, types: Sequence[s
         return "press release"  # its quotes ("we treated …", "I feel") do not make it other
     if PERSONAL.search(title) or PERSONAL.search(text) or _ORGANISATION.search(f"{title} {text}"):
         return "patient organisation"
-    if _EXPLAINER.search(title) or text.count("?") >= 2:  # an explainer, a page of questions
+    # An explainer, a page of questions; a review may ask "What is …?" too, in its own voice.
+    scholarly = DOING.search(text) or re.search(r"\bthis (?:review|article|paper)\b", text, re.I)
+    if (_EXPLAINER.search(title) or text.count("?") >= 2) and not scholarly:
         return "patient organisation"
     told = (
         NEWS.search(text) or _RETOLD.search(text) or _ANNOUNCED.search(text) or _SAID.search(lead)
