@@ -532,3 +532,9 @@ def test_a_review_that_asks_what_is_in_its_title_stays_a_journals_review(
     text = "This review summarises current evidence on CD19 CAR T cells in lupus."
     found = facts(lexicon, "What is the place of CAR-T cells in lupus?", text)
     assert (found.study_type, found.source_kind) == ("review", "peer-reviewed journal")
+
+
+def test_an_abstract_opening_on_an_adverb_and_a_count_is_not_a_profile(lexicon: Lexicon) -> None:
+    text = "Here, 12 patients with lupus received CD19 CAR T cells. All reached remission."
+    found = facts(lexicon, "CD19 CAR-T in lupus", text)
+    assert (found.study_type, found.source_kind) == ("case series", "peer-reviewed journal")

@@ -55,7 +55,8 @@ PERSONAL = re.compile(
     r"|\b\w+['’]s (?:own |\S+ )?(?:story|journey)\b|\bpatient stor(?:y|ies)\b"
     r"|\bin (?:her|his|their) own words\b|\bwe were told\b"
     # A profile opens on a first name and an age: "Mark, 52, from Ohio", "Anna, a 41-year-old".
-    r"|(?-i:^\s*[A-Z][a-z]+, (?:a |an )?\d{1,2}(?:-year-old)?\b)",
+    # ("Here, 12 patients …" opens an abstract: the age needs its comma or "-year-old")
+    r"|(?-i:^\s*[A-Z][a-z]+, (?:an? \d{1,2}-year-old\b|\d{1,2},))",
     re.IGNORECASE,
 )
 _ORGANISATION = re.compile(
