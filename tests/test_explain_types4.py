@@ -538,3 +538,11 @@ def test_an_abstract_opening_on_an_adverb_and_a_count_is_not_a_profile(lexicon: 
     text = "Here, 12 patients with lupus received CD19 CAR T cells. All reached remission."
     found = facts(lexicon, "CD19 CAR-T in lupus", text)
     assert (found.study_type, found.source_kind) == ("case series", "peer-reviewed journal")
+
+
+def test_an_abstracts_funding_line_does_not_make_it_news(lexicon: Lexicon) -> None:
+    text = (
+        "Six patients with myositis received CD19 CAR T cells. All improved. Funding: this"
+        " work was supported by a national research grant."
+    )
+    assert facts(lexicon, "CD19 CAR-T in myositis", text).source_kind == "peer-reviewed journal"

@@ -74,10 +74,12 @@ _EXPLAINER = re.compile(
     r" (?:to )?know|\bfact ?sheet\b",
     re.IGNORECASE,
 )
-# Money and markets: a news story's subject, never an abstract's.
+# Money and markets: a news story's subject, never an abstract's (whose "Funding:" line
+# names its grants).
 NEWS = re.compile(
     r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|start-?ups?"
-    r"|raised|acquire\w*|stock|payers|insurers|price|deal|funding|financing|series [A-D]|IPO)\b"
+    r"|raised|acquire\w*|stock|payers|insurers|price|deal|(?:funding|financing) round"
+    r"|series [A-D]|IPO)\b"
     r"|(?:US)?\$\s?\d|[€£]\s?\d", re.IGNORECASE)  # fmt: skip
 # A study retold by someone else: a reporter names where it appeared and who said what
 # ("published in Annals of …", "according to the study", "the authors wrote"); an
