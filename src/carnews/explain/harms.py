@@ -35,8 +35,8 @@ _PATTERNS = {
     # myeloid cancers after the cells (boxed for BCMA products)
     r"|myelodysplastic syndromes?|(?:acute myeloid|therapy-related) leuka?emia"
     r"|(?:therapy-related )?myeloid neoplasms?"
-    r"|\b(?:squamous|basal)[- ]cell (?:skin )?(?:carcinomas?|cancers?)|\bmelanomas?\b"
-    r"|\bskin cancers?\b",
+    # new skin cancers (melanoma alone is too often a cancer CAR-T is tried in)
+    r"|\b(?:squamous|basal)[- ]cell (?:skin )?(?:carcinomas?|cancers?)|\bskin cancers?\b",
     "icans": r"\bICANS\b|neurotoxicity(?: syndrome)?|immune effector cell-associated neurotox\w*"
     r"|neurological side effects|nerve side effects|neurologic(?:al)? toxicit(?:y|ies)"
     r"|neurologic(?:al)? (?:symptoms|events|complications|problems)"
