@@ -546,3 +546,13 @@ def test_an_abstracts_funding_line_does_not_make_it_news(lexicon: Lexicon) -> No
         " work was supported by a national research grant."
     )
     assert facts(lexicon, "CD19 CAR-T in myositis", text).source_kind == "peer-reviewed journal"
+
+
+def test_an_answer_that_counts_whom_a_harm_happened_to_is_not_a_mere_risk(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "Ten people with lupus were treated with CAR-T cells. Is it safe? Three patients had"
+        " mild cytokine release syndrome."
+    )
+    assert _effects(lexicon, "CAR-T in lupus: is it safe?", text).startswith("3 people had CRS")

@@ -149,8 +149,9 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
     details: dict[str, list[str]] = {}
     asked = False
     for sentence in found:
-        # The answer to "What are the risks?" names risks, not what happened to anyone.
-        if asked:
+        # The answer to "What are the risks?" names risks, not what happened to anyone
+        # (unless it counts whom: "Is it safe? Three patients had CRS.").
+        if asked and not _HOW_MANY.search(sentence.text):
             sentence = replace(sentence, background=True)
         asked = bool(_ASKS_RISK.search(sentence.text))
         for clause in _CLAUSE.split(sentence.text):
