@@ -18,19 +18,26 @@ from dataclasses import dataclass, field, replace
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
-from carnews.explain.details import COUNTED, PLANNED, SAMPLES
+from carnews.explain.details import COUNTED
 from carnews.explain.harms import HARM_KINDS, Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
-from carnews.explain.plain import COUNT, acronyms
+from carnews.explain.plain import acronyms
 from carnews.explain.results import Outcome, find_outcomes
 from carnews.explain.sourcekind import (
-    DECISION,
     DOING,
-    NEWS,
-    PERSONAL,
     SAFETY_ACTION,
     read_source_kind,
     regulator_named,
+)
+from carnews.explain.studytype import (
+    ONE_PERSON,
+    introduced_phase,
+    phase_from_fields,
+    phase_of,
+    sampled,
+    study_phase,
+    study_type,
+    untreated,
 )
 from carnews.text.readability import split_sentences
 
@@ -131,238 +138,6 @@ def is_safety_action(facts: Facts) -> bool:
     return facts.study_type == "regulatory" and bool(SAFETY_ACTION.search(facts.title))
 
 
-# --------------------------------------------------------------------------- study type
-
-_PUBLICATION_TYPES = (
-    ("review", r"review|meta-analysis|practice guideline|guideline"),
-    ("case report", r"case reports?"),
-    ("phase 3", r"phase iii"),
-    ("phase 1/2", r"phase i/ii"),
-    ("phase 2", r"phase ii"),
-    ("phase 1", r"phase i"),
-    ("conference abstract", r"congress|meeting abstract"),
-    ("news", r"news|newspaper article"),
-)
-_PHASES = (
-    ("phase 1/2", r"phase\s*(?:1|I)[ab]?\s*(?:/|-|\||,|and)\s*(?:phase\s*)?(?:2|II)[ab]?\b"),
-    ("phase 3", r"phase\s*(?:3|III)\b"),
-    ("phase 2", r"phase\s*(?:2|II)[ab]?\b"),
-    ("phase 1", r"(?:early\s+)?phase\s*(?:1|I)[ab]?\b|early_phase1"),
-)
-_REVIEW = re.compile(
-    r"\b(?:systematic (?:literature )?review|meta-analys[ie]s|narrative review|scoping review"
-    r"|in this (?:review|viewpoint)|this review|we review|viewpoint|points to consider"
-    r"|we searched)\b"
-    # "This article outlines …, summarises early experience and discusses …"
-    r"|\bthis (?:article|paper|overview|chapter|perspective|commentary)\s+(?:\w+\s+){0,2}?"
-    r"(?:outlines|summari[sz]es|reviews|discusses|examines|considers|highlights)\b"
-    # "we summarize the emerging clinical experience", "summarises current evidence"
-    r"|\bsummari[sz]es? (?:the )?(?:(?:current|recent|existing|published|early|emerging"
-    r"|growing|clinical|available) ){1,2}(?:evidence|data|experience|knowledge|literature)\b"
-    # A review's pooled voice: "across reports, CRS has been mild".
-    r"|\bacross (?:the )?(?:published |available )?(?:reports|studies|trials|case series)\b",
-    re.IGNORECASE)  # fmt: skip
-_LAB = re.compile(
-    r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
-    r"|experimental (?:model|autoimmune|colitis)|rats?|non-human primates?|cynomolgus|macaques?"
-    r"|rhesus|zebrafish|organoids?|cell lines?|humani[sz]ed (?:mice|mouse))\b",
-    re.IGNORECASE)  # fmt: skip
-# How a review names itself where it does not say "review": its title's forms ("current
-# status and future directions", "hope or hype?", "an update") and its voice ("here we
-# weigh that evidence", "early reports describe"). Read only where nobody is counted.
-_REVIEW_VOICE = re.compile(
-    r"\bcurrent (?:status|state|landscape|evidence|perspectives?)\b|\bfuture (?:directions"
-    r"|perspectives|prospects)\b|\bstate of the art\b|\ban update\b|\bhope or hype\b"
-    r"|\bhype or hope\b|\bopportunities and challenges\b|\bchallenges and opportunities\b"
-    r"|\ba primer\b|\bwhere (?:are|do) we (?:stand|go)\b|\bthe road ahead\b|\ban overview\b"
-    r"|\bpromise and (?:pitfalls|perils|challenges)\b|\bwe (?:weigh|discuss|highlight|outline"
-    r"|consider|examine|overview)\b|\b(?:early|published|recent|initial) (?:reports|case series"
-    r"|studies|experience) (?:describe|suggest|show|report|indicate)\b",
-    re.IGNORECASE,
-)
-
-
-def phase_of(text: str) -> str | None:
-    for name, pattern in _PHASES:
-        if re.search(pattern, text, re.IGNORECASE):
-            return name
-    return None
-
-
-def _phase_from_fields(phases: Sequence[str]) -> str | None:
-    numbers = {p for p in ("1", "2", "3") if any(p in x for x in phases)}
-    if numbers == {"1", "2"}:
-        return "phase 1/2"
-    return f"phase {max(numbers)}" if numbers else None
-
-
-def _study_phase(title: str, found: list[Sentence]) -> str | None:
-    """The phase of this work: in the title, or a sentence that says "this … phase …"."""
-    if phase := phase_of(title):
-        return phase
-    for s in found:
-        if s.background or PLANNED.search(s.text):
-            continue
-        this = re.search(r"\b(?:in|this|our)\b[^.;]{0,60}\bphase|^phase\b", s.text, re.I)
-        if (this or s.section == "design") and (phase := phase_of(s.text)):
-            return phase
-    return None
-
-
-def _introduced_phase(found: list[Sentence]) -> str | None:
-    """The phase a congress abstract gives its own trial where it introduces it, often
-    under its opening label ("RESET-SLE is an open-label phase 1/2 trial of …")."""
-    for s in found:
-        if re.search(r"\b(?:is|was) an? (?:[\w/-]+\s+){0,4}?phase\b", s.text, re.I):
-            return phase_of(s.text)
-    return None
-
-
-def _study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int | None, str],
-                types: Sequence[str], phases: Sequence[str]) -> str:  # fmt: skip
-    for name, pattern in _PUBLICATION_TYPES:
-        if any(re.search(rf"\b(?:{pattern})\b", t, re.IGNORECASE) for t in types):
-            return name
-    if kind == "trial registry":
-        return "trial registration"
-    if phase := _phase_from_fields(phases):
-        return phase
-    lead = found[0].text if found else ""
-    acts = DECISION.search(title) or SAFETY_ACTION.search(title)
-    if kind == "regulator" or (acts and regulator_named(title, lead) and not NEWS.search(title)):
-        return "regulatory"
-    if kind == "patient organisation":
-        return (
-            "patient story"
-            if PERSONAL.search(title) or PERSONAL.search(" ".join(s.text for s in found))
-            else "news"
-        )
-    if kind in ("news site", "press release"):
-        return "news"
-    return _paper_type(title, found, treated)
-
-
-# Lab work on people's samples or cells, told by what was done to them: "we measured IgG
-# against tetanus … in 14 patients", "T cells were isolated from 10 patients … and
-# transduced" (the samples themselves: details.SAMPLES).
-_ASSAY = re.compile(
-    r"\b(?:measured|profiled|sequenced|quantified|analy[sz]ed|characteri[sz]ed)\b[^.;]{0,120}?"
-    r"\b(?:antibod\w*|IgG|IgM|IgA|titres?|titers?|sera|serum|repertoires?|T[- ]cell receptors?"
-    r"|TCRs?|B[- ]cell receptors?|clonotypes?|transcriptom\w*|single-cell|cytokines?"
-    r"|flow cytometry|cerebrospinal fluid|CSF)\b"
-    r"|\b(?:antibod\w*|IgG|titres?|titers?)\b[^.;]{0,60}?\b(?:were|was) (?:measured|quantified"
-    r"|profiled|analy[sz]ed)\b",
-    re.IGNORECASE,
-)
-_CELLS_FROM = re.compile(
-    r"\b(?:T[- ]cells?|cells|PBMCs?|lymphocytes|leukapheresis products?|samples?|blood)\s+"
-    r"(?:were\s+|was\s+)?(?:isolated|obtained|collected|derived|drawn|taken|harvested)\s+from\b"
-    # "products from 11 of 12 patients met release criteria", "plasma cells from 7 patients"
-    rf"|\b(?:products?|cells)\s+(?:made\s+|manufactured\s+)?from\s+(?:all\s+)?{COUNT}\b",
-    re.IGNORECASE,
-)
-# Someone was given something in the sentence: cells from them may be what was infused.
-_GIVEN = re.compile(r"\b(?:infused|re-?infused|administered|dosed|received|given|were treated"
-                    r"|was treated)\b", re.IGNORECASE)  # fmt: skip
-# The people whose cells were studied had the therapy ("after CD19 CAR T cells", "treated
-# with CAR-T"); without it, cells manufactured from untreated patients count nobody treated.
-_AFTER_THERAPY = re.compile(
-    r"\b(?:after|following|treated with|received|infused with|given)\s+(?:\w+[\s-]+){0,3}?"
-    r"(?:CAR|CAAR|cell therapy|infusion)|\bafter (?:the )?infusion|post-infusion",
-    re.IGNORECASE,
-)
-_NEVER_TREATED = re.compile(
-    r"\b(?:never\s+|not\s+(?:yet\s+)?(?:been\s+)?)(?:received|treated|had|given)\b|\buntreated\b"
-    r"|\b(?:CAR-T|therapy|treatment)[- ]na[iï]ve\b",
-    re.IGNORECASE,
-)
-
-
-def _untreated(sentence: str) -> bool:
-    """Samples or cells of people never given the therapy: no count of people treated."""
-    cells = _CELLS_FROM.search(sentence) or SAMPLES.search(sentence)
-    return bool(cells) and (not _AFTER_THERAPY.search(sentence)
-                            or bool(_NEVER_TREATED.search(sentence)))  # fmt: skip
-
-
-_ONE_PERSON = re.compile(
-    r"\b(?:an?|one) \d{1,2}-year-old (?:woman|man|girl|boy|patient|female|male|child|adolescent"
-    r"|teenager)\b",
-    re.IGNORECASE,
-)
-_GROUP = re.compile(r"\b(?:cohort|case series|series|multicent(?:re|er)|registry)\b", re.I)
-# Others' patients, in a review's voice: "CRS has been reported", "has produced remissions".
-_OTHERS = re.compile(r"\b(?:has|have) been (?:reported|described|observed|seen)\b|\breports\b"
-                     r"|\bpublished\b|\bliterature\b|\b(?:has|have) (?:produced|led to|induced"
-                     r"|achieved|shown)\b", re.IGNORECASE)  # fmt: skip
-
-
-def _of_samples(sentence: str) -> bool:
-    cells = _CELLS_FROM.search(sentence) and (
-        not _GIVEN.search(sentence) or _NEVER_TREATED.search(sentence)
-    )
-    return bool(SAMPLES.search(sentence) or _ASSAY.search(sentence) or cells)
-
-
-def _sampled(found: list[Sentence]) -> bool | None:
-    """Whether the work studies samples or cells of people: True of people given the
-    therapy, False of people never given it, None when it studies no one's samples."""
-    sampled = [s.text for s in found if not s.background and _of_samples(s.text)]
-    if not sampled or _clinical_harm(found, None):
-        return None
-    return not all(_untreated(text) for text in sampled)
-
-
-def _clinical_harm(found: list[Sentence], treated: int | None) -> bool:
-    lab_measures = ("low antibodies", "low blood counts")
-    return any(h.status == "occurred" and h.kind not in lab_measures
-               for h in find_harms(found, treated))  # fmt: skip
-
-
-def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, str]) -> str:
-    treated, treated_from = counted
-    work = " ".join(s.text for s in found if not s.background)
-    if _REVIEW.search(title) or _REVIEW.search(work):
-        return "review"
-    # Samples or cells of people, and nothing said of how a treatment went for them (a
-    # clinical report says who had CRS; low antibodies or counts may be what was measured):
-    # a lab study of the samples.
-    if treated is not None and _of_samples(treated_from) and not _clinical_harm(found, treated):
-        return "lab study"
-    if _LAB.search(title) or (treated is None and _LAB.search(work)):
-        return "lab study"
-    if phase := _study_phase(title, found):
-        return phase
-    # Samples with no count read ("TCR sequencing of blood samples collected from seven
-    # patients"), and no harm of a treatment told.
-    if treated is None and not treated_from and _sampled(found) is not None:
-        return "lab study"
-    # One person counted in a work that calls itself a group ("a retrospective multicentre
-    # cohort", "in our cohort"): the one is a person within it ("one patient had CMV").
-    group = _GROUP.search(title) or re.search(r"\b(?:in|of) (?:our|this) cohort\b", work, re.I)
-    if re.search(r"\bcase report\b", title, re.IGNORECASE) or (treated == 1 and not group):
-        return "case report"
-    # People were treated even where the source never prints how many ("two dozen").
-    if treated is not None or treated_from or re.search(r"\bcase series\b", title, re.I):
-        return "case series"
-    if _LAB.search(work):
-        return "lab study"
-    if _REVIEW_VOICE.search(title) or _REVIEW_VOICE.search(work):
-        return "review"
-    # "A 31-year-old woman with refractory SLE was referred for CAR T cells": one person,
-    # though no count was read.
-    if _ONE_PERSON.search(work) and not _GROUP.search(title):
-        return "case report"
-    # What happened to people, told of this work ("B cells were undetectable by day 7",
-    # "there was no CRS", "late events included herpes zoster"): people were treated,
-    # however the count is put ("in a total of three", "two dozen").
-    # A review's "CRS has been reported" tells of others' patients.
-    observed = any(h.status != "possible" and not _OTHERS.search(h.sentence)
-                   for h in find_harms(found, treated))  # fmt: skip
-    told = any(not _OTHERS.search(o.sentence) for o in find_outcomes(found))
-    return "case series" if observed or told else "review"
-
-
 # --------------------------------------------------------------------------- facts
 
 
@@ -382,11 +157,11 @@ def extract_facts(
     treated, treated_from = (
         (None, "") if kind == "trial registry" else details.treated(found, title)
     )
-    study = _study_type(title, found, kind, (treated, treated_from), publication_types, phases)
+    study = study_type(title, found, kind, (treated, treated_from), publication_types, phases)
     if study in ("case report", "case series") and not publication_types:
         # A congress abstract naming no phase: preliminary, and the card says so.
         study = (
-            (_introduced_phase(found) or "conference abstract")
+            (introduced_phase(found) or "conference abstract")
             if is_meeting_abstract(text)
             else study
         )
@@ -397,7 +172,7 @@ def extract_facts(
         study in ("review", "trial registration")
         or class_wide
         or treated is None
-        or (study == "lab study" and _untreated(treated_from))
+        or (study == "lab study" and untreated(treated_from))
         or (study == "case series" and treated == 1)  # one person within a cohort
     ):
         treated, treated_from = None, ""  # pooled, planned, someone else's, never printed, or
@@ -407,7 +182,7 @@ def extract_facts(
     elif study == "case report" and treated is None:  # "a 31-year-old woman received …"
         treated, treated_from = (
             1,
-            next((t.text for t in found if _ONE_PERSON.search(t.text)), title),
+            next((t.text for t in found if ONE_PERSON.search(t.text)), title),
         )
     target, target_from = details.target(title, text, study)
     if study == "regulatory" and SAFETY_ACTION.search(title):
@@ -418,7 +193,7 @@ def extract_facts(
         title=title,
         study_type=study,
         source_kind=kind,
-        phase=_phase_from_fields(phases) or phase_of(title) or _study_phase(title, found),
+        phase=phase_from_fields(phases) or phase_of(title) or study_phase(title, found),
         treated_n=treated,
         planned_n=details.planned(text) if study == "trial registration" else None,
         recruiting=details.recruiting(text),
@@ -434,7 +209,7 @@ def extract_facts(
         regulator=regulator_named(title, text),
         trace={k: v for k, v in trace.items() if v},
         for_cancer=study == "regulatory" and _decides_for_cancer(lexicon, title, found),
-        samples_of_treated=study == "lab study" and (treated is not None or bool(_sampled(found))),
+        samples_of_treated=study == "lab study" and (treated is not None or bool(sampled(found))),
     )
 
 
