@@ -556,3 +556,19 @@ def test_an_answer_that_counts_whom_a_harm_happened_to_is_not_a_mere_risk(
         " mild cytokine release syndrome."
     )
     assert _effects(lexicon, "CAR-T in lupus: is it safe?", text).startswith("3 people had CRS")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Swissmedic authorises first CAR-T trial in lupus",
+        "MHRA approves clinical trial of CD19 CAR-T in multiple sclerosis",
+    ],
+)
+def test_a_regulator_authorising_a_trial_lets_a_trial_start_it_approves_no_product(
+    lexicon: Lexicon, title: str
+) -> None:
+    text = "The regulator has authorised a phase 1 trial of CD19 CAR T cells."
+    story = explain_story(title, text, lexicon=lexicon)
+    assert (story.facts.study_type, story.facts.source_kind) == ("regulatory", "regulator")
+    assert "allowed a trial in people to start" in story.card.what_happened

@@ -121,7 +121,9 @@ _REGULATORY = (
         "{who} gave it a special status that can speed up its review.",
     ),
     (
-        r"\bIND\b|investigational new drug|clinical trial application",
+        # "authorises first CAR-T trial", "clears the way for a trial": a trial, not the product
+        r"\bIND\b|investigational new drug|clinical trial application|\b(?:authori[sz]\w*|approv\w*"
+        r"|clear\w*)\b[^.:]{0,40}\btrials?\b|\btrial (?:authori[sz]ation|approval)",
         "{who} allowed a trial in people to start.",
     ),
     (r"authori[sz]|approv", "{who} gave its approval."),

@@ -150,6 +150,9 @@ _REGULATOR = {
     "PMDA": r"\bPMDA\b|Pharmaceuticals and Medical Devices Agency",
     "Health Canada": r"\bHealth Canada\b",
     "TGA": r"\bTGA\b|Therapeutic Goods Administration",
+    "Swissmedic": r"\bSwissmedic\b",
+    "ANSM": r"\bANSM\b",
+    "BfArM": r"\bBfArM\b",
 }
 # What a regulator does to one product: a decision, a status, a notice of either.
 DECISION = re.compile(
