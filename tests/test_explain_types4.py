@@ -572,3 +572,21 @@ def test_a_regulator_authorising_a_trial_lets_a_trial_start_it_approves_no_produ
     story = explain_story(title, text, lexicon=lexicon)
     assert (story.facts.study_type, story.facts.source_kind) == ("regulatory", "regulator")
     assert "allowed a trial in people to start" in story.card.what_happened
+
+
+@pytest.mark.parametrize(
+    ("said", "effects"),
+    [
+        # A count of nobody after the harm is an absence, not a harm that happened.
+        ("CRS occurred in 9, all grade 1; ICANS in none.", "Nobody had ICANS"),
+        ("CRS: 9 patients (grade 1); ICANS: none.", "Nobody had ICANS"),
+        # Only the serious ones were absent.
+        ("There were no infections requiring hospitalisation.", "Nobody had severe infections"),
+    ],
+)  # fmt: skip
+def test_what_did_not_happen_is_read_however_the_absence_is_put(
+    lexicon: Lexicon, said: str, effects: str
+) -> None:
+    text = f"Twelve patients with lupus received CD19 CAR T cells. {said}"
+    found = _effects(lexicon, "CD19 CAR-T in lupus", text)
+    assert effects in found and "Some people had ICANS" not in found

@@ -126,6 +126,11 @@ _HOW_MANY = re.compile(
 )
 _SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?[34])\b"
                             r"(?:\s+or\s+\w+)?\s*$", re.IGNORECASE)  # fmt: skip
+# "ICANS in none", "ICANS: none", "ICANS in no patient": a count of nobody after the harm.
+_NONE_AFTER = re.compile(r"\W*(?:(?:in|:)\s*)?(?:none|no (?:patients?|one|cases?|participants?))\b",
+                         re.IGNORECASE)  # fmt: skip
+_SEVERE_AFTER = re.compile(r"\s*(?:that |which )?(?:requir|need)\w*\s+(?:hospital|admission"
+                           r"|intensive|ICU|intravenous|IV\b)", re.IGNORECASE)  # fmt: skip
 _SERIOUS = re.compile(r"\bsevere\b|\bserious\b|hospital|grade\s*(?:≥\s*)?[34]|life-threat", re.I)
 
 
@@ -206,10 +211,16 @@ def _clause_harms(clause: str, sentence: Sentence) -> list[Harm]:
         unnamed = kind == "other" and _UNNAMED.match(match.group(0).lower())
         if unnamed and (negated or possible_clause(clause, sentence)):
             continue  # "no serious adverse events": the card's other lines tell what did not
-        if negated or re.search(r"\b(?:did not|was not|were not)\b", clause[
-                match.end():], re.I):  # fmt: skip
-            # "no patient had severe CRS" says nothing of milder CRS: only severe was absent.
-            severe = "severe" if _SEVERE_BEFORE.search(before) else None
+        after = clause[match.end() :]
+        if (
+            negated
+            or re.search(r"\b(?:did not|was not|were not)\b", after, re.I)
+            or (_NONE_AFTER.match(after))
+        ):
+            # "no patient had severe CRS" says nothing of milder CRS: only severe was absent;
+            # nor does "no infections requiring hospitalisation" of milder infections.
+            severe = "severe" if _SEVERE_BEFORE.search(before) or _SEVERE_AFTER.match(after) \
+                else None  # fmt: skip
             harms.append(Harm(kind, "none", grade=severe, sentence=sentence.text))
             continue
         possible = sentence.background or _POSSIBLE.search(clause)
