@@ -590,3 +590,9 @@ def test_what_did_not_happen_is_read_however_the_absence_is_put(
     text = f"Twelve patients with lupus received CD19 CAR T cells. {said}"
     found = _effects(lexicon, "CD19 CAR-T in lupus", text)
     assert effects in found and "Some people had ICANS" not in found
+
+
+def test_an_absent_death_reads_nobody_died(lexicon: Lexicon) -> None:
+    text = "Ten patients with SSc received CD19 CAR T cells. There were no deaths and no ICANS."
+    effects = _effects(lexicon, "CD19 CAR-T in SSc", text)
+    assert "Nobody died." in effects and "had died" not in effects

@@ -260,7 +260,10 @@ def side_effects(harms: tuple[Harm, ...], treated: int | None, explain: Explaine
     if rest := [h for h in happened[3:]]:
         lines.append("The report also mentions " + _join([_harm_name(h, explain) for h in rest])
                      + ".")  # fmt: skip
-    if absent := [h for h in harms if h.status == "none"]:
+    absent = [h for h in harms if h.status == "none"]
+    if any(h.kind == "death" for h in absent):
+        lines.append("Nobody died.")  # not "Nobody had died or CRS"
+    if absent := [h for h in absent if h.kind != "death"]:
         lines.append("Nobody had " + _join([_absent_name(h, explain) for h in absent]) + ".")
     if possible := [h for h in harms if h.status == "possible"]:
         # "Possible side effects it names include CRS or fever", not "… side effects such as".
