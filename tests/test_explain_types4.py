@@ -596,3 +596,24 @@ def test_an_absent_death_reads_nobody_died(lexicon: Lexicon) -> None:
     text = "Ten patients with SSc received CD19 CAR T cells. There were no deaths and no ICANS."
     effects = _effects(lexicon, "CD19 CAR-T in SSc", text)
     assert "Nobody died." in effects and "had died" not in effects
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("CAR-T lupus results expected next year", "Results from the phase 2 trial of a CD19"
+         " CAR-T in lupus nephritis are expected in the first half of 2026."),
+        ("Pivotal CAR-T study in myasthenia completes enrollment", "Enrollment is complete in"
+         " the phase 3 study of a CD19 CAR-T in myasthenia gravis, with topline data due in"
+         " 2026."),
+        ("Second patient dosed in CAAR-T study for pemphigus", "The second patient has been"
+         " dosed in the phase 1 study of a DSG3 CAAR-T in mucosal pemphigus vulgaris."),
+        ("Lupus CAR-T gets the go-ahead for phase 3", "The phase 3 study of a CD19 CAR-T in"
+         " lupus nephritis can start next year."),
+    ],
+)  # fmt: skip
+def test_a_teaser_on_a_trials_timeline_is_news_not_the_phase_it_names(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    found = facts(lexicon, title, text)
+    assert (found.study_type, found.source_kind) == ("news", "news site")

@@ -125,6 +125,12 @@ _ANNOUNCED = re.compile(
     r"|\b(?:is|are) now (?:enrolling|recruiting|open)\b"
     r"|(?<!\bwe )\b(?:has|have) (?:now )?(?:entered|moved into|advanced (?:in)?to|progressed"
     r" (?:in)?to) (?:a )?(?:phase|pivotal|registrational|late-stage)\b"
+    # a forecast of someone's readout, a step in someone's trial told as news
+    r"|\b(?:results|data|readout)\b[^.;]{0,60}?\b(?:are|is) expected (?:in|by|later|next|early"
+    r"|mid)\b|\b(?:topline|top-line|interim)"
+    r" (?:data|results) (?:are |is )?(?:due|expected)\b|\bdue in (?:early |mid-|late )?\d{4}\b"
+    r"|\benrol?lment (?:is|has been) complete(?:d)?\b|\b(?:first|second|third|\d+(?:st|nd|rd|th))"
+    r" (?:patient|participant|subject) has been dosed\b"
     r"|(?<!\bwe )\bwill (?:present|report|share) (?:new |updated |additional |\w+-month )?"
     r"(?:data|results|findings)\b",
     re.IGNORECASE,
@@ -134,6 +140,8 @@ _HEADLINE_VERB = re.compile(
     r"\b(?:doses|opens|launches|begins|starts|initiates|enrolls|enrols|secures|raises"
     r"|announces|unveils|wins|lands|nabs|bags|inks|signs|files)\b"
     r"|\bto (?:present|start|begin|launch|file|seek|enter|report)\b|\b(?:plans|set) to\b"
+    r"|\bcompletes\b|\b(?:patient|participant) dosed\b|\bgets? (?:the )?(?:nod|go-ahead"
+    r"|green light)\b|\bresults expected\b"
     r"|\benters\b|\b(?:advances|moves) (?:in)?to\b|\b(?:shows?|offers?|brings?) (?:early |new )?"
     r"(?:promise|hope)\b|\bnew hope\b",
     re.IGNORECASE,
