@@ -72,7 +72,7 @@ _OTHER_DRUGS = (
     r"|azathioprine|tacrolimus|voclosporin|eculizumab|efgartigimod|hydroxychloroquine)"
 )
 _SUPPORTIVE = re.compile(
-    rf"\b(?:treated with|received|required|given)\s+(?:\w+\s+){{0,2}}?{_OTHER_DRUGS}", re.I
+    rf"\b(?:treated with|received|required|given)\s+(?:[\w-]+\s+){{0,2}}?{_OTHER_DRUGS}", re.I
 )
 # Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
 # enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
@@ -224,8 +224,17 @@ _YEAR_LED = re.compile(r"^\s*(?:In|By|Since)\s+(?:(?:early|late|mid-?)\s*)?(?:19
 _THIS_WORK = re.compile(r"\b(?:we|our|here|this (?:study|trial|report))\b", re.IGNORECASE)
 
 
+# A correction's wrong version, before what it "should read": "The sentence 'Seven
+# patients received' should read 'Six patients received'", "7 should have been 6".
+# Not "they should be monitored": "should be" only before the corrected number or quote.
+_CORRECTED = re.compile(
+    rf"^.*\b(?:should (?:have )?read|should (?:have been|be)(?=\s+(?:[\"“‘']|{COUNT}\b))"
+    r"|(?:is|was|has been) corrected to(?: read)?|(?:is|was) replaced (?:by|with))\b",
+    re.IGNORECASE)  # fmt: skip
+
+
 def _own(text: str) -> str:
-    return _CITED_CLAUSE.sub("", text)
+    return _CITED_CLAUSE.sub("", _CORRECTED.sub("", text))
 
 
 def _cited(text: str) -> bool:
@@ -250,6 +259,8 @@ def _funnel(text: str, printed: set[int]) -> int | None:
     screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received".
     0 where the reader must work it out and the source never prints it ("Twelve were
     enrolled; two withdrew before infusion")."""
+    if (one_arm := _labelled_arm(text)) is not None:
+        return one_arm
     if funnel := _FUNNEL.search(text):
         labels = [w.strip() for w in funnel.group(1).split("/")]
         values = [int(v) for v in re.split(r"\s*/\s*", funnel.group(2))]
@@ -264,6 +275,23 @@ def _funnel(text: str, printed: set[int]) -> int | None:
     if (enrolled := _ENROLLED.search(text)) and (lost := _NOT_DOSED.search(text)):
         value = (number_value(enrolled.group(1)) or 0) - (number_value(lost.group(1)) or 0)
         return value if value in printed else 0
+    return None
+
+
+# Arms labelled with their sizes beside a placebo or control arm: "(Descartes-08, n=18;
+# placebo, n=16)", "CAR-T group (n = 9) and standard-care group (n = 4)".
+_ARM_N = re.compile(r"([\w-]+(?:\s+[\w-]+)?)\s*(?:arm|group)?\s*[,:(]?\s*\(?\s*n\s*=\s*(\d+)",
+                    re.IGNORECASE)  # fmt: skip
+_CONTROL_ARM = re.compile(r"placebo|sham|control|standard|usual|comparator|vehicle|observation",
+                          re.IGNORECASE)  # fmt: skip
+
+
+def _labelled_arm(text: str) -> int | None:
+    """The one arm given the therapy, where the others are placebo or control arms."""
+    arms = [(m.group(1), int(m.group(2))) for m in _ARM_N.finditer(text)]
+    given = [n for label, n in arms if not _CONTROL_ARM.search(label)]
+    if len(given) == 1 and len(arms) > 1:
+        return given[0]
     return None
 
 

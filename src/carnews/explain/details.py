@@ -72,16 +72,20 @@ def target(title: str, text: str, study: str = "") -> tuple[str | None, str]:
     for where in (title, text):
         if where is text and _several(text, study):
             return None, ""
+        # The antigen named first is the work's; a pair or one named later is a rival's
+        # ("BMS's CD19 CAR-T … several groups presented BCMA-CD19 data").
+        first: list[tuple[int, str]] = []
         if dual := _DUAL.search(where):
             pair = sorted({dual.group(1).upper(), dual.group(2).upper()}, key=_target_rank)
             if len(pair) == 2:
-                return "+".join(pair), where
-        first: list[tuple[int, str]] = []
+                first.append((dual.start(), "+".join(pair)))
         for name, pattern in _TARGETS:
             if match := re.search(pattern, where, re.IGNORECASE if name != "MuSK" else 0):
                 first.append((match.start(), _named(name, match.group(0), where)))
+        if caar := _CAAR_ANTIGEN.search(where):
+            first.append((caar.start(), caar.group(1)))
         if first:
-            return min(first)[1], where
+            return min(first, key=lambda pair: pair[0])[1], where
     return None, ""
 
 
@@ -90,6 +94,13 @@ def target(title: str, text: str, study: str = "") -> tuple[str | None, str]:
 _ALTERNATIVES = re.compile(
     r"\b(?:CD19|BCMA|CD20|CD70)\b[^.;:]{0,25},\s*(?:CD19|BCMA|CD20|CD70)\b[^.;:]{0,40}?"
     r"\b(?:or|and)\s+(?:CD19|BCMA|CD20|CD70|dual|bispecific|tandem)", re.IGNORECASE)  # fmt: skip
+
+
+# The autoantigen a CAAR displays is its target: "PLA2R-CAAR T cells", "NMDAR chimeric
+# autoantibody receptor T cells".
+# An antigen's name has a second capital or a digit, so "The CAAR" names none.
+_CAAR_ANTIGEN = re.compile(r"\b((?-i:[A-Z][A-Za-z]*[A-Z\d][A-Za-z\d]*))[- ](?:CAAR|chimeric"
+                           r" auto-?antibody receptor)", re.IGNORECASE)  # fmt: skip
 
 
 def _several(text: str, study: str) -> bool:
@@ -103,7 +114,9 @@ def _several(text: str, study: str) -> bool:
 def _named(name: str, printed: str, where: str) -> str:
     """A citrullinated target named by its protein ("citrullinated vimentin")."""
     if name == "citrullinated antigens" and (
-        protein := re.search(r"citrullinated\s+(vimentin|fibrinogen|enolase|collagen)", where, re.I)
+        protein := re.search(
+            r"citrullinated[\s-]+(vimentin|fibrinogen|enolase|collagen)", where, re.I
+        )
     ):
         return f"citrullinated {protein.group(1).lower()}"
     return name

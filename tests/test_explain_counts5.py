@@ -1,0 +1,102 @@
+"""Counts, diseases, targets and product kinds, one test per way sources state them (the
+fifth round of phrasings, dev-351 onward). The sentences are this file's own, written for
+each family: corrections, arms beside a placebo, a drug for a side effect named with a
+hyphenated dose, rivals' targets and products named after the work's own, antibody
+receptors named by their antigen, whose cells in a patient's words, and the diseases a
+work covers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.facts import Facts, extract_facts
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
+    return extract_facts(title, text, lexicon=lexicon)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In the Results, “Nine patients were infused” should read “Eight patients were"
+        " infused; one withdrew before infusion”.",
+        "In Table 1, '9 patients were dosed' should have been '8 patients were dosed'.",
+        "The sentence “nine participants received the cells” has been corrected to read"
+        " “eight participants received the cells”.",
+    ],
+)
+def test_a_correction_counts_what_the_text_should_read(lexicon: Lexicon, sentence: str) -> None:
+    title = "Erratum: CD19 CAR T cells in refractory myositis"
+    found = facts(lexicon, title, f"An error occurred in the article. {sentence}")
+    assert found.treated_n == 8
+
+
+def test_a_correction_does_not_hide_a_count_beside_advice(lexicon: Lexicon) -> None:
+    text = "Ten patients received CD19 CAR T cells; they should be monitored for infections."
+    assert facts(lexicon, "CD19 CAR-T in lupus", text).treated_n == 10
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Of 30 randomised participants, 28 were treated (CAR-T, n=15; placebo, n=13).",
+        "Patients were assigned to the CAR-T group (n = 15) or the standard-care group (n = 13).",
+    ],
+)
+def test_only_the_arm_given_the_cells_is_counted(lexicon: Lexicon, sentence: str) -> None:
+    title = "BCMA CAR-T versus placebo in myasthenia gravis: a randomised trial"
+    assert facts(lexicon, title, f"Methods: {sentence} Results: MG-ADL fell.").treated_n == 15
+
+
+def test_a_drug_for_a_side_effect_with_a_hyphenated_dose_is_not_the_therapy(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "A patient in the trial of CD19 CAR-T for myasthenia gravis had grade 3 ICANS. The"
+        " patient, a 64-year-old woman, was treated with high-dose steroids and recovered."
+        " It was the first such event among the nine patients dosed so far."
+    )
+    assert facts(lexicon, "Neurotoxicity in a CAR-T trial", text).treated_n == 9
+
+
+def test_the_antigen_named_first_is_the_works_not_a_rivals_pair(lexicon: Lexicon) -> None:
+    text = (
+        "The company's CD19 CAR-T improved skin scores in 10 patients with systemic"
+        " sclerosis. Elsewhere at the meeting, academic groups showed BCMA-CD19 data."
+    )
+    found = facts(lexicon, "Company posts scleroderma data as rivals gather", text)
+    assert found.target == "CD19"
+
+
+def test_a_pair_named_first_stays_the_target(lexicon: Lexicon) -> None:
+    text = "We treated 6 patients with BCMA-CD19 compound CAR T cells. CD19 alone failed before."
+    assert facts(lexicon, "Compound CAR T cells in lupus", text).target == "CD19+BCMA"
+
+
+@pytest.mark.parametrize(
+    ("title", "antigen"),
+    [
+        ("NMDAR chimeric autoantibody receptor T cells in encephalitis models", "NMDAR"),
+        ("PLA2R-CAAR T cells kill autoreactive B cells from nephropathy patients", "PLA2R"),
+    ],
+)
+def test_an_antibody_receptor_takes_its_antigen_as_target(
+    lexicon: Lexicon, title: str, antigen: str
+) -> None:
+    text = "The CAAR T cells lysed target B cells in vitro and spared other B cells."
+    assert facts(lexicon, title, text).target == antigen
+
+
+def test_a_hyphenated_citrullinated_protein_is_named(lexicon: Lexicon) -> None:
+    title = "First Patient Dosed With a Citrullinated-Fibrinogen-Targeted CAR-Treg in RA"
+    assert facts(lexicon, title, "The company dosed the first patient.").target == (
+        "citrullinated fibrinogen"
+    )
