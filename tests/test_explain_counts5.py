@@ -100,3 +100,49 @@ def test_a_hyphenated_citrullinated_protein_is_named(lexicon: Lexicon) -> None:
     assert facts(lexicon, title, "The company dosed the first patient.").target == (
         "citrullinated fibrinogen"
     )
+
+
+def test_a_rivals_cells_named_later_do_not_change_whose_cells(lexicon: Lexicon) -> None:
+    text = (
+        "The company said 12 patients with lupus have now received its autologous CD19 CAR-T."
+        " A competitor is pursuing the same target with an allogeneic product."
+    )
+    assert facts(lexicon, "CAR-T race: lupus update", text).product == "autologous CAR-T"
+
+
+def test_an_engager_named_after_the_works_car_t_is_a_rival(lexicon: Lexicon) -> None:
+    text = (
+        "The firm has dosed 20 patients with its CD19 CAR-T across lupus and myositis trials."
+        " Its chief executive said there is room for both cell therapies and T-cell engagers."
+    )
+    assert facts(lexicon, "Firm's cell therapy reaches 20 patients", text).product == "CAR-T"
+
+
+def test_an_engager_named_first_stays_the_works(lexicon: Lexicon) -> None:
+    text = "We gave blinatumomab to 4 patients with arthritis; unlike CAR-T, it needs no chemo."
+    assert facts(lexicon, "Off-label use in arthritis", text).product == "T-cell engager"
+
+
+def test_healthy_donor_levels_are_a_comparison_not_the_cells_source(lexicon: Lexicon) -> None:
+    text = (
+        "We sequenced B cells from 6 patients treated with CD19 CAR T cells. Interferon"
+        " scores fell to healthy-donor levels."
+    )
+    assert facts(lexicon, "B cells after CD19 CAR-T in lupus", text).product == "CAR-T"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "They collected my T cells, reprogrammed them and gave them back to me.",
+        "Doctors took her own immune cells and changed them in a lab.",
+    ],
+)
+def test_whose_cells_in_a_patients_words(lexicon: Lexicon, sentence: str) -> None:
+    text = f"Last spring I had CAR-T for myasthenia gravis. {sentence} I feel well."
+    assert facts(lexicon, "My year after CAR-T", text).product == "autologous CAR-T"
+
+
+def test_her_blood_counts_say_nothing_of_whose_cells(lexicon: Lexicon) -> None:
+    text = "She had CAR-T for lupus in March. Her blood counts dropped for a week."
+    assert facts(lexicon, "A year after CAR-T", text).product == "CAR-T"

@@ -146,7 +146,14 @@ _PRODUCTS = (
         r"allogeneic|donor-derived|healthy[- ]donor|off-the-shelf|iPSC"
         r"|induced pluripotent|hypoimmune",
     ),
-    ("autologous CAR-T", r"autologous|(?:own|patient's) (?:immune |T[- ])?(?:cells|blood)"),
+    # Whose cells in a patient's or a reporter's words: "they collected my T cells", "her
+    # own blood cells", "T cells harvested from the patient".
+    (
+        "autologous CAR-T",
+        r"autologous|(?:own|patient's) (?:immune |T[- ])?(?:cells|blood)"
+        r"|\b(?:my|her|his) (?:own )?(?:immune|T[- ]?)\s?cells"  # not "her blood counts"
+        r"|(?:collected|harvested|taken) from (?:the |each )?(?:patient|participant)s?\b",
+    ),
     ("CAR-T", r"\bCAR[- ]?T|chimeric antigen receptor"),
 )
 
@@ -156,11 +163,17 @@ _CELL_KINDS = ("CAAR-T", "CAR-Treg", "CAR-NK", "in vivo CAR-T", "mRNA CAR-T")
 
 # Healthy donors counted as a comparison group ("compared with 12 healthy donors", "and
 # from 6 healthy donors") are not where the cells came from.
+# Nor are healthy donors' values a comparison is drawn against ("fell to healthy-donor levels").
 _CONTROLS = re.compile(
     rf"\b(?:{COUNT})\s+(?:(?:age|sex)?[- ]?matched\s+)?healthy[- ]"
-    r"(?:donors?|controls?|volunteers)\b",
+    r"(?:donors?|controls?|volunteers)\b|\bhealthy[- ]donor (?:levels?|ranges?|values?|samples?"
+    r"|controls?|baselines?)\b",
     re.IGNORECASE,
 )
+# Kinds a text can name as rivals of each other: whose cells, and an engager against
+# cells. The one named first is the work's ("its autologous CD19 CAR-T … a rival's
+# allogeneic product"; "its CAR-T … room for both CAR-T and T-cell engagers").
+_RIVALS = (("allogeneic CAR-T", "autologous CAR-T"), ("T-cell engager", "CAR-T"))
 
 
 def product(title: str, text: str, study_type: str) -> str | None:
@@ -168,7 +181,8 @@ def product(title: str, text: str, study_type: str) -> str | None:
     title whose cells are NK cells is CAR-NK); a review keeps its title's general word."""
     in_title = [name for name, pattern in _PRODUCTS if re.search(pattern, title, re.I)]
     text = _CONTROLS.sub("", text)
-    in_text = [name for name, pattern in _PRODUCTS if re.search(pattern, text, re.I)]
+    in_text = _first_named([name for name, pattern in _PRODUCTS if re.search(pattern, text, re.I)],
+                           text)  # fmt: skip
     if study_type == "review" and in_title:
         return in_title[0]
     if in_title and in_title[0] not in ("allogeneic CAR-T", "autologous CAR-T", "CAR-T"):
@@ -183,6 +197,20 @@ def product(title: str, text: str, study_type: str) -> str | None:
             else next(k for k in in_text if k != "T-cell engager")
         )
     return in_text[0] if in_text else None
+
+
+def _first_named(kinds: list[str], text: str) -> list[str]:
+    """The kinds named, without the rival of one named before it."""
+    patterns = dict(_PRODUCTS)
+    for one, other in _RIVALS:
+        if one in kinds and other in kinds:
+            starts = {
+                k: m.start() for k in (one, other) if (m := re.search(patterns[k], text, re.I))
+            }
+            later = one if starts[one] > starts[other] else other
+            if later != "CAR-T":  # the general word stays, for the kinds named with it
+                kinds = [k for k in kinds if k != later]
+    return kinds
 
 
 _FOLLOW_UP = re.compile(
