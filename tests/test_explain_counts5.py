@@ -146,3 +146,80 @@ def test_whose_cells_in_a_patients_words(lexicon: Lexicon, sentence: str) -> Non
 def test_her_blood_counts_say_nothing_of_whose_cells(lexicon: Lexicon) -> None:
     text = "She had CAR-T for lupus in March. Her blood counts dropped for a week."
     assert facts(lexicon, "A year after CAR-T", text).product == "CAR-T"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "CAR T cells in refractory autoimmune diseases: a systematic review",
+        "T-cell engagers for autoimmune disease: where the field stands",
+    ],
+)
+def test_a_review_of_autoimmune_disease_in_general_names_it_beside_the_diseases(
+    lexicon: Lexicon, title: str
+) -> None:
+    text = (
+        "In this review we summarise reports of B-cell depletion in autoimmune disease,"
+        " among them case series in lupus, systemic sclerosis and myositis."
+    )
+    found = facts(lexicon, title, text)
+    assert found.study_type == "review"
+    assert found.diseases[0] == "autoimmune disease"
+    assert set(found.diseases) == {"autoimmune disease", "lupus", "systemic sclerosis", "myositis"}
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (  # one kind of autoimmune disease, not autoimmune disease in general
+            "CAR T cells in autoimmune rheumatic diseases: a review",
+            "In this review we summarise autoimmune disease trials in lupus and myositis.",
+        ),
+        (  # a report of patients, not a review of the field
+            "Outcomes after CD19 CAR-T in autoimmune disease",
+            "Ten patients with lupus or myositis were followed for two years after CAR T cells.",
+        ),
+    ],
+)
+def test_autoimmune_disease_is_not_added_for_one_kind_or_a_report_of_patients(
+    lexicon: Lexicon, title: str, text: str
+) -> None:
+    assert "autoimmune disease" not in facts(lexicon, title, text).diseases
+
+
+def test_a_class_wide_safety_warning_studies_no_disease(lexicon: Lexicon) -> None:
+    text = (
+        "The FDA said all approved CAR-T products will carry a boxed warning on T-cell"
+        " cancers. For companies testing CAR-T in lupus, the warning raises the bar."
+    )
+    found = facts(lexicon, "FDA requires boxed warning on all CAR-T therapies", text)
+    assert found.study_type == "regulatory"
+    assert found.diseases == ()
+
+
+def test_the_disease_of_the_people_counted_joins_the_titles(lexicon: Lexicon) -> None:
+    title = "A CD19 T-cell engager in lupus-prone mice and in patients"
+    text = (
+        "We treated MRL/lpr mice with a surrogate engager. We also analysed biopsies from"
+        " four patients with rheumatoid arthritis who received blinatumomab."
+    )
+    assert facts(lexicon, title, text).diseases == ("lupus", "rheumatoid arthritis")
+
+
+def test_features_listed_after_the_counted_peoples_disease_are_not_diseases(
+    lexicon: Lexicon,
+) -> None:
+    title = "CD19 CAR T cells in refractory Sjögren's disease"
+    text = (
+        "We treated three patients with Sjögren's disease, including cutaneous vasculitis"
+        " and neuropathy, with CD19 CAR T cells."
+    )
+    assert facts(lexicon, title, text).diseases == ("Sjögren's disease",)
+
+
+def test_a_disease_named_only_under_a_background_label_is_the_works(lexicon: Lexicon) -> None:
+    text = (
+        "Hi all, I just had my last infusion in the trial. Background: 41M, generalised MG"
+        " for 9 years, on pyridostigmine. My scores are much better now."
+    )
+    assert facts(lexicon, "Done with my infusions - AMA", text).diseases == ("myasthenia gravis",)
