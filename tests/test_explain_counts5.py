@@ -223,3 +223,12 @@ def test_a_disease_named_only_under_a_background_label_is_the_works(lexicon: Lex
         " for 9 years, on pyridostigmine. My scores are much better now."
     )
     assert facts(lexicon, "Done with my infusions - AMA", text).diseases == ("myasthenia gravis",)
+
+
+def test_diseases_come_in_the_order_the_source_names_them(lexicon: Lexicon) -> None:
+    title = "CD19 CAR T cells in lupus, systemic sclerosis and myositis"
+    text = "We treated 9 patients. Myositis and systemic sclerosis responded; lupus did too."
+    assert facts(lexicon, title, text).diseases == ("lupus", "systemic sclerosis", "myositis")
+    text = "We treated 5 patients with ITP and 3 with autoimmune haemolytic anaemia."
+    found = facts(lexicon, "CD19 CAR-T in autoimmune cytopenias", text)
+    assert found.diseases == ("immune thrombocytopenia", "autoimmune haemolytic anaemia")

@@ -19,6 +19,7 @@ from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
 from carnews.explain import details
 from carnews.explain.details import COUNTED
+from carnews.explain.diseases import work_diseases
 from carnews.explain.harms import HARM_KINDS, Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
 from carnews.explain.plain import acronyms
@@ -39,7 +40,6 @@ from carnews.explain.studytype import (
     study_type,
     untreated,
 )
-from carnews.explain.sums import PEOPLE
 from carnews.text.readability import split_sentences
 
 __all__ = ["STUDY_TYPES", "Facts", "Sentence", "extract_facts", "is_safety_action", "sentences"]
@@ -199,7 +199,9 @@ def extract_facts(
         planned_n=details.planned(text) if study == "trial registration" else None,
         recruiting=details.recruiting(text),
         # A class-wide safety action treats and studies no disease, whatever it mentions.
-        diseases=() if class_wide else _diseases(lexicon, title, work, text, study, treated_from),
+        diseases=()
+        if class_wide
+        else work_diseases(lexicon, title, work, text, study, treated_from),
         target=target,
         product=details.product(title, text, study) or _named_product(lexicon, title, text),
         chemo_first=details.chemo_first(work),
@@ -251,42 +253,3 @@ def _named_product(lexicon: Lexicon, title: str, text: str) -> str | None:
         if term.name in _PRODUCT_KINDS and any(p.search(f"{title} {text}") for p in term.patterns):
             return term.name
     return None
-
-
-# A review's title that covers autoimmune disease in general ("CAR T cells in autoimmune
-# diseases: a systematic review"), not one kind of it ("autoimmune rheumatic diseases",
-# "autoimmune disease of the nervous system").
-_IN_GENERAL = re.compile(r"\b(?:in|for|and)\s+(?:(?:refractory|severe|treatment-resistant)\s+)?"
-                         r"autoimmune diseases?\b(?!\s+of\b)", re.IGNORECASE)  # fmt: skip
-
-
-# The disease of the people counted: "five patients with rheumatoid arthritis who
-# received …", not the features listed after it ("…, including cryoglobulinaemic
-# vasculitis", "…, with cutaneous vasculitis").
-_WITH = re.compile(
-    rf"\b(?:{PEOPLE}|wom[ae]n|m[ae]n|girls?|boys?|child)\s+with\s+(.+?)(?=[(;.]|,?\s+(?:who|including"
-    r"|after|before|with|whose)\b|$)", re.IGNORECASE)  # fmt: skip
-
-
-def _diseases(lexicon: Lexicon, title: str, work: str, text: str, study: str = "",
-              counted_in: str = "") -> tuple[str, ...]:  # fmt: skip
-    """The title's diseases, and those of the people counted; the work's when the title
-    names none, or adds "and other"; "autoimmune disease" beside them for a review of
-    autoimmune disease in general."""
-    in_title = [n for n, _ in diseases_named(lexicon, title).most_common()
-                if n != "autoimmune disease"]  # fmt: skip
-    broad = re.search(r"\bother\b|autoimmun|immune-mediated", title, re.IGNORECASE)
-    if in_title and not broad:
-        counted = [n for part in _WITH.findall(counted_in if counted_in != title else "")
-                   for n in diseases_named(lexicon, part) if n != "autoimmune disease"]  # fmt: skip
-        return tuple(dict.fromkeys([*in_title, *counted]))
-    # Where the work's own sentences name none, the source's background does ("Background:
-    # generalised MG for 11 years" in a patient's post).
-    counts = diseases_named(lexicon, work) or diseases_named(lexicon, text)
-    names = [*in_title, *(n for n, _ in counts.most_common() if n not in in_title)]
-    specific = [n for n in names if n != "autoimmune disease"]
-    # …and whose text speaks of autoimmune disease too, as a review of the field does.
-    general = _IN_GENERAL.search(title) and "autoimmune disease" in diseases_named(lexicon, text)
-    if specific and study == "review" and general:
-        return ("autoimmune disease", *specific)
-    return tuple(specific or names or [n for n, _ in diseases_named(lexicon, title).items()])

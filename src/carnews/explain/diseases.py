@@ -1,0 +1,72 @@
+"""Which diseases a work treats or studies, in the order the source names them.
+
+Pure helpers for :mod:`carnews.explain.facts`. The title's diseases come first, with the
+disease of the people counted ("four patients with rheumatoid arthritis who received");
+the work's own sentences stand in when the title names none or adds "and other", and the
+source's background when they name none either. "Autoimmune disease" is kept beside the
+specific diseases only for a review of autoimmune disease in general.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from carnews.curate.classify import diseases_named
+from carnews.curate.lexicon import Lexicon
+from carnews.explain.sums import PEOPLE
+
+__all__ = ["work_diseases"]
+
+_BROAD = "autoimmune disease"
+# A review's title that covers autoimmune disease in general ("CAR T cells in autoimmune
+# diseases: a systematic review"), not one kind of it ("autoimmune rheumatic diseases",
+# "autoimmune disease of the nervous system").
+_IN_GENERAL = re.compile(r"\b(?:in|for|and)\s+(?:(?:refractory|severe|treatment-resistant)\s+)?"
+                         r"autoimmune diseases?\b(?!\s+of\b)", re.IGNORECASE)  # fmt: skip
+# The disease of the people counted: "five patients with rheumatoid arthritis who
+# received …", not the features listed after it ("…, including cryoglobulinaemic
+# vasculitis", "…, with cutaneous vasculitis").
+_WITH = re.compile(
+    rf"\b(?:{PEOPLE}|wom[ae]n|m[ae]n|girls?|boys?|child)\s+with\s+(.+?)(?=[(;.]|,?\s+(?:who"
+    r"|including|after|before|with|whose)\b|$)", re.IGNORECASE)  # fmt: skip
+
+
+def work_diseases(lexicon: Lexicon, title: str, work: str, text: str, study: str = "",
+                  counted_in: str = "") -> tuple[str, ...]:  # fmt: skip
+    """The title's diseases, and those of the people counted; the work's when the title
+    names none, or adds "and other"; "autoimmune disease" first for a review of autoimmune
+    disease in general. ``work`` is the source's own sentences, ``counted_in`` the one
+    that says how many were treated."""
+    in_title = [n for n in _in_order(lexicon, title) if n != _BROAD]
+    broad = re.search(r"\bother\b|autoimmun|immune-mediated", title, re.IGNORECASE)
+    if in_title and not broad:
+        counted = [n for part in _WITH.findall(counted_in if counted_in != title else "")
+                   for n in _in_order(lexicon, part) if n != _BROAD]  # fmt: skip
+        return tuple(dict.fromkeys([*in_title, *counted]))
+    # Where the work's own sentences name none, the source's background does ("Background:
+    # generalised MG for 11 years" in a patient's post).
+    names = list(
+        dict.fromkeys([*in_title, *(_in_order(lexicon, work) or _in_order(lexicon, text))])
+    )
+    specific = [n for n in names if n != _BROAD]
+    # …and whose text speaks of autoimmune disease too, as a review of the field does.
+    general = _IN_GENERAL.search(title) and _BROAD in diseases_named(lexicon, text)
+    if specific and study == "review" and general:
+        return (_BROAD, *specific)
+    return tuple(specific or names or _in_order(lexicon, title))
+
+
+def _in_order(lexicon: Lexicon, text: str) -> list[str]:
+    """The diseases ``text`` names, in the order it first names them (a source lists its
+    main disease first: "in lupus and systemic sclerosis")."""
+    named = diseases_named(lexicon, text)
+    return sorted(named, key=lambda name: _first_at(_patterns(lexicon, name), text))
+
+
+def _patterns(lexicon: Lexicon, name: str) -> Iterable[re.Pattern[str]]:
+    return (p for term in lexicon.diseases if term.name == name for p in term.patterns)
+
+
+def _first_at(patterns: Iterable[re.Pattern[str]], text: str) -> int:
+    return min((m.start() for p in patterns if (m := p.search(text))), default=len(text))
