@@ -232,3 +232,27 @@ def test_diseases_come_in_the_order_the_source_names_them(lexicon: Lexicon) -> N
     text = "We treated 5 patients with ITP and 3 with autoimmune haemolytic anaemia."
     found = facts(lexicon, "CD19 CAR-T in autoimmune cytopenias", text)
     assert found.diseases == ("immune thrombocytopenia", "autoimmune haemolytic anaemia")
+
+
+def test_a_background_antigen_does_not_outrank_the_works_pair(lexicon: Lexicon) -> None:
+    text = (
+        "Background: CD19 CAR T cells induced remission in lupus. Methods: We treated 6"
+        " patients with BCMA-CD19 compound CAR T cells. Results: All 6 responded."
+    )
+    assert facts(lexicon, "Compound CAR T cells in lupus", text).target == "CD19+BCMA"
+
+
+def test_cd20_positive_cells_counted_are_not_the_target(lexicon: Lexicon) -> None:
+    text = (
+        "Objectives: To test blinatumomab, a CD19×CD3 engager, in arthritis. Methods: Five"
+        " patients received it. Results: Synovial CD20+ B cells fell by 90%."
+    )
+    assert facts(lexicon, "Engager in arthritis", text).target == "CD19"
+
+
+def test_a_kind_named_as_a_contrast_is_not_the_works(lexicon: Lexicon) -> None:
+    text = (
+        "Unlike autologous CAR-T, which takes weeks to make, the company's allogeneic"
+        " CD19 CAR-T was given to 8 patients with lupus straight from the freezer."
+    )
+    assert facts(lexicon, "A new CAR-T in lupus", text).product == "allogeneic CAR-T"

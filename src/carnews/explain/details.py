@@ -54,7 +54,7 @@ _DUAL = re.compile(
 _TARGETS = (
     ("BCMA", r"\bBCMA\b|B-cell maturation antigen"),
     ("CD19", r"\bCD19(?:\b(?!\+)|(?=[x×]))"),
-    ("CD20", r"\bCD20(?:\b(?!\s+antibod)|(?=[x×]))"),
+    ("CD20", r"\bCD20(?:\b(?!\s+antibod|\+)|(?=[x×]))"),  # not "CD20+ B cells", a count
     ("DSG3", r"\bDSG3\b|desmoglein 3"),
     ("MuSK", r"\bMuSK\b"),
     ("CD7", r"\bCD7\b"),
@@ -65,12 +65,13 @@ _TARGETS = (
 )
 
 
-def target(title: str, text: str, study: str = "") -> tuple[str | None, str]:
-    """The antigen the therapy is aimed at: the title's, else the text's; None where the
-    text weighs several products against each other (a review of CD19 and BCMA CAR-T, a
+def target(title: str, text: str, study: str = "", work: str = "") -> tuple[str | None, str]:
+    """The antigen the therapy is aimed at: the title's, else the work's own sentences'
+    (``work``: the text without its background), else the text's; None where the text
+    weighs several products against each other (a review of CD19 and BCMA CAR-T, a
     registry of "CD19, BCMA or BCMA-CD19 CAR T cells")."""
-    for where in (title, text):
-        if where is text and _several(text, study):
+    for where in (title, work, text):
+        if where is not title and _several(text, study):
             return None, ""
         # The antigen named first is the work's; a pair or one named later is a rival's
         # ("BMS's CD19 CAR-T … several groups presented BCMA-CD19 data").
@@ -204,13 +205,25 @@ def _first_named(kinds: list[str], text: str) -> list[str]:
     patterns = dict(_PRODUCTS)
     for one, other in _RIVALS:
         if one in kinds and other in kinds:
-            starts = {
-                k: m.start() for k in (one, other) if (m := re.search(patterns[k], text, re.I))
-            }
+            starts = {k: _named_at(patterns[k], text) for k in (one, other)}
             later = one if starts[one] > starts[other] else other
             if later != "CAR-T":  # the general word stays, for the kinds named with it
                 kinds = [k for k in kinds if k != later]
     return kinds
+
+
+# A kind named only to be set against the work's: "unlike autologous products", "faster
+# than autologous manufacturing", "instead of a patient's own cells".
+_CONTRAST = re.compile(r"\b(?:unlike|than|instead of|versus|vs\.?|compared (?:with|to)|replac\w*"
+                       r"|beyond|over)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)  # fmt: skip
+
+
+def _named_at(pattern: str, text: str) -> int:
+    """Where the text first names a kind other than as a contrast; past the end if only so."""
+    for match in re.finditer(pattern, text, re.IGNORECASE):
+        if not _CONTRAST.search(text[max(0, match.start() - 40) : match.start()]):
+            return match.start()
+    return len(text)
 
 
 _FOLLOW_UP = re.compile(

@@ -185,7 +185,7 @@ def extract_facts(
             1,
             next((t.text for t in found if ONE_PERSON.search(t.text)), title),
         )
-    target, target_from = details.target(title, text, study)
+    target, target_from = details.target(title, text, study, work if work != text else "")
     if study == "regulatory" and SAFETY_ACTION.search(title):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
     follow_up, follow_from = details.follow_up(found)
