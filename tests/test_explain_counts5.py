@@ -256,3 +256,20 @@ def test_a_kind_named_as_a_contrast_is_not_the_works(lexicon: Lexicon) -> None:
         " CD19 CAR-T was given to 8 patients with lupus straight from the freezer."
     )
     assert facts(lexicon, "A new CAR-T in lupus", text).product == "allogeneic CAR-T"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "count"),
+    [
+        ("The study enrolled 14 patients, of whom 11 have received CAR T cells.", 11),
+        (
+            "Twelve patients were evaluable for efficacy; all 15 infused were evaluable for"
+            " safety.",
+            15,
+        ),
+    ],
+)
+def test_those_given_the_cells_beside_a_subset_of_them(
+    lexicon: Lexicon, sentence: str, count: int
+) -> None:
+    assert facts(lexicon, "CD19 CAR-T in lupus", f"Results: {sentence}").treated_n == count

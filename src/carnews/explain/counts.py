@@ -88,7 +88,7 @@ _GIVEN = re.compile(
 # Where the count given the therapy can differ from those enrolled or randomised; elsewhere
 # "two received tocilizumab" is not the number treated.
 _SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened|withdr\w*"
-                        r"|\beligible|consented|referred"
+                        r"|\beligible|consented|referred|evaluable"
                         rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
 _ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened"
                         r"|\beligible|consented|referred",
@@ -271,7 +271,7 @@ def _funnel(text: str, printed: set[int]) -> int | None:
     if _ENROLMENT.search(text) and (arm := _ARM.search(text) or _GIVING_N.search(text)):
         return number_value(arm.group(1))
     if _SOME_ONLY.search(text) and (given := _GIVEN_OF.search(text) or _GIVEN.search(text)):
-        return number_value(given.group(1))
+        return number_value(next(g for g in given.groups() if g))
     if (enrolled := _ENROLLED.search(text)) and (lost := _NOT_DOSED.search(text)):
         value = (number_value(enrolled.group(1)) or 0) - (number_value(lost.group(1)) or 0)
         return value if value in printed else 0
@@ -296,9 +296,12 @@ def _labelled_arm(text: str) -> int | None:
 
 
 # "Nine of the 10 enrolled patients were infused".
+# "The study enrolled 12 patients, of whom 10 have received CAR-T".
 _GIVEN_OF = re.compile(
     rf"\b({COUNT})\s+of\s+(?:the\s+)?{COUNT}\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|was|had been)"
-    r"\s+(?:infused|dosed|treated)\b", re.IGNORECASE)  # fmt: skip
+    r"\s+(?:infused|dosed|treated)\b"
+    rf"|\bof whom\s+({COUNT})\s+(?:(?:have|had|were|was)\s+)?(?:been\s+)?(?:received|infused"
+    r"|dosed|treated)\b", re.IGNORECASE)  # fmt: skip
 # "Twelve participants were enrolled; two withdrew before infusion."
 _ENROLLED = re.compile(rf"\b({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|had been)\s+enrol",
                        re.IGNORECASE)  # fmt: skip
