@@ -273,3 +273,12 @@ def test_those_given_the_cells_beside_a_subset_of_them(
     lexicon: Lexicon, sentence: str, count: int
 ) -> None:
     assert facts(lexicon, "CD19 CAR-T in lupus", f"Results: {sentence}").treated_n == count
+
+
+def test_samples_of_people_given_an_engager_count_them(lexicon: Lexicon) -> None:
+    text = (
+        "We treated lupus-prone mice with a CD19×CD3 engager. We then analysed synovial"
+        " biopsies from four patients with rheumatoid arthritis who received blinatumomab."
+    )
+    found = facts(lexicon, "Tissue B-cell depletion by a T-cell engager", text)
+    assert found.treated_n == 4

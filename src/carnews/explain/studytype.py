@@ -161,7 +161,9 @@ _GIVEN = re.compile(r"\b(?:infused|re-?infused|administered|dosed|received|given
 # with CAR-T"); without it, cells manufactured from untreated patients count nobody treated.
 _AFTER_THERAPY = re.compile(
     r"\b(?:after|following|treated with|received|infused with|given)\s+(?:\w+[\s-]+){0,3}?"
-    r"(?:CAR|CAAR|cell therapy|infusion)|\bafter (?:the )?infusion|post-infusion",
+    # A T-cell engager is the therapy too: "five patients who received blinatumomab".
+    r"(?:CAR|CAAR|cell therapy|infusion|T-cell engager|bispecific|blinatumomab|teclistamab"
+    r"|mosunetuzumab|imvotamab)|\bafter (?:the )?infusion|post-infusion",
     re.IGNORECASE,
 )
 _NEVER_TREATED = re.compile(
