@@ -196,10 +196,13 @@ def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
 # six of its ten preprints never say so in their text, which holds its source kind at 0.94.
 FLOOR = {"study_type": 0.99, "source_kind": 0.98, "treated_n": 0.97, "diseases": 0.97,
          "target": 0.97, "product": 0.96}  # fmt: skip
-FOURTH_ROUND_FLOOR = {"study_type": 1.0, "source_kind": 0.94, "treated_n": 0.68,
-                      "diseases": 0.94, "target": 0.92, "product": 0.93}  # fmt: skip
-FIFTH_ROUND_FLOOR = {"study_type": 0.95, "source_kind": 0.89, "treated_n": 0.92,
-                     "diseases": 0.90, "target": 0.97, "product": 0.93}  # fmt: skip
+# The fifth round's counts, diseases, targets and product kinds were then read by
+# phrasing family (tests/test_explain_counts5.py); its one count left is a sum of dose
+# levels the source never prints (dev-411), and those floors hold what both rounds measure.
+FOURTH_ROUND_FLOOR = {"study_type": 1.0, "source_kind": 0.94, "treated_n": 0.98,
+                      "diseases": 0.97, "target": 0.98, "product": 0.99}  # fmt: skip
+FIFTH_ROUND_FLOOR = {"study_type": 0.95, "source_kind": 0.89, "treated_n": 0.98,
+                     "diseases": 0.96, "target": 1.0, "product": 0.98}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ class Round:
 ROUNDS = {
     "first rounds": Round(1, 250, FLOOR, 1.0, 0),
     "fourth round": Round(251, 350, FOURTH_ROUND_FLOOR, 1.0, 0),
-    "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 0.98, 2),
+    "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 0.98, 1),
 }
 
 
