@@ -282,3 +282,17 @@ def test_samples_of_people_given_an_engager_count_them(lexicon: Lexicon) -> None
     )
     found = facts(lexicon, "Tissue B-cell depletion by a T-cell engager", text)
     assert found.treated_n == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "antigen"),
+    [
+        ("Three patients with refractory RA received teclistamab with step-up dosing.", "BCMA"),
+        ("Two patients with SSc were given blinatumomab by continuous infusion.", "CD19"),
+        ("We gave teclistamab to two patients and mosunetuzumab to one.", None),
+    ],
+)
+def test_an_engager_named_only_by_its_drug_name_takes_its_antigen(
+    lexicon: Lexicon, text: str, antigen: str | None
+) -> None:
+    assert facts(lexicon, "Off-label engagers in arthritis", text).target == antigen

@@ -87,6 +87,24 @@ def target(title: str, text: str, study: str = "", work: str = "") -> tuple[str 
             first.append((caar.start(), caar.group(1)))
         if first:
             return min(first, key=lambda pair: pair[0])[1], where
+    return _by_product(title, text)
+
+
+# Engagers named only by their drug name, whose antigen the name stands for ("received
+# teclistamab" is a BCMA engager), where no antigen is printed.
+_ENGAGER_ANTIGENS = (
+    ("BCMA", r"\b(?:teclistamab|elranatamab|linvoseltamab)\b"),
+    ("CD19", r"\bblinatumomab\b"),
+    ("CD20", r"\b(?:mosunetuzumab|glofitamab|epcoritamab|imvotamab|odronextamab)\b"),
+)
+
+
+def _by_product(title: str, text: str) -> tuple[str | None, str]:
+    for where in (title, text):
+        named = [(m.start(), name) for name, pattern in _ENGAGER_ANTIGENS
+                 if (m := re.search(pattern, where, re.IGNORECASE))]  # fmt: skip
+        if len(named) == 1:  # several engagers of different antigens name no one target
+            return named[0][1], where
     return None, ""
 
 
