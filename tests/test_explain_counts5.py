@@ -296,3 +296,22 @@ def test_an_engager_named_only_by_its_drug_name_takes_its_antigen(
     lexicon: Lexicon, text: str, antigen: str | None
 ) -> None:
     assert facts(lexicon, "Off-label engagers in arthritis", text).target == antigen
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "The company will also test the cells in myositis next year.",
+        "A rival reported data in systemic sclerosis last month.",
+    ],
+)
+def test_plans_for_other_indications_and_rivals_data_are_not_the_works_diseases(
+    lexicon: Lexicon, aside: str
+) -> None:
+    text = f"Doctors treated 7 people with lupus with the cells. {aside}"
+    assert facts(lexicon, "A new cell therapy shows early results", text).diseases == ("lupus",)
+
+
+def test_a_teaser_about_plans_keeps_its_disease(lexicon: Lexicon) -> None:
+    text = "The company will present data from its myositis trial at the meeting."
+    assert facts(lexicon, "Company to present CAR-T data", text).diseases == ("myositis",)

@@ -14,7 +14,9 @@ from collections.abc import Iterable
 
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
+from carnews.explain.counts import PLANNED
 from carnews.explain.sums import PEOPLE
+from carnews.text.readability import split_sentences
 
 __all__ = ["work_diseases"]
 
@@ -46,15 +48,30 @@ def work_diseases(lexicon: Lexicon, title: str, work: str, text: str, study: str
         return tuple(dict.fromkeys([*in_title, *counted]))
     # Where the work's own sentences name none, the source's background does ("Background:
     # generalised MG for 11 years" in a patient's post).
-    names = list(
-        dict.fromkeys([*in_title, *(_in_order(lexicon, work) or _in_order(lexicon, text))])
-    )
+    named = _own_first(lexicon, work, study) or _in_order(lexicon, text)
+    names = list(dict.fromkeys([*in_title, *named]))
     specific = [n for n in names if n != _BROAD]
     # …and whose text speaks of autoimmune disease too, as a review of the field does.
     general = _IN_GENERAL.search(title) and _BROAD in diseases_named(lexicon, text)
     if specific and study == "review" and general:
         return (_BROAD, *specific)
     return tuple(specific or names or _in_order(lexicon, title))
+
+
+# A sentence about plans for other indications or about rivals: "The company will also
+# test the cells in myositis", "Rival Y reported data in lupus last month".
+_ASIDE = re.compile(rf"{PLANNED.pattern}|\b(?:rivals?|competitors?|elsewhere|other (?:companies"
+                    r"|groups|developers))\b", re.IGNORECASE)  # fmt: skip
+
+
+def _own_first(lexicon: Lexicon, work: str, study: str) -> list[str]:
+    """The diseases of the work's own sentences, leaving out those only its asides name
+    (a registry record's plans are its own)."""
+    if study != "trial registration":
+        own = " ".join(s for s in split_sentences(work) if not _ASIDE.search(s))
+        if named := _in_order(lexicon, own):
+            return named
+    return _in_order(lexicon, work)
 
 
 def _in_order(lexicon: Lexicon, text: str) -> list[str]:
