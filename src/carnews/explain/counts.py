@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from carnews.explain.funnel import ENROLMENT, OTHER_DRUGS, given_of_enrolled
 from carnews.explain.plain import COUNT, number_value
 from carnews.explain.sums import LEVEL, PEOPLE, derived, printed_counts
 
@@ -61,38 +62,9 @@ _TREATED = re.compile(
     # A regulator's or company's basis: "based on data from 15 patients".
     r"|(?:data|results|experience) (?:from|in|on) (?:the (?:first )?)?(?=\w+ (?:\w+ )?" + _PEOPLE
     + r"))\b", re.IGNORECASE)  # fmt: skip
-# A verb for treating whose object is a drug for a side effect or one tried before, not the
-# therapy: "CMV reactivation treated with valganciclovir", "two of whom received IVIG",
-# "three were treated with belimumab before enrolment" (not the lymphodepleting drugs,
-# given with the cells).
-_OTHER_DRUGS = (
-    r"(?:tocilizumab|IVIG|immunoglobulin|steroids|glucocorticoids|corticosteroids|dexamethasone"
-    r"|antibiotics|antivirals?|\w+vir\b|anakinra|siltuximab|G-CSF|transfusions?|plasma exchange"
-    r"|rituximab|belimumab|obinutuzumab|anifrolumab|mycophenolate|MMF|methotrexate"
-    r"|azathioprine|tacrolimus|voclosporin|eculizumab|efgartigimod|hydroxychloroquine)"
-)
 _SUPPORTIVE = re.compile(
-    rf"\b(?:treated with|received|required|given)\s+(?:[\w-]+\s+){{0,2}}?{_OTHER_DRUGS}", re.I
+    rf"\b(?:treated with|received|required|given)\s+(?:[\w-]+\s+){{0,2}}?{OTHER_DRUGS}", re.I
 )
-# Of those enrolled, the ones given the therapy: "six were infused", "Of 11 patients
-# enrolled, 10 received CAR T cells", "20 received Descartes-08 and 16 placebo".
-# "were treated" after its verb, but not "18 treated mice".
-_AUX = r"(?:(?<=been )|(?<=were )|(?<=was )|(?<=and ))"
-_GIVEN = re.compile(
-    rf"(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:of whom\s+)?(?:(?:were|was|ha(?:d|ve|s) been)"
-    rf"\s+)?(?:enrolled and\s+)?(?:infused|received|dosed|{_AUX}treated"
-    r"|underwent\s+(?:[\w-]+\s+){0,2}?infusion)\b"
-    rf"(?!\s+(?:a\s+)?placebo|\s+(?:with\s+)?(?:\w+\s+){{0,2}}?{_OTHER_DRUGS})",
-    re.IGNORECASE,
-)
-# Where the count given the therapy can differ from those enrolled or randomised; elsewhere
-# "two received tocilizumab" is not the number treated.
-_SOME_ONLY = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened|withdr\w*"
-                        r"|\beligible|consented|referred|evaluable"
-                        rf"|\bof\s+(?:the\s+)?{COUNT}\b", re.IGNORECASE)  # fmt: skip
-_ENROLMENT = re.compile(r"\benrol\w*|randomi[sz]\w*|leukapheres\w*|apheres\w*|screened"
-                        r"|\beligible|consented|referred",
-                        re.IGNORECASE)  # fmt: skip
 # The cells given, told apart from a drug given for a side effect: "ten were infused",
 # "11 patients received CAR T cells", "all six had the infusion".
 _GIVEN_CELLS = re.compile(
@@ -102,16 +74,6 @@ _GIVEN_CELLS = re.compile(
     rf"|(?<![-/.])\b({COUNT})\s+(?:{_PEOPLE}\s+)?received\s+(?:\w+\s+){{0,3}}?"
     r"(?:CAR|cells|infusion)"
     rf"|\ball\s+({COUNT})\s+(?:had|got)\s+the\s+(?:infusion|cells)", re.IGNORECASE)  # fmt: skip
-# The arm given the cells: "randomised: 9 to CAR-T and 4 to standard care".
-_ARM = re.compile(rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:were\s+)?(?:assigned\s+|allocated\s+)?to\s+"
-                  r"(?:receive\s+)?(?:[\w-]+\s+){0,2}?(?:CAR|cells?\b)", re.IGNORECASE)  # fmt: skip
-# A labelled funnel: "Enrolled, n = 10; infused, n = 8".
-_GIVING_N = re.compile(r"\b(?:infused|dosed|treated)\s*[,:]\s*(?:n\s*=\s*)?(\d+)\b", re.I)
-# A funnel as labels and numbers: "Enrolled/infused: 10/8", "Screened/enrolled/dosed:
-# 14/10/9"; the count is the one under the label for giving the cells.
-_FUNNEL = re.compile(r"\b((?:[A-Za-z-]+\s*/\s*)+[A-Za-z-]+)\s*(?:,?\s*n)?\s*[:=]?\s*"
-                     r"(\d+(?:\s*/\s*\d+)+)\b")  # fmt: skip
-_GIVING = re.compile(r"^(?:infused|dosed|treated|received|given|administered)$", re.I)
 # Work on samples of treated people ("serum samples from 14 patients who had received"):
 # a lab study, whose count is the people the samples came from.
 SAMPLES = re.compile(
@@ -188,9 +150,9 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
 def _infused(work: list[tuple[Sentence, str]], printed: set[int]) -> tuple[int | None, str] | None:
     """Fewer may be infused than were enrolled: the infused count wins wherever it stands."""
     for s, text in work:
-        if (given := _funnel(text, printed)) is not None:
+        if (given := given_of_enrolled(text, printed)) is not None:
             return (given or None), s.text
-    if _ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
+    if ENROLMENT.search(" ".join(text for _, text in work)):  # "…enrolled. Ten were infused."
         for s, text in work:
             if (cells := _GIVEN_CELLS.search(text)) and not LEVEL.search(text):
                 return number_value(next(g for g in cells.groups() if g)), s.text
@@ -254,63 +216,6 @@ def _first(texts: Sequence[tuple[Sentence | str, str]]) -> tuple[int, str] | Non
     return None
 
 
-def _funnel(text: str, printed: set[int]) -> int | None:
-    """The count given the cells, where the sentence also says how many were enrolled,
-    screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received".
-    0 where the reader must work it out and the source never prints it ("Twelve were
-    enrolled; two withdrew before infusion")."""
-    if (one_arm := _labelled_arm(text)) is not None:
-        return one_arm
-    if funnel := _FUNNEL.search(text):
-        labels = [w.strip() for w in funnel.group(1).split("/")]
-        values = [int(v) for v in re.split(r"\s*/\s*", funnel.group(2))]
-        if len(labels) == len(values):
-            for label, value in zip(labels, values, strict=True):
-                if _GIVING.match(label):
-                    return value
-    if _ENROLMENT.search(text) and (arm := _ARM.search(text) or _GIVING_N.search(text)):
-        return number_value(arm.group(1))
-    if _SOME_ONLY.search(text) and (given := _GIVEN_OF.search(text) or _GIVEN.search(text)):
-        return number_value(next(g for g in given.groups() if g))
-    if (enrolled := _ENROLLED.search(text)) and (lost := _NOT_DOSED.search(text)):
-        value = (number_value(enrolled.group(1)) or 0) - (number_value(lost.group(1)) or 0)
-        return value if value in printed else 0
-    return None
-
-
-# Arms labelled with their sizes beside a placebo or control arm: "(Descartes-08, n=18;
-# placebo, n=16)", "CAR-T group (n = 9) and standard-care group (n = 4)".
-_ARM_N = re.compile(r"([\w-]+(?:\s+[\w-]+)?)\s*(?:arm|group)?\s*[,:(]?\s*\(?\s*n\s*=\s*(\d+)",
-                    re.IGNORECASE)  # fmt: skip
-_CONTROL_ARM = re.compile(r"placebo|sham|control|standard|usual|comparator|vehicle|observation",
-                          re.IGNORECASE)  # fmt: skip
-
-
-def _labelled_arm(text: str) -> int | None:
-    """The one arm given the therapy, where the others are placebo or control arms."""
-    arms = [(m.group(1), int(m.group(2))) for m in _ARM_N.finditer(text)]
-    given = [n for label, n in arms if not _CONTROL_ARM.search(label)]
-    if len(given) == 1 and len(arms) > 1:
-        return given[0]
-    return None
-
-
-# "Nine of the 10 enrolled patients were infused".
-# "The study enrolled 12 patients, of whom 10 have received CAR-T".
-_GIVEN_OF = re.compile(
-    rf"\b({COUNT})\s+of\s+(?:the\s+)?{COUNT}\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|was|had been)"
-    r"\s+(?:infused|dosed|treated)\b"
-    rf"|\bof whom\s+({COUNT})\s+(?:(?:have|had|were|was)\s+)?(?:been\s+)?(?:received|infused"
-    r"|dosed|treated)\b", re.IGNORECASE)  # fmt: skip
-# "Twelve participants were enrolled; two withdrew before infusion."
-_ENROLLED = re.compile(rf"\b({COUNT})\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\s+(?:were|had been)\s+enrol",
-                       re.IGNORECASE)  # fmt: skip
-_NOT_DOSED = re.compile(
-    rf"\b({COUNT})\s+(?:{_PEOPLE}\s+)?(?:(?:withdrew|dropped out|discontinued|died|progressed)"
-    r"[^.;]{0,30}?\b(?:before|prior to)\b|(?:were|was) (?:not|never) (?:dosed|infused|treated)"
-    r"|did not receive)", re.IGNORECASE)  # fmt: skip
-
-
 # "Patients treated: 4", "Number of patients infused: 12", "Patients: 7 (SLE 4, SSc 3)",
 # "Patients treated, n = 11".
 _LABELLED = re.compile(rf"\b{_PEOPLE}(?:\s+(?:treated|infused|dosed))?\s*(?::\s*(?:n\s*=\s*)?"
@@ -337,7 +242,7 @@ def _in_title(title: str) -> tuple[int | None, str]:
     "Seven myasthenia patients improve after BCMA CAR-T", "… in myositis (n=6)"; not a
     plan ("to enrol 24 patients") nor a bound ("more than 100 patients")."""
     match = _STUDIED_IN.search(title) or _STUDY_OF.search(title) or _N_EQUALS.search(title)
-    if not match and _THERAPY.search(title) and not _ENROLMENT.search(title):
+    if not match and _THERAPY.search(title) and not ENROLMENT.search(title):
         match = next((m for m in COUNTED.finditer(title)
                       if not _ABOUT.search(title[: m.start()])), None)  # fmt: skip
     if PLANNED.search(title) or not match:
