@@ -1,9 +1,11 @@
 """Counts, diseases, targets and product kinds, one test per way sources state them (the
 fifth round of phrasings, dev-351 onward). The sentences are this file's own, written for
-each family: corrections, arms beside a placebo, a drug for a side effect named with a
-hyphenated dose, rivals' targets and products named after the work's own, antibody
-receptors named by their antigen, whose cells in a patient's words, and the diseases a
-work covers.
+each family: corrections, arms beside a placebo, "of whom", those evaluable beside those
+infused, a drug for a side effect named with a hyphenated dose, samples of people given an
+engager; rivals' targets and products named after the work's own, a background antigen,
+antibody receptors named by their antigen, engagers named by their drug name, whose cells
+in a patient's words; and the diseases a work covers (autoimmune disease in general, a
+class-wide warning, the people counted, plans and rivals, the order they are named in).
 """
 
 from __future__ import annotations
