@@ -58,6 +58,24 @@ def test_only_the_arm_given_the_cells_is_counted(lexicon: Lexicon, sentence: str
     assert facts(lexicon, title, f"Methods: {sentence} Results: MG-ADL fell.").treated_n == 15
 
 
+@pytest.mark.parametrize(
+    ("sentence", "count"),
+    [
+        (
+            "Patients were assigned to low dose (n=5), high dose (n=5) or placebo (n=4); the"
+            " 10 given CAR-T were followed for a year.",
+            10,
+        ),
+        ("Patients were assigned to low dose (n=5), high dose (n=5) or placebo (n=4).", None),
+    ],
+)
+def test_several_arms_given_the_cells_are_added_where_the_sum_is_printed(
+    lexicon: Lexicon, sentence: str, count: int | None
+) -> None:
+    title = "BCMA CAR-T versus placebo in myasthenia gravis: a randomised trial"
+    assert facts(lexicon, title, f"Methods: {sentence}").treated_n == count
+
+
 def test_a_drug_for_a_side_effect_with_a_hyphenated_dose_is_not_the_therapy(
     lexicon: Lexicon,
 ) -> None:

@@ -64,7 +64,7 @@ def given_of_enrolled(text: str, printed: set[int]) -> int | None:
     screened or randomised: "Enrolled/infused: 10/8", "Of 11 enrolled, 10 received".
     0 where the reader must work it out and the source never prints it ("Twelve were
     enrolled; two withdrew before infusion")."""
-    if (one_arm := _labelled_arm(text)) is not None:
+    if (one_arm := _labelled_arm(text, printed)) is not None:
         return one_arm
     if funnel := _FUNNEL.search(text):
         labels = [w.strip() for w in funnel.group(1).split("/")]
@@ -91,13 +91,15 @@ _CONTROL_ARM = re.compile(r"placebo|sham|control|standard|usual|comparator|vehic
                           re.IGNORECASE)  # fmt: skip
 
 
-def _labelled_arm(text: str) -> int | None:
-    """The one arm given the therapy, where the others are placebo or control arms."""
+def _labelled_arm(text: str, printed: set[int]) -> int | None:
+    """The arms given the therapy, where the others are placebo or control arms: one arm's
+    size, or the sum of several ("low dose (n=6), high dose (n=6), placebo (n=4)") where
+    the source prints it (else 0, a count the card cannot show)."""
     arms = [(m.group(1), int(m.group(2))) for m in _ARM_N.finditer(text)]
     given = [n for label, n in arms if not _CONTROL_ARM.search(label)]
-    if len(given) == 1 and len(arms) > 1:
-        return given[0]
-    return None
+    if not given or len(given) == len(arms):
+        return None
+    return given[0] if len(given) == 1 else (sum(given) if sum(given) in printed else 0)
 
 
 # "Nine of the 10 enrolled patients were infused".
