@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from carnews.explain.harmcounts import HOW_MANY, harm_count
 from carnews.explain.harmwords import PATTERNS, noun
-from carnews.explain.plain import COUNT
 
 if TYPE_CHECKING:  # facts imports this module; the type is only for annotations
     from carnews.explain.facts import Sentence
@@ -38,16 +38,23 @@ _UNNAMED_HARM = re.compile(
 _COMPILED = {kind: re.compile(p, re.IGNORECASE) for kind, p in PATTERNS.items()}
 # Where one clause ends and the next begins: negation does not cross these.
 _CLAUSE = re.compile(
-    r";|,?\s+\b(?:but|while|whereas|though|although)\b"
+    r";(?![^()]*\))|,?\s+\b(?:but|while|whereas|though|although)\b"
     r"|\s+and\s+(?=(?:no|none|one|two|three|\d+|there|she|he"
-    r"|the|grade|all)\b)|,\s+(?=(?:and\s+)?(?:one|two|three|\d+|there|she|he)\b)",
+    r"|the|grade|all)\b)|,\s+(?=(?:and\s+)?(?:one|two|three|\d+|there|she|he)\b)(?![^()]*\))",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:no|not|without|none|nor|never|free of)\b", re.IGNORECASE)
 _POSSIBLE = re.compile(
     r"\b(?:risks?(?: of| including)?|can include|can cause|may cause|could|concerns?|watch for"
     r"|monitor\w*(?: closely)? for|management of|prophylaxis|to (?:avoid|reduce|prevent|lower)"
-    r"|lower risk|less toxic|incidence of|such as|boxed warning|warnings? (?:for|about|of|on))\b",
+    r"|lower risk|less toxic|such as|boxed warning|warnings? (?:for|about|of|on)"
+    # an explainer's or a label's risk: "possible side effects include", "may lead to",
+    # "in rare cases"
+    r"|(?:possible|potential) (?:side effects|risks|complications|harms)"
+    r"|(?:may|might|can) (?:include|lead to|develop|get|have|experience|occur|happen)"
+    r"|in rare cases|rarely)\b"
+    # "a lower incidence of CRS"; "the pooled incidence of CRS was 71%" tells what happened
+    r"|\b(?:incidence|rate) of\b(?![^.;]{0,60}?\b(?:was|were|is)\b)",
     re.IGNORECASE,
 )
 _ASKS_RISK = re.compile(
@@ -57,20 +64,6 @@ _ABOVE = re.compile(r"\b(?:above|higher than|beyond|over)\s+grade\s*(\d)|\bhigh-
 _GRADE = re.compile(
     r"\bgrade\s*(?:≥\s*(\d)|(\d)(?:\s*(?:or|to|–|-)\s*(\d))?(?:\s*or (higher|above))?)"
     r"|\b(low|high)-grade\b", re.IGNORECASE)  # fmt: skip
-_HOW_MANY = re.compile(
-    rf"\bin\s+(all|both|none|most|{COUNT}(?:\.\d+)?%?)(?:\s+of\s+(?:the\s+)?({COUNT}))?"
-    r"(?:\s+(?:\w+\s+){0,2}?(?:patients|participants|people)\b)?(?!\w)"
-    rf"|\b({COUNT}|all|both|one)\s+(?:\w+\s+){{0,2}}?(?:patients?|participants?|people|women"
-    r"|men|child|children|adults?)"
-    r"\s+(?:had|developed|required|needed|experienced|died)"
-    # "(up to 8%)", "fell by 30%": how much, not of how many people
-    r"|\(n\s*=\s*(\d+)\)|(?<!up to )(?<!\bby )\b(\d+(?:\.\d+)?%)"
-    # The people left unnamed after a sentence that counted them: "Two developed …",
-    # "One of them died".
-    rf"|^\s*({COUNT})\s+(?:of\s+(?:them|these|those)\s+)?(?:\w+\s+)?(?:had|developed|required"
-    r"|needed|experienced|died)\b",
-    re.IGNORECASE,
-)
 _SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?[34])\b"
                             r"(?:\s+or\s+\w+)?\s*$", re.IGNORECASE)  # fmt: skip
 # "ICANS in none", "ICANS: none", "ICANS in no patient": a count of nobody after the harm.
@@ -78,6 +71,10 @@ _NONE_AFTER = re.compile(r"\W*(?:(?:in|:)\s*)?(?:none|no (?:patients?|one|cases?
                          re.IGNORECASE)  # fmt: skip
 _SEVERE_AFTER = re.compile(r"\s*(?:that |which )?(?:requir|need)\w*\s+(?:hospital|admission"
                            r"|intensive|ICU|intravenous|IV\b)", re.IGNORECASE)  # fmt: skip
+# A grade with its own count after it names a subgroup: "(grade ≥3, 2%)", "of grade 3 or
+# higher CRS 2%", "(grade 1, n=6; grade 2, n=1)".
+_SUBGROUP = re.compile(r"[\s,:)]*(?:[A-Z]{3,5}\s+)?(?:in\s+)?(?:\d+(?:\.\d+)?%|n\s*=\s*\d)")
+_SUBGROUP_GRADE = re.compile(r"\bgrade\s*(\d)[\s,:]*(?:in\s+)?(?:\d+(?:\.\d+)?%|n\s*=\s*\d)", re.I)
 _SERIOUS = re.compile(r"\bsevere\b|\bserious\b|hospital|grade\s*(?:≥\s*)?[34]|life-threat", re.I)
 
 
@@ -92,6 +89,8 @@ class Harm:
     serious: bool = False
     detail: str = ""  # the source's words for an "other" harm: "fever", "headache"
     sentence: str = ""
+    unit: str = ""  # what was counted when not people: "reports", "cases" (a regulator's)
+    words: tuple[str, ...] = ()  # each "other" harm the source names, for a list of risks
 
 
 def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ...]:
@@ -103,16 +102,18 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
     for sentence in found:
         # The answer to "What are the risks?" names risks, not what happened to anyone
         # (unless it counts whom: "Is it safe? Three patients had CRS.").
-        if asked and not _HOW_MANY.search(sentence.text):
+        if asked and not HOW_MANY.search(sentence.text):
             sentence = replace(sentence, background=True)
         asked = bool(_ASKS_RISK.search(sentence.text))
         for clause in _CLAUSE.split(sentence.text):
             for harm in _clause_harms(clause, sentence):
-                if harm.kind == "other" and harm.status == "occurred":
-                    details.setdefault("other", []).append(harm.detail)
+                if harm.kind == "other" and harm.status != "none":
+                    details.setdefault(harm.status, []).append(harm.detail)
                 if _rank(harm) > _rank(best.get(harm.kind)):
                     best[harm.kind] = harm
-    words = list(dict.fromkeys(w for w in details.get("other", []) if w))
+    # The words of the kind of statement kept: what happened, else what may happen.
+    status = best["other"].status if "other" in best else ""
+    words = list(dict.fromkeys(w for w in details.get(status, []) if w))
     if "other" in best and words:
         best["other"] = _replace_detail(best["other"], words)
     elif "other" in best and any(h.status == "occurred" for k, h in best.items() if k != "other"):
@@ -124,8 +125,7 @@ def find_harms(found: Sequence[Sentence], treated: int | None) -> tuple[Harm, ..
 def _replace_detail(harm: Harm, words: list[str]) -> Harm:
     named = words[:3]
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-    return Harm(harm.kind, harm.status, harm.grade, harm.max_grade, harm.count, harm.of,
-                harm.serious, listed, harm.sentence)  # fmt: skip
+    return replace(harm, detail=listed, words=tuple(named))
 
 
 def _rank(harm: Harm | None) -> int:
@@ -211,6 +211,12 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
         return not re.search(
             r"total igg|hypogammaglobulin|immunoglobulin (?:replacement|levels)", lowered
         )
+    # "My platelets kept dropping despite steroids", "before CAR-T my platelets fell": the
+    # disease before the treatment, not a harm of it.
+    if kind == "low blood counts" and re.match(r"platelets|neutrophils|white|red|ha?emoglobin",
+                                               match.group(0), re.I):  # fmt: skip
+        return bool(re.search(r"diagnos|despite|\bkept\b|before (?:the |my |CAR|treatment"
+                              r"|infusion)|\bfor years\b", lowered))  # fmt: skip
     # "Neurological symptoms" are a harm only where the clause speaks of side effects; in
     # multiple sclerosis or myasthenia they are the disease.
     if kind == "icans" and re.match(r"neurolog", match.group(0), re.I):
@@ -220,48 +226,43 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
 
 def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[str],
               text: str) -> Harm:  # fmt: skip
-    # A grade belongs to this harm when it comes right before it ("grade 3 neutropenia") or
-    # after it; one further back ("CRS (all grade 1 or 2) and herpes zoster") is another's.
     start = clause.find(match.group(0))
-    near = re.search(rf"(?:{_GRADE.pattern})(?:\s+\S+){{0,2}}\s*$", clause[: max(start, 0)], re.I)
-    grade_match = near or _GRADE.search(ahead)
-    grade = None
-    if grade_match:
-        g = grade_match.groups()
-        if g[0]:
-            grade = f"{g[0]} or higher"
-        elif g[1]:
-            grade = g[1] + (f" or {g[2]}" if g[2] else "") + (" or higher" if g[3] else "")
-        else:
-            grade = "mild" if g[4].lower() == "low" else "severe"
-    # "SAEs occurred in 4 patients, including two infections": the two are this harm's.
-    counted = _COUNTED_BEFORE.search(clause[: max(start, 0)])
-    count, of = (counted.group(1), None) if counted else _how_many(ahead)
-    if count is None:
-        count, of = _how_many(clause)
+    grade = _grade_of(clause[: max(start, 0)], ahead)
+    count, of, unit = harm_count(kind, clause, max(start, 0), ahead)
     serious = bool(_SERIOUS.search(clause)) or kind == "death"
     detail = noun(match.group(0)) if kind == "other" else ""
     if _UNNAMED.match(detail):
         # "other side effects", of nobody counted: "in 6 people" was the study's size.
-        detail, count, of = "", None, None
-    return Harm(kind, status, grade, None, count, of, serious, detail, text)
+        detail, count, of, unit = "", None, None, ""
+    return Harm(kind, status, grade, None, count, of, serious, detail, text, unit=unit)
+
+
+def _grade_of(before: str, ahead: str) -> str | None:
+    """A grade belongs to this harm when it comes right before it ("grade 3 neutropenia") or
+    after it; one further back ("CRS (all grade 1 or 2) and herpes zoster") is another's.
+    After the harm's own count, graded counts are subgroups: "in 7 (grade 1, n=6; grade 2,
+    n=1)" is grade 1 or 2; "in 76% (grade ≥3, 2%)" says nothing of the other 74%."""
+    near = re.search(rf"(?:{_GRADE.pattern})(?:\s+\S+){{0,2}}\s*$", before, re.I)
+    found = near or _GRADE.search(ahead)
+    if not found:
+        return None
+    if not near and _SUBGROUP.match(ahead, found.end()) and HOW_MANY.search(ahead[: found.start()]):
+        grades = sorted({int(g) for g in _SUBGROUP_GRADE.findall(ahead, found.start())})
+        if len(grades) < 2:
+            return None
+        return f"{grades[0]} {'or' if grades[-1] - grades[0] == 1 else 'to'} {grades[-1]}"
+    g = found.groups()
+    if g[0]:
+        return f"{g[0]} or higher"
+    if g[1]:
+        return g[1] + (f" or {g[2]}" if g[2] else "") + (" or higher" if g[3] else "")
+    return "mild" if g[4].lower() == "low" else "severe"
 
 
 _UNNAMED = re.compile(
     r"(?:serious |severe )?(?:side effects|adverse|s?aes\b|toxicity|safety profile)"
     r"|manageable safety"
 )
-
-
-_COUNTED_BEFORE = re.compile(rf"\b(?:including|with|and)\s+({COUNT})\s+(?:\w+\s+)?$", re.I)
-
-
-def _how_many(clause: str) -> tuple[str | None, str | None]:
-    match = _HOW_MANY.search(clause)
-    if not match:
-        return None, None
-    count = match.group(1) or match.group(3) or match.group(4) or match.group(5) or match.group(6)
-    return count, match.group(2)
 
 
 # --------------------------------------------------------------------------- limitations

@@ -26,18 +26,29 @@ PATTERNS = {
     r"|(?<!autoimmune )(?<!hashimoto )\bencephalopathy\b",
     "crs": r"cytokine[- ]release(?: syndrome)?|\bCRS\b|cytokine storm",
     "infection": r"(?<!post-)\binfections?\b|pneumonia|herpes zoster|\bsepsis\b"
-    r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr virus|viral|virus) reactivation"
+    # a virus come back: "varicella-zoster reactivation", "HSV reactivation", "BK viraemia"
+    r"|(?:cytomegalovirus|\bCMV|\bEBV|Epstein-Barr(?: virus)?|varicella[- ]zoster(?: virus)?"
+    r"|\bVZV|\bHSV(?:-[12])?|herpes simplex(?: virus)?|\bHHV-6|hepatitis B(?: virus)?|\bHBV"
+    r"|\bBK(?: virus)?|\bJC virus|adenovirus|viral|virus) reactivation"
+    # fungal and skin infections named by the germ or the organ
+    r"|aspergillosis|candid(?:iasis|aemia|emia)|\bcellulitis\b|\bPJP\b"
     r"|\bCOVID-19\b(?! vaccin)|\bsinusitis\b|\bbronchitis\b|\bshingles\b|\binfluenza\b"
     r"|bacteraemia|bacteremia|\bvira?emia\b|\bviraemia\b",
     # "Autoimmune cytopenias" and "immune thrombocytopenia" are diseases treated, not harms.
     "low blood counts": r"\bneutropeni\w*|(?<!autoimmune )(?<!immune )\bcytopeni\w*"
     r"|low blood counts|\bleukopeni\w*"
-    r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*"
+    r"|lymphopeni\w*|marrow toxicit\w*|(?<!immune )\bthrombocytopeni\w*|pancytopeni\w*"
+    # a study's "haematological toxicity of grade 3", "myelosuppression"
+    r"|ha?ematolog(?:ic|ical) (?:toxicit(?:y|ies)|adverse events)|ha?ematotoxicit\w*"
+    r"|myelosuppression|(?:bone )?marrow suppression"
     r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?"
     # "my white cells were low for a month", "her blood counts dropped"
     r"|(?:blood|platelet|white (?:blood )?cell|neutrophil) counts? (?:were |was |stayed "
     r"|remained )?(?:very |too |dangerously )?(?:low|dropped|fell)\b"
     r"|white (?:blood )?cells (?:were|was|stayed|remained) (?:very |too )?low\b"
+    # a patient's "my platelets dropped", "her neutrophils fell", "haemoglobin went down"
+    r"|\b(?:platelets|neutrophils|white (?:blood )?cells|red (?:blood )?cells|ha?emoglobin)"
+    r" (?:\w+ )?(?:dropped|fell|crashed|plummeted|went down|(?:was|were) (?:very |too )?low)\b"
     r"|(?<!haemolytic )(?<!hemolytic )(?<!aplastic )\ban(?:a)?emia\b",
     # "My antibody levels dropped so low that I now get immunoglobulin infusions": a fall in
     # autoantibodies ("anti-dsDNA antibody levels fell") is the treatment working, not this.
@@ -48,11 +59,15 @@ PATTERNS = {
     r"|requires?) (?:monthly |regular )?(?:immunoglobulin|IVIG|IgG)\b",
     # How a patient says it too ("I was very tired", "felt dizzy", "threw up"); the card
     # names each by its noun (_NOUNS). T-cell "exhaustion" is a lab measure, not a harm.
-    "other": r"\bfever(?:ish)?\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b|\btired\b"
+    "other": r"\bfever(?:ish)?\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b"
+    r"|\btired(?:ness)?\b"
     r"|ovarian insufficiency|local reactions|(?<!T-cell )(?<!T cell )\bexhaustion\b(?! markers?)"
     r"|(?<!cells )(?<!cells were )\bexhausted\b(?! (?:T[- ]cells?|CAR|cells?|phenotype))"
     r"|ha?emophagocytic lymphohistiocytosis|\bHLH(?:-like)?\b"
     r"|\bIEC-HS\b|infusion[- ](?:related )?reactions?|\brash\b|weight loss|lost weight"
+    # "lost more than 10% of body weight", "lost 3 kg"
+    r"|\blost (?:(?:more than|over|about|around|up to|a mean(?: of)?|an average of) )?"
+    r"\d+(?:\.\d+)?\s?(?:%|kg)(?: of (?:their |its |his |her )?(?:body )?weight)?"
     r"|tumou?r[- ]lysis|liver enzyme elevation|\bpyrexia\b|\bhypotension\b|low blood pressure"
     r"|\bparkinsonism\b|macrophage activation syndrome"
     r"|elevat\w* (?:of )?liver enzymes|liver enzymes? (?:rose|were raised|were elevated)"
@@ -68,7 +83,7 @@ PATTERNS = {
 # needs: a patient's "I was tired" is tiredness, "lost weight" weight loss.
 _HLH = "HLH (an overactive immune reaction)"
 _NOUNS = (
-    (r"lost weight", "weight loss"),
+    (r"lost weight|lost .*(?:%|kg).*", "weight loss"),
     (r"h(?:a)?emophagocytic lymphohistiocytosis|hlh", _HLH),
     (r"hlh-like|iec-hs", "an HLH-like reaction"),
     (r"pyrexia|feverish", "fever"),

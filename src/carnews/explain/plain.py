@@ -202,6 +202,10 @@ class Explainer:
         self.explained.append(key)
         return f"{word} ({TERMS[key]})"
 
+    def explains_disease(self, name: str, defined: Mapping[str, str]) -> bool:
+        """Whether :meth:`disease` would explain ``name`` in brackets now."""
+        return name not in self.explained and disease_phrase(name, defined) != name
+
     def disease(self, name: str, defined: Mapping[str, str]) -> str:
         if name in self.explained:
             return _short_disease(name)

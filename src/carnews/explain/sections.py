@@ -49,7 +49,7 @@ def _target(facts: Facts, explain: Explainer) -> str:
     return " aimed at " + explain.term(words, facts.target)
 
 
-def _disease(facts: Facts, explain: Explainer, short: bool = False) -> str:
+def _disease(facts: Facts, explain: Explainer, short: bool = False, join: str = " or ") -> str:
     if not facts.diseases:
         return "autoimmune disease"
     if short:
@@ -58,7 +58,22 @@ def _disease(facts: Facts, explain: Explainer, short: bool = False) -> str:
     names = [explain.disease(d, facts.definitions) for d in facts.diseases[:2]]
     if len(facts.diseases) > 2:  # naming two of five as if they were all would mislead
         return f"{', '.join(names)} and other diseases"
-    return " or ".join(names)
+    return join.join(names)
+
+
+def _diseases_told(facts: Facts, explain: Explainer, one: str, first: str, also: str,
+                   join: str = " or ") -> str:  # fmt: skip
+    """The diseases in the sentence ``one``; or, when two of them need explaining in
+    brackets, one sentence each (``first``, then ``also``): a sentence carrying two
+    explanations reads above the card's grade ("a person with autoimmune haemolytic
+    anaemia (the immune system destroys red blood cells) or immune thrombocytopenia (low
+    platelets, so bleeding is easier) shares …")."""
+    explained = [explain.explains_disease(d, facts.definitions) for d in facts.diseases[:2]]
+    if sum(explained) < 2:
+        return one.format(_disease(facts, explain, join=join))
+    names = [explain.disease(d, facts.definitions) for d in facts.diseases[:2]]
+    more = " and other diseases" if len(facts.diseases) > 2 else ""
+    return f"{first.format(names[0])} {also.format(names[1] + more)}"
 
 
 # --------------------------------------------------------------------------- headline
@@ -126,17 +141,25 @@ _REFRACTORY = re.compile(r"refractory|not (?:responded|improved)|despite|failed|
 
 
 def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
-    disease = _disease(facts, explain)
     hard = bool(_REFRACTORY.search(text))
     study = facts.study_type
     phase = facts.phase if study in ("trial registration", *_CLINICAL) else None
     in_phase = f" in this {explain.term(f'{phase} study', phase)}" if phase else ""
     if study == "trial registration":
-        first = f"It plans to enrol {people(facts.planned_n)} with {disease}{in_phase}." \
-            if facts.planned_n else f"It is for people with {disease}{in_phase}."  # fmt: skip
-        return " ".join([first, _recruiting(facts.recruiting)]).strip()
+        return " ".join([_enrols(facts, explain, in_phase), _recruiting(facts.recruiting)]).strip()
     if study == "review":
-        return f"It brings together earlier studies in {disease}. It treated nobody itself."
+        return _diseases_told(
+            facts,
+            explain,
+            "It brings together earlier studies in {}. It treated nobody itself.",
+            "It brings together earlier studies. It treated nobody itself. It covers {}.",
+            "It also covers {}.",
+        )
+    if study == "patient story":  # one person's diseases: "lupus and myositis"
+        return _diseases_told(facts, explain, "A person with {} shares their own story.",
+                              "A person shares their own story. They have {}.",
+                              "They also have {}.", join=" and ")  # fmt: skip
+    disease = _disease(facts, explain)
     if study == "regulatory" and is_safety_action(facts):
         return "It is a safety rule for everyone treated with these cells, not a new study."
     if study == "regulatory" and facts.for_cancer:
@@ -154,8 +177,6 @@ def who_took_part(facts: Facts, explain: Explainer, text: str) -> str:
             return f"The researchers studied samples from people with {disease} who had the" \
                    " treatment."  # fmt: skip
         return f"Nobody was treated: the work was done in the lab, for {disease}."
-    if study == "patient story":
-        return f"A person with {disease} shares their own story."
     if facts.treated_n == 1:
         first = f"A single person with {disease} was treated{in_phase}."
     elif facts.treated_n and len(facts.diseases) > 1:
@@ -181,6 +202,17 @@ def _before(facts: Facts, explain: Explainer, hard: bool) -> str:
     if chemo:
         return "They first had chemotherapy to make room for the new cells."
     return "They did not need chemotherapy first." if chemo is False else ""
+
+
+def _enrols(facts: Facts, explain: Explainer, in_phase: str) -> str:
+    if not facts.planned_n:
+        return _diseases_told(facts, explain, f"It is for people with {{}}{in_phase}.",
+                              f"It is for people with {{}}{in_phase}.",
+                              "It is also for people with {}.")  # fmt: skip
+    enrol = f"It plans to enrol {people(facts.planned_n)}"
+    return _diseases_told(facts, explain, f"{enrol} with {{}}{in_phase}.",
+                          f"{enrol}{in_phase}. It is for people with {{}}.",
+                          "It is also for people with {}.")  # fmt: skip
 
 
 def _recruiting(status: str | None) -> str:
