@@ -223,3 +223,50 @@ def test_two_diseases_to_explain_get_a_sentence_each(
     assert not story.needs_editor, story.checks
     assert story.card.who_took_part.count(". ") >= 1
     assert all(sentence.count("(") <= 1 for sentence in story.card.who_took_part.split(". "))
+
+
+# --------------------------------------------------------------------------- what it is
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "regulator"),
+    [
+        # A regulator's advisory, in its own voice, on the product information of a class.
+        ("Safety advisory: neurotoxicity with CAR T-cell therapies", "The Therapeutic Goods"
+         " Administration (TGA) is advising health professionals that the Product Information"
+         " for all CAR T-cell therapies is being updated with new warnings on parkinsonism.",
+         "Australian regulator"),
+        # A bulletin that names itself, not its agency, and warnings in the plural.
+        ("CAR-T medicines: new warnings on infections", "Drug Safety Update, volume 20, issue"
+         " 2. Serious and fatal infections have been reported after CAR-T cell medicines;"
+         " report suspected reactions via the Yellow Card scheme.", "UK regulator"),
+    ],
+)  # fmt: skip
+def test_a_regulators_safety_advisory_is_its_notice(
+    lexicon: Lexicon, title: str, text: str, regulator: str
+) -> None:
+    story = explain_story(title, text, lexicon=lexicon)
+    found = story.facts
+    assert (found.study_type, found.source_kind) == ("regulatory", "regulator")
+    assert story.card.headline.startswith(f"{regulator} safety warning")
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        # The decision is the headline's first claim; the money comes after it.
+        ("Regulator clears IND for in vivo CAR-T in lupus as start-up eyes U.S. filing",
+         "regulatory"),
+        # A funding story that mentions a decision is news.
+        ("Start-up raises $80 million after regulator clears IND for in vivo CAR-T", "news"),
+    ],
+)  # fmt: skip
+def test_news_of_a_decision_is_regulatory_when_it_leads(
+    lexicon: Lexicon, title: str, kind: str
+) -> None:
+    text = (
+        "China's National Medical Products Administration has cleared an IND for a CD19"
+        " in vivo CAR-T in lupus, the company said on Tuesday. It raised $80 million."
+    )
+    found = facts(lexicon, title, text)
+    assert (found.study_type, found.source_kind) == (kind, "news site")

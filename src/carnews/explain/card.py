@@ -131,7 +131,10 @@ _REGULATORY = (
 _WHO = {
     "FDA": "The US medicines regulator (FDA)", "EMA": "The European medicines regulator (EMA)",
     "NMPA": "China's medicines regulator", "PEI": "Germany's medicines regulator",
-    "MHRA": "The UK medicines regulator",
+    "MHRA": "The UK medicines regulator", "TGA": "Australia's medicines regulator",
+    "PMDA": "Japan's medicines regulator", "Health Canada": "Canada's medicines regulator",
+    "Swissmedic": "The Swiss medicines regulator", "ANSM": "France's medicines regulator",
+    "BfArM": "Germany's medicines regulator",
 }  # fmt: skip
 _PHRASES = {
     "drug-free remission": "went into remission without their usual medicines",

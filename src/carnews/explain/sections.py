@@ -32,7 +32,10 @@ _HEADLINE_TYPE = {
     "conference abstract": "a meeting report",
 }  # fmt: skip
 _REGULATOR = {"FDA": "US regulator", "EMA": "European regulator", "NMPA": "Chinese regulator",
-              "PEI": "German regulator", "MHRA": "UK regulator"}  # fmt: skip
+              "PEI": "German regulator", "MHRA": "UK regulator", "TGA": "Australian regulator",
+              "PMDA": "Japanese regulator", "Health Canada": "Canadian regulator",
+              "Swissmedic": "Swiss regulator", "ANSM": "French regulator",
+              "BfArM": "German regulator"}  # fmt: skip
 
 
 def _product(facts: Facts, explain: Explainer) -> str:

@@ -147,14 +147,17 @@ _HEADLINE_VERB = re.compile(
     re.IGNORECASE,
 )
 _REGULATOR = {
-    "FDA": r"\bFDA\b|Food and Drug Administration|\bCBER\b|Center for Biologics Evaluation",
+    "FDA": r"\bFDA\b|Food and Drug Administration|\bCBER\b|Center for Biologics Evaluation"
+    r"|\bMedWatch\b",
     "EMA": r"\bEMA\b|European Medicines Agency|\bCHMP\b|\bPRAC\b|Committee for (?:Medicinal"
     r"|Advanced Therapies)",
     # The CDE is the NMPA's drug centre (the FDA's is the Center for Drug Evaluation and Research).
     "NMPA": r"\bNMPA\b|National Medical Products Administration|\bCDE\b"
     r"|Cent(?:er|re) for Drug Evaluation(?! and Research)",
     "PEI": r"Paul-Ehrlich|\bPEI\b",
-    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency",
+    # The MHRA's bulletin and reporting scheme name it without its name.
+    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency|Drug Safety Update"
+    r"|Yellow Card scheme",
     "PMDA": r"\bPMDA\b|Pharmaceuticals and Medical Devices Agency",
     "Health Canada": r"\bHealth Canada\b",
     "TGA": r"\bTGA\b|Therapeutic Goods Administration",
@@ -183,7 +186,11 @@ _REGULATOR_FIELD = re.compile(
 # A regulator's safety action on a whole class of products (a boxed warning, a label
 # change, REMS): news about the rules every treated patient lives under, not a study.
 SAFETY_ACTION = re.compile(
-    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarning\b|\binvestigat(?:es|ing)\b"
+    r"\blabel\w*|boxed warning|\bREMS\b|safety communication|\bwarnings?\b|\binvestigat(?:es|ing)\b"
+    # a regulator's advisory or bulletin: "Safety advisory: …", "Drug Safety Update", "the
+    # product information … is being updated"
+    r"|\bsafety (?:advisory|notice|information)\b|\bdrug safety update\b"
+    r"|\bproduct information\b[^.]{0,80}?\b(?:updated|updating|changed|revised)\b"
     # a letter to prescribers (DHPC), a signal or review of a class-wide risk
     r"|health ?care professional communication|\bDHPC\b|Rote-Hand-Brief"
     r"|\bdear (?:health ?care )?(?:provider|professional|doctor)"

@@ -121,8 +121,13 @@ def study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int 
     if phase := phase_from_fields(phases):
         return phase
     lead = found[0].text if found else ""
+    # A report of a regulator's decision is regulatory whoever tells it, when the decision
+    # is the headline's first claim: "China clears first IND … as start-up eyes U.S.
+    # filing" (not "Start-up raises $75 million after FDA clears its IND").
     acts = DECISION.search(title) or SAFETY_ACTION.search(title)
-    if kind == "regulator" or (acts and regulator_named(title, lead) and not NEWS.search(title)):
+    money = NEWS.search(title)
+    first = acts is not None and (money is None or acts.start() < money.start())
+    if kind == "regulator" or (first and regulator_named(title, lead)):
         return "regulatory"
     if kind == "patient organisation":
         return (
