@@ -270,3 +270,25 @@ def test_news_of_a_decision_is_regulatory_when_it_leads(
     )
     found = facts(lexicon, title, text)
     assert (found.study_type, found.source_kind) == (kind, "news site")
+
+
+def test_an_assay_of_treated_peoples_samples_is_a_lab_study_though_it_names_their_crs(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We performed flow cytometry and T-cell receptor sequencing on blood and bone"
+        " marrow samples from three patients with myasthenia gravis who received the"
+        " autologous anti-BCMA CAR T-cell product XY-22. CAR T cells expanded by day 10 in"
+        " all three, and plasma cells became undetectable. Two had grade 1 CRS."
+    )
+    found = facts(lexicon, "BCMA CAR T cells deplete marrow plasma cells in myasthenia", text)
+    assert (found.study_type, found.treated_n) == ("lab study", 3)
+
+
+def test_a_pilot_study_that_analyses_samples_stays_a_case_series(lexicon: Lexicon) -> None:
+    text = (
+        "We analysed serum from six patients with myositis who received CD19 CAR T cells"
+        " in a pilot study. Creatine kinase normalised in five. Grade 1 cytokine release"
+        " syndrome occurred in four patients."
+    )
+    assert facts(lexicon, "CD19 CAR-T in myositis: a pilot study", text).study_type == "case series"

@@ -165,7 +165,8 @@ _GIVEN = re.compile(r"\b(?:infused|re-?infused|administered|dosed|received|given
 # The people whose cells were studied had the therapy ("after CD19 CAR T cells", "treated
 # with CAR-T"); without it, cells manufactured from untreated patients count nobody treated.
 _AFTER_THERAPY = re.compile(
-    r"\b(?:after|following|treated with|received|infused with|given)\s+(?:\w+[\s-]+){0,3}?"
+    # ("who received the fully human autologous CD19 CAR T-cell product")
+    r"\b(?:after|following|treated with|received|infused with|given)\s+(?:\w+[\s-]+){0,6}?"
     # A T-cell engager is the therapy too: "five patients who received blinatumomab".
     r"(?:CAR|CAAR|cell therapy|infusion|T-cell engager|bispecific|blinatumomab|teclistamab"
     r"|mosunetuzumab|imvotamab)|\bafter (?:the )?infusion|post-infusion",
@@ -195,6 +196,14 @@ _GROUP = re.compile(r"\b(?:cohort|case series|series|multicent(?:re|er)|registry
 _OTHERS = re.compile(r"\b(?:has|have) been (?:reported|described|observed|seen)\b|\breports\b"
                      r"|\bpublished\b|\bliterature\b|\b(?:has|have) (?:produced|led to|induced"
                      r"|achieved|shown)\b", re.IGNORECASE)  # fmt: skip
+
+
+_OWN_ASSAY = re.compile(
+    r"\bwe (?:performed|did|used|applied|ran|carried out)\b[^.;]{0,80}?\b(?:flow cytometry"
+    r"|mass cytometry|CyTOF|sequencing|single-cell|transcriptom\w*|proteomic\w*|ELISA|assays?"
+    r"|microarrays?|immunohistochemistry|imaging mass|spatial)\b",
+    re.IGNORECASE,
+)
 
 
 def _of_samples(sentence: str) -> bool:
@@ -227,7 +236,14 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
     # Samples or cells of people, and nothing said of how a treatment went for them (a
     # clinical report says who had CRS; low antibodies or counts may be what was measured):
     # a lab study of the samples.
-    if treated is not None and _of_samples(treated_from) and not _clinical_harm(found, treated):
+    # When the authors' own work is the assay ("we performed flow cytometry and sequencing
+    # on CSF samples from two patients who received …"), the harms told in passing are
+    # the treated people's, and the work is still the lab's.
+    if (
+        treated is not None
+        and _of_samples(treated_from)
+        and (_OWN_ASSAY.search(treated_from) or not _clinical_harm(found, treated))
+    ):
         return "lab study"
     if _LAB.search(title) or (treated is None and _LAB.search(work)):
         return "lab study"
