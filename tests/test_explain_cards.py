@@ -194,6 +194,8 @@ def test_golden_cards(lexicon: Lexicon, ident: str) -> None:
 # floor of its own, so the first rounds' floor is not diluted by them. The fourth round's
 # study types and harms were then read by phrasing family (tests/test_explain_types4.py);
 # six of its ten preprints never say so in their text, which holds its source kind at 0.94.
+# The fifth round's were read the same way (tests/test_explain_types5.py): seven of its ten
+# preprints never say so, which holds its source kind at 0.91.
 FLOOR = {"study_type": 0.99, "source_kind": 0.98, "treated_n": 0.97, "diseases": 0.97,
          "target": 0.97, "product": 0.96}  # fmt: skip
 # The fifth round's counts, diseases, targets and product kinds were then read by
@@ -201,7 +203,7 @@ FLOOR = {"study_type": 0.99, "source_kind": 0.98, "treated_n": 0.97, "diseases":
 # levels the source never prints (dev-411), and those floors hold what both rounds measure.
 FOURTH_ROUND_FLOOR = {"study_type": 1.0, "source_kind": 0.94, "treated_n": 0.98,
                       "diseases": 0.97, "target": 0.98, "product": 0.99}  # fmt: skip
-FIFTH_ROUND_FLOOR = {"study_type": 0.95, "source_kind": 0.89, "treated_n": 0.98,
+FIFTH_ROUND_FLOOR = {"study_type": 0.99, "source_kind": 0.91, "treated_n": 0.98,
                      "diseases": 0.96, "target": 1.0, "product": 0.98}  # fmt: skip
 
 
@@ -217,7 +219,7 @@ class Round:
 ROUNDS = {
     "first rounds": Round(1, 250, FLOOR, 1.0, 0),
     "fourth round": Round(251, 350, FOURTH_ROUND_FLOOR, 1.0, 0),
-    "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 0.98, 1),
+    "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 1.0, 0),
 }
 
 
@@ -230,8 +232,7 @@ def test_development_set_figures_stay_at_or_above_the_floor(lexicon: Lexicon, na
     for field, floor in spec.floor.items():
         assert figures.accuracy(field) >= floor, (field, figures.misses.get(field))
     assert figures.harm_recall >= spec.harm_recall
-    if spec.first == 1:
-        assert figures.harms_named == figures.harm_items
+    assert figures.harms_named == figures.harm_items, figures.misses.get("harms")
     assert figures.untraced == [] and figures.hype == []
     assert len(figures.fallbacks) <= spec.fallbacks, figures.fallbacks
     assert figures.median_grade <= 8.0
