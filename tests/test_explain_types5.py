@@ -292,3 +292,8 @@ def test_a_pilot_study_that_analyses_samples_stays_a_case_series(lexicon: Lexico
         " syndrome occurred in four patients."
     )
     assert facts(lexicon, "CD19 CAR-T in myositis: a pilot study", text).study_type == "case series"
+
+
+def test_a_results_rarely_is_what_happened_not_a_risk(lexicon: Lexicon) -> None:
+    said = "Cytokine release syndrome occurred in 9 and rarely lasted more than two days."
+    assert "9 people had CRS" in _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)

@@ -52,7 +52,7 @@ _POSSIBLE = re.compile(
     # "in rare cases"
     r"|(?:possible|potential) (?:side effects|risks|complications|harms)"
     r"|(?:may|might|can) (?:include|lead to|develop|get|have|experience|occur|happen)"
-    r"|in rare cases|rarely)\b"
+    r"|in rare cases)\b"
     # "a lower incidence of CRS"; "the pooled incidence of CRS was 71%" tells what happened
     r"|\b(?:incidence|rate) of\b(?![^.;]{0,60}?\b(?:was|were|is)\b)",
     re.IGNORECASE,
