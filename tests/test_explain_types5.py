@@ -297,3 +297,43 @@ def test_a_pilot_study_that_analyses_samples_stays_a_case_series(lexicon: Lexico
 def test_a_results_rarely_is_what_happened_not_a_risk(lexicon: Lexicon) -> None:
     said = "Cytokine release syndrome occurred in 9 and rarely lasted more than two days."
     assert "9 people had CRS" in _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
+
+
+# --------------------------------------------------------------------------- a count of zero
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "There were 0 deaths.",
+        "There were zero deaths.",
+        "Deaths: 0.",
+        "Infections: 2; deaths: 0.",
+        "No patient died.",
+    ],
+)
+def test_a_count_of_zero_deaths_says_nobody_died(lexicon: Lexicon, said: str) -> None:
+    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said + " CRS was grade 1 in 4.")
+    assert "Nobody died." in effects
+    assert "Deaths were reported" not in effects
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["ICANS (0%) and CRS (40%) were recorded.", "ICANS occurred in 0 of 10; CRS in 4 of 10.",
+     "0 patients had ICANS; CRS occurred in 4."],
+)  # fmt: skip
+def test_a_harm_counted_as_zero_is_one_nobody_had(lexicon: Lexicon, said: str) -> None:
+    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said)
+    assert "Nobody had ICANS" in effects and "had CRS" in effects
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["Patients received 1.0 x 10^6 cells/kg. CRS occurred in 4.",
+     "Cells were given on day 0. CRS occurred in 4 patients on day 2.",
+     "Grade 0-1 CRS occurred in 4 patients."],
+)  # fmt: skip
+def test_a_zero_that_is_a_dose_a_day_or_a_grade_is_no_count(lexicon: Lexicon, said: str) -> None:
+    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said)
+    assert "4 people had CRS" in effects and "Nobody had CRS" not in effects

@@ -67,8 +67,19 @@ _GRADE = re.compile(
 _SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?[34])\b"
                             r"(?:\s+or\s+\w+)?\s*$", re.IGNORECASE)  # fmt: skip
 # "ICANS in none", "ICANS: none", "ICANS in no patient": a count of nobody after the harm.
-_NONE_AFTER = re.compile(r"\W*(?:(?:in|:)\s*)?(?:none|no (?:patients?|one|cases?|participants?))\b",
-                         re.IGNORECASE)  # fmt: skip
+# A count of zero says the same: "Deaths: 0", "ICANS (0%)", "ICANS in 0 of 12", "0/12".
+_NONE_AFTER = re.compile(
+    r"\W*(?:(?:in|:)\s*)?(?:none|no (?:patients?|one|cases?|participants?))\b"
+    r"|\W*(?:(?:in|:|was|were|occurred in)\s*)?(?:0|zero)(?![.,]\d)(?:\s*%|\s*/\s*\d+|\s+of\b"
+    r"|\s+(?:patients?|participants?|cases?)\b|\b)",
+    re.IGNORECASE,
+)
+# "There were 0 deaths", "zero cases of ICANS", "0 patients had ICANS" (not "grade 0-1",
+# "day 0" or "1.0 x 10^6 cells").
+_ZERO_BEFORE = re.compile(
+    r"(?<![.,\d-])(?<!grade )(?<!day )(?<!week )(?<!month )\b(?:0|zero)\s+(?:[\w-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
 _SEVERE_AFTER = re.compile(r"\s*(?:that |which )?(?:requir|need)\w*\s+(?:hospital|admission"
                            r"|intensive|ICU|intravenous|IV\b)", re.IGNORECASE)  # fmt: skip
 # A grade with its own count after it names a subgroup: "(grade ≥3, 2%)", "of grade 3 or
@@ -183,6 +194,8 @@ def _negated(before: str) -> bool:
     """A negation before the harm, unless the harm is then named as a risk: "a REMS is no
     longer necessary to ensure that the benefits outweigh the risks of CRS" names CRS as a
     risk; it does not say nobody had it."""
+    if _ZERO_BEFORE.search(before):
+        return True
     found = list(_NEGATION.finditer(before))
     return bool(found) and not _POSSIBLE.search(before[found[-1].end() :])
 
