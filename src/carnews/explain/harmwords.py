@@ -49,6 +49,10 @@ PATTERNS = {
     # a patient's "my platelets dropped", "her neutrophils fell", "haemoglobin went down"
     r"|\b(?:platelets|neutrophils|white (?:blood )?cells|red (?:blood )?cells|ha?emoglobin)"
     r" (?:\w+ )?(?:dropped|fell|crashed|plummeted|went down|(?:was|were) (?:very |too )?low)\b"
+    # the same in a patient's idiom: "my white cells were on the floor", "hit rock bottom"
+    r"|\b(?:platelets|neutrophils|white (?:blood )?cells|(?:blood|white (?:blood )?cell) counts?)"
+    r" (?:\w+ )?(?:(?:was|were) )?(?:on the floor|through the floor|(?:at |hit )?rock[- ]bottom"
+    r"|bottomed out|tanked|near zero)\b"
     r"|(?<!haemolytic )(?<!hemolytic )(?<!aplastic )\ban(?:a)?emia\b",
     # "My antibody levels dropped so low that I now get immunoglobulin infusions": a fall in
     # autoantibodies ("anti-dsDNA antibody levels fell") is the treatment working, not this.
@@ -56,7 +60,18 @@ PATTERNS = {
     r" replacement|IgG (?:declined|decreased)|immunoglobulin levels fell|\bIgG (?:fell )?below\b"
     r"|(?:antibody|immunoglobulin|IgG) levels? (?:\w+ ){0,2}(?:so|too|very|dangerously) low"
     r"|\blow (?:antibody|immunoglobulin|IgG) levels?|\b(?:now|still) (?:gets?|needs?|receives?"
-    r"|requires?) (?:monthly |regular )?(?:immunoglobulin|IVIG|IgG)\b",
+    r"|requires?) (?:monthly |regular )?(?:immunoglobulin|IVIG|IgG)\b"
+    # A person's or a reporter's plain words for the person's own antibodies: "my antibodies
+    # dropped so low", "her antibodies are low", "Antibody levels fell sharply", "deplete
+    # protective antibodies"; named by whose they are, so "anti-dsDNA antibodies fell" (the
+    # treatment working) is not read.
+    r"|\b(?:(?:my|her|his|their|its|protective|normal|total|healthy) antibod(?:y|ies)"
+    r"|^\s*antibod(?:y|ies))(?: levels?)? (?:\w+ ){0,2}(?:dropped|drop|fell|fall|plummeted"
+    r"|crashed|(?:are|is|were|was|stayed|remained) (?:\w+ )?low)\b"
+    r"|\bdeplet\w* (?:[\w-]+ ){0,4}(?:protective|normal|healthy) antibodies"
+    # IVIG given because of the fall: "needed IVIG infusions", "she'll have IVIG every month"
+    r"|\b(?:needed|needs?|requir(?:ed|es?)|(?:'ll|will) (?:have|need|get)) (?:\w+ ){0,2}"
+    r"(?:IVIG|immunoglobulin infusions)\b",
     # How a patient says it too ("I was very tired", "felt dizzy", "threw up"); the card
     # names each by its noun (_NOUNS). T-cell "exhaustion" is a lab measure, not a harm.
     "other": r"\bfever(?:ish)?\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b"
@@ -75,7 +90,9 @@ PATTERNS = {
     r"|transaminases? (?:rose|elevation|increased)|\bitch(?:ing|y)\b|\bdizz(?:y|iness)\b"
     r"|\bvomit(?:ed|ing)?\b|\bthrew up\b|\bchills\b|\bshivering\b|\bach(?:ing|y)\b"
     r"|\bshort of breath\b|\bbreathless(?:ness)?\b|\bdrows(?:y|iness)\b"
-    r"|\bhair (?:thinned|loss|fell out)\b",
+    r"|\bhair (?:thinned|loss|fell out)\b"
+    # a lay "temperature" is a fever: "she had temperatures", "ran a high temperature"
+    r"|\b(?:had|ran|running|developed|spiked) (?:a )?(?:high |raised )?temperatures?\b",
 }
 
 
@@ -86,7 +103,7 @@ _NOUNS = (
     (r"lost weight|lost .*(?:%|kg).*", "weight loss"),
     (r"h(?:a)?emophagocytic lymphohistiocytosis|hlh", _HLH),
     (r"hlh-like|iec-hs", "an HLH-like reaction"),
-    (r"pyrexia|feverish", "fever"),
+    (r"pyrexia|feverish|(?:had|ran|running|developed|spiked) .*temperatures?", "fever"),
     (r"hypotension", "low blood pressure"),
     (
         r"liver enzyme elevation|transaminases? (?:rose|elevation|increased)|elevat\w* (?:of )?"
