@@ -205,7 +205,7 @@ FOURTH_ROUND_FLOOR = {"study_type": 1.0, "source_kind": 0.94, "treated_n": 0.98,
                       "diseases": 0.97, "target": 0.98, "product": 0.99}  # fmt: skip
 FIFTH_ROUND_FLOOR = {"study_type": 0.99, "source_kind": 0.91, "treated_n": 0.98,
                      "diseases": 0.96, "target": 1.0, "product": 0.98}  # fmt: skip
-SIXTH_ROUND_FLOOR = {"study_type": 0.92, "source_kind": 0.90, "treated_n": 0.76,
+SIXTH_ROUND_FLOOR = {"study_type": 0.97, "source_kind": 0.94, "treated_n": 0.76,
                      "diseases": 0.92, "target": 0.95, "product": 0.95}  # fmt: skip
 
 
@@ -223,7 +223,7 @@ ROUNDS = {
     "first rounds": Round(1, 250, FLOOR, 1.0, 0),
     "fourth round": Round(251, 350, FOURTH_ROUND_FLOOR, 1.0, 0),
     "fifth round": Round(351, 450, FIFTH_ROUND_FLOOR, 1.0, 0),
-    "sixth round": Round(451, 550, SIXTH_ROUND_FLOOR, 1.0, 0, every_harm_named=False),
+    "sixth round": Round(451, 550, SIXTH_ROUND_FLOOR, 1.0, 0),
 }
 
 

@@ -107,6 +107,14 @@ _LABEL = re.compile(
 _BACKGROUND_LABELS = ("background", "introduction", "importance", "context", "objective", "aim",
                       "purpose")  # fmt: skip
 _WORK = re.compile(r"\b(?:we|our|here|this|these|in this)\b", re.IGNORECASE)
+# A regulator's notice about every product of a class names their targets as the class, not
+# as the one product the card is about: "after all authorised CD19- and BCMA-directed CAR
+# T-cell medicinal products".
+_EVERY_PRODUCT = re.compile(
+    r"\ball (?:authori[sz]ed|approved|licensed|marketed|licenced) (?:[\w-]+ ){0,5}"
+    r"(?:products|medicines|medicinal products|therapies)\b",
+    re.IGNORECASE,
+)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -186,7 +194,7 @@ def extract_facts(
             next((t.text for t in found if ONE_PERSON.search(t.text)), title),
         )
     target, target_from = details.target(title, text, study, work if work != text else "")
-    if study == "regulatory" and SAFETY_ACTION.search(title):
+    if study == "regulatory" and (SAFETY_ACTION.search(title) or _EVERY_PRODUCT.search(text)):
         target, target_from = None, ""  # "BCMA- and CD19-directed products": a class
     follow_up, follow_from = details.follow_up(found)
     trace = {"treated_n": treated_from, "target": target_from, "follow_up": follow_from}

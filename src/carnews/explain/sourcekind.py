@@ -35,7 +35,9 @@ DOING = re.compile(
 
 _PREPRINT = re.compile(
     r"preprint|medrxiv|biorxiv|not (?:yet )?(?:been )?(?:certified by |undergone )?peer[- ]?review"
-    r"|not peer[- ]reviewed", re.IGNORECASE)  # fmt: skip
+    r"|not peer[- ]reviewed"
+    # the same footer in the authors' own language: "本研究为预印本，尚未经同行评议"
+    r"|预印本|未经同行评[议審审]|プレプリント|査読前", re.IGNORECASE)  # fmt: skip
 _REGISTRY_FIELD = re.compile(
     r"\b(?:brief summary|official title|overall status|recruitment status|(?:estimated )?"
     r"enrol?lment(?: \((?:estimated|actual)\))?|primary outcomes?(?: measures?)?|phase|status"
@@ -150,7 +152,7 @@ _REGULATOR = {
     "FDA": r"\bFDA\b|Food and Drug Administration|\bCBER\b|Center for Biologics Evaluation"
     r"|\bMedWatch\b",
     "EMA": r"\bEMA\b|European Medicines Agency|\bCHMP\b|\bPRAC\b|Committee for (?:Medicinal"
-    r"|Advanced Therapies)",
+    r"|Advanced Therapies)|European public assessment report|\bEPAR\b",
     # The CDE is the NMPA's drug centre (the FDA's is the Center for Drug Evaluation and Research).
     "NMPA": r"\bNMPA\b|National Medical Products Administration|\bCDE\b"
     r"|Cent(?:er|re) for Drug Evaluation(?! and Research)",
@@ -200,6 +202,17 @@ SAFETY_ACTION = re.compile(
 )
 
 
+# A regulator's own voice, whatever its subject: it informs prescribers, its committee
+# recommends, its risk management plan lists risks, it asks for suspected cases.
+_REGULATOR_VOICE = re.compile(
+    r"\binforms? (?:all )?(?:health ?care professionals|prescribers|physicians|doctors)\b"
+    r"|\bthe committee (?:recommended|adopted|concluded|agreed|endorsed)\b"
+    r"|\bimportant (?:identified|potential) risks\b|\brisk management plan\b"
+    r"|\bsuspected (?:cases|adverse (?:reactions|events))[^.]{0,40}? should be reported\b",
+    re.IGNORECASE,
+)
+
+
 def regulator_named(title: str, text: str) -> str | None:
     for name, pattern in _REGULATOR.items():
         if re.search(pattern, f"{title} {text}"):
@@ -226,6 +239,9 @@ def read_source_kind(title: str, text: str, given: str | None, types: Sequence[s
     acts = DECISION.search(title) or SAFETY_ACTION.search(title)
     # "The FDA approved X, the company said": a reporter's account of the decision.
     if acts and regulator_named(title, lead) and not (NEWS.search(title) or _SAID.search(lead)):
+        return "regulator"
+    voice = _REGULATOR_VOICE.search(f"{title} {text}")
+    if voice and regulator_named(title, text) and not (NEWS.search(title) or _SAID.search(text)):
         return "regulator"
     if _DATELINE.search(text):
         return "press release"  # its quotes ("we treated …", "I feel") do not make it other

@@ -55,6 +55,20 @@ _REVIEW = re.compile(
     # A review's pooled voice: "across reports, CRS has been mild".
     r"|\bacross (?:the )?(?:published |available )?(?:reports|studies|trials|case series)\b",
     re.IGNORECASE)  # fmt: skip
+# A letter answering another's paper: "We read with interest the report by …", "In their
+# recent report, Chen et al. …". It is a review of that paper unless it adds patients of its
+# own (a research letter's "To the Editor: We treated 10 patients" says nothing of this kind).
+_LETTER = re.compile(
+    r"\bwe (?:have )?read with (?:great |much )?interest\b"
+    r"|\bin (?:their|a) recent (?:report|article|paper|letter)\b",
+    re.IGNORECASE)  # fmt: skip
+# A chart review of the authors' own patients is a case series, though it says "reviewed":
+# "We retrospectively reviewed patients … treated at our institution".
+_OWN_RECORDS = re.compile(
+    r"\bwe (?:retrospectively )?(?:reviewed|analy[sz]ed|identified|studied)\b[^.;]{0,120}?"
+    r"\b(?:treated|infused|who received)\b[^.;]{0,80}?\b(?:at|in) our (?:institution|cent(?:re|er)"
+    r"|hospital|clinic|department|unit)\b",
+    re.IGNORECASE)  # fmt: skip
 _LAB = re.compile(
     r"\b(?:mice|mouse|murine|in vitro|hybridomas?|xenograft|preclinical|single-cell"
     r"|experimental (?:model|autoimmune|colitis)|rats?|non-human primates?|cynomolgus|macaques?"
@@ -233,6 +247,10 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
     work = " ".join(s.text for s in found if not s.background)
     if _REVIEW.search(title) or _REVIEW.search(work):
         return "review"
+    # The only count a letter gives is the answered paper's ("the report by Chen and
+    # colleagues of CAR T cells in 16 patients"), or none.
+    if _LETTER.search(work) and (treated is None or _LETTER.search(treated_from)):
+        return "review"
     # Samples or cells of people, and nothing said of how a treatment went for them (a
     # clinical report says who had CRS; low antibodies or counts may be what was measured):
     # a lab study of the samples.
@@ -259,7 +277,8 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
     if re.search(r"\bcase report\b", title, re.IGNORECASE) or (treated == 1 and not group):
         return "case report"
     # People were treated even where the source never prints how many ("two dozen").
-    if treated is not None or treated_from or re.search(r"\bcase series\b", title, re.I):
+    own = _OWN_RECORDS.search(work)
+    if treated is not None or treated_from or own or re.search(r"\bcase series\b", title, re.I):
         return "case series"
     if _LAB.search(work):
         return "lab study"

@@ -1,0 +1,183 @@
+"""Story-card facts from the sixth round of phrasings (tests/data/stories_dev.jsonl,
+dev-451 onward, written by annotators who never saw the extractor): harms told in a
+person's or a reporter's plain words, a regulator's own voice (a notice to prescribers, a
+committee's recommendation, a risk management plan), a preprint's footer in the authors'
+own language, a letter answering another's paper and a chart review of the authors' own
+patients. Each example is written here, one per family, in words of its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.checks import explain_story
+from carnews.explain.facts import Facts, extract_facts
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
+    return extract_facts(title, text, lexicon=lexicon)
+
+
+def _effects(lexicon: Lexicon, title: str, text: str) -> str:
+    story = explain_story(title, text, lexicon=lexicon)
+    assert all(story.checks.values()), story.checks
+    return story.card.side_effects or ""
+
+
+def _kinds(lexicon: Lexicon, title: str, text: str) -> set[str]:
+    return {h.kind for h in facts(lexicon, title, text).harms if h.status == "occurred"}
+
+
+# --------------------------------------------------------------------------- harms named
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Three weeks later my antibodies dropped so low that the nurses put me on drips.",
+        "The doctors told us her antibodies are very low for now.",
+        "Antibody levels fell steeply in everyone, as expected with this drug.",
+        "After the cells I needed IVIG infusions for half a year.",
+        "He'll have IVIG every month until his B cells come back.",
+        "The cells depleted my healthy antibodies along with the harmful ones.",
+    ],
+)
+def test_a_persons_plain_words_for_low_antibodies(lexicon: Lexicon, said: str) -> None:
+    text = f"I had CAR-T cells for my myositis in the spring. {said} Now I can climb stairs."
+    assert "low antibodies" in _kinds(lexicon, "My CAR-T year", text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        # The disease's own antibodies falling is the treatment working.
+        "My anti-dsDNA antibodies dropped to normal within three months.",
+        "Her autoantibodies fell and her rash faded.",
+        # IVIG before the cells was a treatment that failed.
+        "Before the cells I had IVIG and rituximab without much change.",
+    ],
+)
+def test_the_diseases_antibodies_falling_is_no_harm(lexicon: Lexicon, said: str) -> None:
+    text = f"I had CAR-T cells for my lupus in the spring. {said} I had a mild fever."
+    assert "low antibodies" not in _kinds(lexicon, "My CAR-T year", text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "For ten days my white cells were on the floor and visitors wore masks.",
+        "Her blood counts hit rock bottom in the second week.",
+        "My platelets bottomed out after the chemo.",
+    ],
+)
+def test_a_patients_idiom_for_low_blood_counts(lexicon: Lexicon, said: str) -> None:
+    text = f"I got CAR-T cells for scleroderma last year. {said} My skin is softer now."
+    assert "low blood counts" in _effects(lexicon, "My CAR-T story", text)
+
+
+def test_a_floor_that_is_a_room_is_no_blood_count(lexicon: Lexicon) -> None:
+    text = ("I got CAR-T cells for scleroderma last year. I spent two weeks on the floor of"
+            " the cell therapy ward. I had a mild fever.")  # fmt: skip
+    assert "low blood counts" not in _kinds(lexicon, "My CAR-T story", text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["The first nights she had temperatures and needed paracetamol.",
+     "He ran a high temperature on day two."],
+)  # fmt: skip
+def test_a_lay_temperature_is_a_fever(lexicon: Lexicon, said: str) -> None:
+    text = f"Our son had CAR T cells for his lupus in May. {said} He is home now."
+    assert "fever" in _effects(lexicon, "An update from his dad", text)
+
+
+def test_a_stored_temperature_is_no_fever(lexicon: Lexicon) -> None:
+    text = ("The cells were frozen and shipped at a controlled temperature before my infusion"
+            " for lupus. I had no side effects at all.")  # fmt: skip
+    assert "other" not in _kinds(lexicon, "My CAR-T story", text)
+
+
+# --------------------------------------------------------------------------- source kinds
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # a national regulator's notice to prescribers
+        ("Swissmedic: new information on late neurotoxicity after CAR T cells",
+         "Bern, 3 March 2026. Swissmedic informs healthcare professionals that cases of"
+         " delayed parkinsonism have been reported after BCMA-directed CAR T cells."
+         " Suspected cases should be reported to Swissmedic."),
+        # a committee's recommendation in its meeting highlights
+        ("Meeting highlights from the CHMP, March 2026",
+         "The committee recommended granting a marketing authorisation for a CD19 CAR T-cell"
+         " product in refractory lupus, based on a single-arm study in 40 patients."),
+        # a public assessment report's risk management plan
+        ("European public assessment report: summary of the risk management plan",
+         "Important identified risks: cytokine release syndrome; infections. Important"
+         " potential risks: secondary malignancy."),
+    ],
+)  # fmt: skip
+def test_a_regulators_own_voice_is_the_regulators(lexicon: Lexicon, title: str, text: str) -> None:
+    found = facts(lexicon, title, text)
+    assert (found.study_type, found.source_kind) == ("regulatory", "regulator")
+
+
+def test_a_reporter_quoting_the_committee_is_news(lexicon: Lexicon) -> None:
+    text = ("Europe's CHMP recommended approval of a CD19 CAR-T for lupus, the company said on"
+            " Friday; the committee recommended a conditional licence.")  # fmt: skip
+    assert facts(lexicon, "Biotech's lupus CAR-T wins EU backing", text).source_kind == "news site"
+
+
+def test_a_notice_on_every_authorised_product_names_no_target(lexicon: Lexicon) -> None:
+    text = (
+        "The Paul-Ehrlich-Institut informs healthcare professionals that late infections"
+        " were reported after all authorised CD19- and BCMA-directed CAR T-cell products."
+    )
+    found = facts(lexicon, "Paul-Ehrlich-Institut: information on late infections", text)
+    assert (found.source_kind, found.target) == ("regulator", None)
+
+
+def test_a_preprint_footer_in_the_authors_language(lexicon: Lexicon) -> None:
+    text = ("We treated four patients with refractory myositis with CD19 CAR-T cells; all"
+            " improved by month 3. 该论文为预印本，未经同行评审。")  # fmt: skip
+    assert facts(lexicon, "CD19 CAR-T in myositis", text).source_kind == "preprint"
+
+
+# --------------------------------------------------------------------------- study types
+
+
+def test_a_letter_answering_anothers_paper_is_a_review(lexicon: Lexicon) -> None:
+    text = ("We read with interest the report by Ortiz and colleagues of CD19 CAR T cells in"
+            " 12 patients with myositis. Long-term registries will be needed to judge rare"
+            " late harms such as second cancers.")  # fmt: skip
+    found = facts(lexicon, "Late harms of CAR T cells in myositis", text)
+    assert found.study_type == "review"
+
+
+def test_a_letter_with_its_own_patients_stays_their_study(lexicon: Lexicon) -> None:
+    text = ("We read with interest the review by Ortiz and colleagues and add our own"
+            " experience. We treated 6 patients with myositis with CD19 CAR T cells; all"
+            " improved and none had ICANS.")  # fmt: skip
+    found = facts(lexicon, "CAR T cells in myositis: our experience", text)
+    assert found.study_type == "case series"
+
+
+def test_a_chart_review_of_the_authors_patients_is_a_case_series(lexicon: Lexicon) -> None:
+    text = ("We retrospectively reviewed patients with myositis treated with CD19 CAR T cells"
+            " at our centre who had influenza vaccination afterwards. Hepatitis B titres were"
+            " kept; new seroconversion came only after B-cell recovery.")  # fmt: skip
+    found = facts(lexicon, "Influenza vaccination after CAR T cells in myositis", text)
+    assert found.study_type == "case series"
+
+
+def test_reviewing_the_literature_stays_a_review(lexicon: Lexicon) -> None:
+    text = ("We reviewed published reports of patients treated with CD19 CAR T cells for"
+            " myositis. Across reports, CRS has been mild.")  # fmt: skip
+    assert facts(lexicon, "CAR T cells in myositis", text).study_type == "review"
