@@ -181,3 +181,29 @@ def test_reviewing_the_literature_stays_a_review(lexicon: Lexicon) -> None:
     text = ("We reviewed published reports of patients treated with CD19 CAR T cells for"
             " myositis. Across reports, CRS has been mild.")  # fmt: skip
     assert facts(lexicon, "CAR T cells in myositis", text).study_type == "review"
+
+
+def test_a_journals_news_piece_on_anothers_study_is_news(lexicon: Lexicon) -> None:
+    text = ("A recent study of CD19 CAR T cells in myositis suggests the muscle can recover."
+            " In the study, 8 patients regained strength within six months. Whether it lasts"
+            " is unknown.")  # fmt: skip
+    found = facts(lexicon, "Can CAR T cells rebuild muscle?", text)
+    assert found.study_type == "news"
+
+
+def test_authors_telling_of_their_own_study_stay_its_authors(lexicon: Lexicon) -> None:
+    text = ("In the study, 8 patients with myositis received our CD19 CAR T cells and"
+            " regained strength within six months.")  # fmt: skip
+    assert facts(lexicon, "CD19 CAR T cells in myositis", text).study_type == "case series"
+
+
+def test_a_reporters_attribution_after_the_claim_is_news(lexicon: Lexicon) -> None:
+    text = ("The FDA's decision to drop its boxed warning wording for CAR-T has made clinics"
+            " keener to treat lupus, rheumatologists say. Ten centres now offer it.")  # fmt: skip
+    found = facts(lexicon, "After FDA label change, lupus clinics turn to CAR-T", text)
+    assert found.source_kind == "news site"
+
+
+def test_a_teaser_about_biotechs_is_news(lexicon: Lexicon) -> None:
+    text = "Three biotechs have begun treating myositis with in vivo CAR-T. Who leads?"
+    assert facts(lexicon, "The in vivo CAR-T race", text).source_kind == "news site"

@@ -79,7 +79,7 @@ _EXPLAINER = re.compile(
 # Money and markets: a news story's subject, never an abstract's (whose "Funding:" line
 # names its grants).
 NEWS = re.compile(
-    r"\b(?:shares?|analysts?|investors?|biotech|said|says|announced|company|start-?ups?"
+    r"\b(?:shares?|analysts?|investors?|biotechs?|said|says|announced|company|start-?ups?"
     r"|raised|acquire\w*|stock|payers|insurers|price|deal|(?:funding|financing) round"
     r"|series [A-D]|IPO)\b"
     r"|(?:US)?\$\s?\d|[€£]\s?\d", re.IGNORECASE)  # fmt: skip
@@ -108,6 +108,8 @@ _RETOLD = re.compile(
 # "the sponsor" and dates itself by the calendar, not by the weekday.
 _SAID = re.compile(
     r"(?<!sponsor )\b(?:said|says|told)\b|\bdisclosed\b|\b(?:securities|SEC) filing\b"
+    # a reporter's attribution after the claim: "…, physicians say", "…, analysts say"
+    r"|,\s+(?:[\w-]+\s+){0,3}say\b"
     r"|\b(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
     re.IGNORECASE,
 )

@@ -62,6 +62,10 @@ _LETTER = re.compile(
     r"\bwe (?:have )?read with (?:great |much )?interest\b"
     r"|\bin (?:their|a) recent (?:report|article|paper|letter)\b",
     re.IGNORECASE)  # fmt: skip
+_RETELLING = re.compile(
+    r"\ban? (?:new|recent) (?:report|study|paper|analysis|trial) (?:of|on|in|from)\b"
+    r"|\bin the (?:new |recent )?(?:study|report|paper),", re.IGNORECASE)  # fmt: skip
+_OWN_VOICE = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
 # A chart review of the authors' own patients is a case series, though it says "reviewed":
 # "We retrospectively reviewed patients … treated at our institution".
 _OWN_RECORDS = re.compile(
@@ -251,6 +255,10 @@ def _paper_type(title: str, found: list[Sentence], counted: tuple[int | None, st
     # colleagues of CAR T cells in 16 patients"), or none.
     if _LETTER.search(work) and (treated is None or _LETTER.search(treated_from)):
         return "review"
+    # A journal's news piece on another's study ("A new report of … adds to evidence"; "In
+    # the study, 10 patients …"), never in the authors' own voice.
+    if _RETELLING.search(work) and not _OWN_VOICE.search(work):
+        return "news"
     # Samples or cells of people, and nothing said of how a treatment went for them (a
     # clinical report says who had CRS; low antibodies or counts may be what was measured):
     # a lab study of the samples.
