@@ -59,6 +59,8 @@ def test_a_persons_plain_words_for_low_antibodies(lexicon: Lexicon, said: str) -
         # The disease's own antibodies falling is the treatment working.
         "My anti-dsDNA antibodies dropped to normal within three months.",
         "Her autoantibodies fell and her rash faded.",
+        # A patient's bare "dropped" may be the disease's own antibodies going.
+        "My antibody levels dropped and my skin blisters healed.",
         # IVIG before the cells was a treatment that failed.
         "Before the cells I had IVIG and rituximab without much change.",
     ],
@@ -66,6 +68,51 @@ def test_a_persons_plain_words_for_low_antibodies(lexicon: Lexicon, said: str) -
 def test_the_diseases_antibodies_falling_is_no_harm(lexicon: Lexicon, said: str) -> None:
     text = f"I had CAR-T cells for my lupus in the spring. {said} I had a mild fever."
     assert "low antibodies" not in _kinds(lexicon, "My CAR-T year", text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["All five no longer need IVIG or plasma exchange.",
+     "No participant needed IVIG during follow-up."],
+)  # fmt: skip
+def test_ivig_no_longer_needed_says_nothing_of_low_antibodies(lexicon: Lexicon, said: str) -> None:
+    text = f"Five patients with myasthenia gravis received CD19 CAR T cells. {said}"
+    found = facts(lexicon, "CD19 CAR-T in myasthenia gravis", text)
+    assert "low antibodies" not in {h.kind for h in found.harms}
+    assert "antibod" not in _effects(lexicon, "CD19 CAR-T in myasthenia gravis", text)
+
+
+@pytest.mark.parametrize(
+    ("said", "named"),
+    [
+        ("My wife says the worst part was the fevers.", "fever"),
+        ("His blood counts were so low he could not see the grandchildren.",
+         "low blood counts"),
+    ],
+)  # fmt: skip
+def test_a_relatives_words_for_what_happened(lexicon: Lexicon, said: str, named: str) -> None:
+    text = f"My husband had CAR-T cells for his lupus in June. {said} He is back at work."
+    effects = _effects(lexicon, "My husband's CAR-T", text)
+    assert named in effects and "Possible" not in effects
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_a_flattened_tables_zero_belongs_to_the_row_before(lexicon: Lexicon) -> None:
+    text = ("Twelve patients with lupus received CD19 CAR T cells. Table 2. Adverse event |"
+            " Any grade | Grade ≥3 CRS | 9 | 0 Anaemia | 4 | 2 Pneumonia | 1 | 1")  # fmt: skip
+    effects = _effects(lexicon, "CD19 CAR-T in lupus", text)
+    assert "Nobody had low blood counts" not in effects and "low blood counts" in effects
+    # the column heading's grade is not the CRS's
+    assert "grade 3" not in effects.split("CRS")[1].split(".")[0]
+
+
+def test_a_lists_count_of_zero_says_nobody_had_it(lexicon: Lexicon) -> None:
+    text = ("Twelve patients with lupus received CD19 CAR T cells. Adverse events of special"
+            " interest: CRS, n = 8; ICANS, n = 0; infections, n = 2.")  # fmt: skip
+    found = facts(lexicon, "CD19 CAR-T in lupus", text)
+    assert {h.kind: h.status for h in found.harms}["icans"] == "none"
 
 
 @pytest.mark.parametrize(

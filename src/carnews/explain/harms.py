@@ -45,7 +45,9 @@ _CLAUSE = re.compile(
 )
 _NEGATION = re.compile(r"\b(?:no|not|without|none|nor|never|free of)\b", re.IGNORECASE)
 _POSSIBLE = re.compile(
-    r"\b(?:risks?(?: of| including)?|can include|can cause|may cause|could|concerns?|watch for"
+    # "could" is a risk; "so low he could not see anyone" tells what happened
+    r"\b(?:risks?(?: of| including)?|can include|can cause|may cause|could(?! not\b)|concerns?"
+    r"|watch for"
     r"|monitor\w*(?: closely)? for|management of|prophylaxis|to (?:avoid|reduce|prevent|lower)"
     r"|lower risk|less toxic|such as|boxed warning|warnings? (?:for|about|of|on)"
     # an explainer's or a label's risk: "possible side effects include", "may lead to",
@@ -71,13 +73,18 @@ _SEVERE_BEFORE = re.compile(r"\b(?:severe|serious|high-grade|grade\s*(?:≥\s*)?
 _NONE_AFTER = re.compile(
     r"\W*(?:(?:in|:)\s*)?(?:none|no (?:patients?|one|cases?|participants?))\b"
     r"|\W*(?:(?:in|:|was|were|occurred in)\s*)?(?:0|zero)(?![.,]\d)(?:\s*%|\s*/\s*\d+|\s+of\b"
-    r"|\s+(?:patients?|participants?|cases?)\b|\b)",
+    r"|\s+(?:patients?|participants?|cases?)\b|\b)"
+    # a table's or a list's count: "ICANS, n = 0", "ICANS (n=0)"
+    r"|\W*n\s*=\s*0(?![.,]\d)\b",
     re.IGNORECASE,
 )
 # "There were 0 deaths", "zero cases of ICANS", "0 patients had ICANS" (not "grade 0-1",
-# "day 0" or "1.0 x 10^6 cells").
+# "day 0" or "1.0 x 10^6 cells"). In a flattened table a zero after a cell ("CRS | 8 | 0
+# Neutropenia | 5", "CRS 8 0 Neutropenia 5") is the row before's last cell, not a count of
+# the next row's harm.
 _ZERO_BEFORE = re.compile(
-    r"(?<![.,\d-])(?<!grade )(?<!day )(?<!week )(?<!month )\b(?:0|zero)\s+(?:[\w-]+\s+){0,3}$",
+    r"(?<![.,\d-])(?<!grade )(?<!day )(?<!week )(?<!month )(?<!\| )(?<!\|)(?<!\d )(?<!\d\t)"
+    r"\b(?:0|zero)\s+(?:[\w-]+\s+){0,3}$",
     re.IGNORECASE,
 )
 _SEVERE_AFTER = re.compile(r"\s*(?:that |which )?(?:requir|need)\w*\s+(?:hospital|admission"
@@ -224,6 +231,11 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
         return not re.search(
             r"total igg|hypogammaglobulin|immunoglobulin (?:replacement|levels)", lowered
         )
+    # "No participant needed IVIG", "all four no longer need IVIG" (a treatment of the
+    # disease, stopped): not a count of low antibodies, nor of nobody having them.
+    if kind == "low antibodies" and re.search(r"ivig|immunoglobulin inf", match.group(0), re.I):
+        return re.search(r"\b(?:no|not|never|longer|without)\b", clause[: match.start()],
+                         re.I) is not None  # fmt: skip
     # "My platelets kept dropping despite steroids", "before CAR-T my platelets fell": the
     # disease before the treatment, not a harm of it.
     if kind == "low blood counts" and re.match(r"platelets|neutrophils|white|red|ha?emoglobin",
@@ -240,7 +252,10 @@ def _not_a_harm(kind: str, clause: str, match: re.Match[str]) -> bool:
 def _occurred(kind: str, status: str, clause: str, ahead: str, match: re.Match[str],
               text: str) -> Harm:  # fmt: skip
     start = clause.find(match.group(0))
-    grade = _grade_of(clause[: max(start, 0)], ahead)
+    # A harm that labels a flattened table's row ("Grade ≥3 CRS | 8 | 0"): the grade before
+    # it is a column's heading, not this harm's grade.
+    row = re.match(r"\s*\|", clause[max(start, 0) + len(match.group(0)) :]) is not None
+    grade = None if row else _grade_of(clause[: max(start, 0)], ahead)
     count, of, unit = harm_count(kind, clause, max(start, 0), ahead)
     serious = bool(_SERIOUS.search(clause)) or kind == "death"
     detail = noun(match.group(0)) if kind == "other" else ""

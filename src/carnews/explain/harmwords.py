@@ -44,11 +44,11 @@ PATTERNS = {
     r"|(?:drop|fall|decrease) in white (?:blood )?cells?|low white (?:blood )?(?:cell )?counts?"
     # "my white cells were low for a month", "her blood counts dropped"
     r"|(?:blood|platelet|white (?:blood )?cell|neutrophil) counts? (?:were |was |stayed "
-    r"|remained )?(?:very |too |dangerously )?(?:low|dropped|fell)\b"
-    r"|white (?:blood )?cells (?:were|was|stayed|remained) (?:very |too )?low\b"
+    r"|remained )?(?:very |too |so |dangerously )?(?:low|dropped|fell)\b"
+    r"|white (?:blood )?cells (?:were|was|stayed|remained) (?:very |too |so )?low\b"
     # a patient's "my platelets dropped", "her neutrophils fell", "haemoglobin went down"
     r"|\b(?:platelets|neutrophils|white (?:blood )?cells|red (?:blood )?cells|ha?emoglobin)"
-    r" (?:\w+ )?(?:dropped|fell|crashed|plummeted|went down|(?:was|were) (?:very |too )?low)\b"
+    r" (?:\w+ )?(?:dropped|fell|crashed|plummeted|went down|(?:was|were) (?:very |too |so )?low)\b"
     # the same in a patient's idiom: "my white cells were on the floor", "hit rock bottom"
     r"|\b(?:platelets|neutrophils|white (?:blood )?cells|(?:blood|white (?:blood )?cell) counts?)"
     r" (?:\w+ )?(?:(?:was|were) )?(?:on the floor|through the floor|(?:at |hit )?rock[- ]bottom"
@@ -62,19 +62,21 @@ PATTERNS = {
     r"|\blow (?:antibody|immunoglobulin|IgG) levels?|\b(?:now|still) (?:gets?|needs?|receives?"
     r"|requires?) (?:monthly |regular )?(?:immunoglobulin|IVIG|IgG)\b"
     # A person's or a reporter's plain words for the person's own antibodies: "my antibodies
-    # dropped so low", "her antibodies are low", "Antibody levels fell sharply", "deplete
+    # would drop so low", "her antibodies are low", "Antibody levels fell sharply", "deplete
     # protective antibodies"; named by whose they are, so "anti-dsDNA antibodies fell" (the
-    # treatment working) is not read.
-    r"|\b(?:(?:my|her|his|their|its|protective|normal|total|healthy) antibod(?:y|ies)"
-    r"|^\s*antibod(?:y|ies))(?: levels?)? (?:\w+ ){0,2}(?:dropped|drop|fell|fall|plummeted"
-    r"|crashed|(?:are|is|were|was|stayed|remained) (?:\w+ )?low)\b"
+    # treatment working) is not read, and only a fall told as steep or to a low: a patient's
+    # "my antibody levels dropped" may be the disease's own antibodies going.
+    r"|\b(?:(?:my|her|his|their|protective|normal|total|healthy) antibod(?:y|ies)"
+    r"|^\s*antibod(?:y|ies))(?: levels?)? (?:(?:\w+ ){0,3}(?:so|too|very|dangerously|really) low"
+    r"|(?:are|is|were|was|stayed|remained) (?:\w+ )?low|(?:dropped|fell) (?:sharply|steeply)"
+    r"|plummeted|crashed)\b"
     r"|\bdeplet\w* (?:[\w-]+ ){0,4}(?:protective|normal|healthy) antibodies"
     # IVIG given because of the fall: "needed IVIG infusions", "she'll have IVIG every month"
     r"|\b(?:needed|needs?|requir(?:ed|es?)|(?:'ll|will) (?:have|need|get)) (?:\w+ ){0,2}"
     r"(?:IVIG|immunoglobulin infusions)\b",
     # How a patient says it too ("I was very tired", "felt dizzy", "threw up"); the card
     # names each by its noun (_NOUNS). T-cell "exhaustion" is a lab measure, not a harm.
-    "other": r"\bfever(?:ish)?\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b"
+    "other": r"\bfevers?\b|\bfeverish\b|\bheadaches?\b|\bnause(?:a|ous|ated)\b|\bfatigue\b"
     r"|\btired(?:ness)?\b"
     r"|ovarian insufficiency|local reactions|(?<!T-cell )(?<!T cell )\bexhaustion\b(?! markers?)"
     r"|(?<!cells )(?<!cells were )\bexhausted\b(?! (?:T[- ]cells?|CAR|cells?|phenotype))"
@@ -103,7 +105,7 @@ _NOUNS = (
     (r"lost weight|lost .*(?:%|kg).*", "weight loss"),
     (r"h(?:a)?emophagocytic lymphohistiocytosis|hlh", _HLH),
     (r"hlh-like|iec-hs", "an HLH-like reaction"),
-    (r"pyrexia|feverish|(?:had|ran|running|developed|spiked) .*temperatures?", "fever"),
+    (r"fevers|pyrexia|feverish|(?:had|ran|running|developed|spiked) .*temperatures?", "fever"),
     (r"hypotension", "low blood pressure"),
     (
         r"liver enzyme elevation|transaminases? (?:rose|elevation|increased)|elevat\w* (?:of )?"
