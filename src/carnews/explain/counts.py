@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from carnews.explain.funnel import ENROLMENT, OTHER_DRUGS, given_of_enrolled
 from carnews.explain.plain import COUNT, number_value
 from carnews.explain.sums import LEVEL, PEOPLE, derived, printed_counts
+from carnews.explain.totals import IN_THE_STUDY, PART, whole, whole_only
 
 __all__ = ["COUNTED", "PLANNED", "SAMPLES", "treated"]
 
@@ -93,8 +94,12 @@ _TOTAL = re.compile(
 _SLASH_OF = re.compile(rf"(?<![\d./])\d+\s*/\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_PEOPLE}\b", re.I)
 _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|weeks?|days?))",
                  re.IGNORECASE)  # fmt: skip
-_AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+{_PEOPLE}",
-                    re.IGNORECASE)  # fmt: skip
+# "Among 16 lupus patients with at least six months of follow-up".
+_AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+"
+                    rf"(?:[\w-]+\s+){{0,2}}?{_PEOPLE}", re.IGNORECASE)  # fmt: skip
+# A harm's count, not the cohort's: "grade 1 CRS (n=2)", "hypogammaglobulinaemia (n=4)".
+_HARM_N = re.compile(r"(?:CRS|ICANS|grade\s*\d|\w+(?:aemia|emia|penia|itis|infection))\s*$",
+                     re.IGNORECASE)  # fmt: skip
 _N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 # A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
@@ -129,7 +134,7 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
     printed = printed_counts(" ".join([title, *(s.text for s in found)]))
     if found_count := _first(work) or _infused(work, printed):
         return found_count
-    unprinted = ""
+    unprinted, uncounted = "", False
     for s, text in work:
         if not (_TREATED.search(text) or LEVEL.search(text) or _COHORT_N.search(text)):
             continue
@@ -137,14 +142,26 @@ def treated(found: list[Sentence], title: str = "") -> tuple[int | None, str]:
             continue  # "one had CMV reactivation treated with valganciclovir"
         count = _sentence_count(text, printed)
         if count:
-            return count, s.text
+            return _completed(count, s.text, found)
         if count == 0 and not unprinted:
             unprinted = s.text
+        uncounted = uncounted or count is None
     if found_count := _without_verb(work, own, unprinted):
-        return found_count
+        count, sentence = found_count
+        return _completed(count, sentence, found) if count else found_count
     if unprinted:
         return None, unprinted
+    if uncounted and (only := whole_only([text for _, text in work])):
+        return only  # "We describe … children with lupus. All three reached remission."
     return _first([(title, title)]) or _in_title(title)
+
+
+def _completed(count: int, sentence: str, found: list[Sentence]) -> tuple[int, str]:
+    """The whole a later sentence prints where the count found is only a part: "Two
+    further patients followed … All four improved"."""
+    texts = [s.text for s in found]
+    later = texts[texts.index(sentence) + 1 :] if sentence in texts else []
+    return (whole(count, sentence, later) or count), sentence
 
 
 def _infused(work: list[tuple[Sentence, str]], printed: set[int]) -> tuple[int | None, str] | None:
@@ -164,10 +181,17 @@ def _without_verb(
 ) -> tuple[int | None, str] | None:
     """A count no verb for treating stands beside: "among 10 patients", "8/10 patients",
     "a trial of 12 participants"; and a past count inside a sentence about plans."""
-    for pattern in (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, _STUDIED_IN, _STUDY_OF):
+    patterns = (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, IN_THE_STUDY, _STUDIED_IN,
+                _STUDY_OF)  # fmt: skip
+    for pattern in patterns:
         for s, text in work:
             if s.text != unprinted and (match := pattern.search(text)):
+                if pattern is _N_EQUALS and _HARM_N.search(text[: match.start()]):
+                    continue  # "grade 1 CRS (n=2)": those who had a harm
                 return number_value(match.group(1)), s.text
+    for s, text in work:  # "The original five have been joined by 19 more"
+        if PART.search(text) and (part := COUNTED.search(text)):
+            return number_value(part.group(1)), s.text
     for s, text in own:
         if match := _DONE.search(text):
             return number_value(match.group(1)), s.text
@@ -291,6 +315,7 @@ def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
     joined = len(values) > 1 and all(
         re.search(r"\band\b", text[a.end() : b.start()])
         and "(" not in text[a.end() : b.start()]
+        and not _COMPARED.search(text[a.end() : b.start()])
         and not _HARM.match(text, b.end())
         for a, b in itertools.pairwise(counted)
     )
@@ -308,6 +333,9 @@ def _joined(text: str, counted: list[re.Match[str]], printed: set[int]) -> int:
     return values[0]
 
 
+# A comparison group beside the people treated: "… and compared them with 12 healthy
+# controls and 10 patients on standard therapy".
+_COMPARED = re.compile(r"\bcompar\w*|\bversus\b|\bvs\b|\bcontrols?\b|\bhealthy\b", re.I)
 _ONE_MORE = re.compile(r"\band\s+(?:a|one|another)\s+(?:patient|person|participant|woman|man"
                        r"|child)\s+with\b", re.IGNORECASE)  # fmt: skip
 _HARM = re.compile(r"\s+(?:with\s+)?(?:\w+\s+)?(?:CRS|ICANS|grade|infection|cytokine|neurotox"

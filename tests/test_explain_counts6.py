@@ -1,0 +1,163 @@
+"""Counts of people treated, one test per way sources state them (the sixth round of
+phrasings, dev-451 onward). The sentences are this file's own, written for each family:
+counts told over several sentences whose whole a later one prints ("Two further patients
+followed … All five"), a whole printed only as "all three" or "both patients", a group
+compared with the treated, a harm's "(n=2)", "among 12 lupus patients", "in the study, 9
+patients"; and guards where no number may be shown ("a handful", "more than a dozen",
+a whole never printed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.explain.facts import Facts, extract_facts
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
+    return extract_facts(title, text, lexicon=lexicon)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        (
+            "We treated adults with refractory myositis. The first received CD19 CAR T cells"
+            " in 2022. Three further patients followed in 2023. All four regained muscle"
+            " strength by month 6.",
+            4,
+        ),
+        (
+            "Two patients with lupus were treated in spring; two more received the cells in"
+            " autumn. Of the 4, none has relapsed.",
+            4,
+        ),
+        (
+            "Six patients were dosed at the low level, and an additional three received the"
+            " high dose. Grade 1 CRS occurred in 4/9 (44%).",
+            9,
+        ),
+        (
+            "Doctors gave the cells to patients with lupus, myositis and vasculitis, one"
+            " patient each, plus a fourth with scleroderma. Two of the four stopped all"
+            " other medicines.",
+            4,
+        ),
+    ],
+)
+def test_a_count_told_in_parts_takes_the_whole_a_later_sentence_prints(
+    lexicon: Lexicon, text: str, count: int
+) -> None:
+    assert facts(lexicon, "CD19 CAR-T in autoimmune disease", text).treated_n == count
+
+
+def test_a_cohort_joined_by_more_people_counts_the_whole(lexicon: Lexicon) -> None:
+    text = (
+        "The centre's first six patients have been joined by 14 more with lupus or myositis."
+        " Of the 20, three have relapsed."
+    )
+    assert facts(lexicon, "Lupus CAR-T cohort grows", text).treated_n == 20
+
+
+def test_a_part_with_no_whole_printed_keeps_the_count_printed(lexicon: Lexicon) -> None:
+    # "further" with no later total: the card keeps what the sentence says, and does
+    # not add up a whole the source never prints.
+    text = (
+        "Three patients received CD19 CAR T cells, and further data on their B cells were"
+        " shown. All patients improved."
+    )
+    assert facts(lexicon, "CD19 CAR-T in lupus", text).treated_n == 3
+
+
+def test_a_later_count_smaller_than_the_part_is_not_the_whole(lexicon: Lexicon) -> None:
+    text = (
+        "Eight patients received CD19 CAR T cells and two more were dosed in May."
+        " All three with myositis improved."
+    )
+    assert facts(lexicon, "CD19 CAR-T in myositis", text).treated_n == 8
+
+
+def test_all_three_is_the_count_where_no_number_stands_beside_treating(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We describe CD19 CAR T-cell therapy in teenagers with lupus nephritis, aged 13, 14"
+        " and 17 years. All three reached complete renal response by month 6."
+    )
+    assert facts(lexicon, "CAR-T in childhood lupus", text).treated_n == 3
+
+
+def test_both_patients_is_two(lexicon: Lexicon) -> None:
+    text = (
+        "We report CD19 CAR T-cell therapy in sisters with refractory lupus. Both patients"
+        " stopped prednisone within three months."
+    )
+    assert facts(lexicon, "CAR-T in familial lupus", text).treated_n == 2
+
+
+def test_all_of_a_time_span_is_not_a_count(lexicon: Lexicon) -> None:
+    text = (
+        "We describe CD19 CAR T-cell therapy in refractory lupus. B cells were absent in all"
+        " 6 months of follow-up."
+    )
+    assert facts(lexicon, "CAR-T in lupus", text).treated_n is None
+
+
+def test_a_comparison_group_is_not_added_to_the_treated(lexicon: Lexicon) -> None:
+    text = (
+        "We sequenced blood samples from seven patients with lupus who had received CD19 CAR"
+        " T cells, and compared them with 15 healthy controls and 11 patients with lupus on"
+        " standard therapy."
+    )
+    assert facts(lexicon, "B-cell repertoire after CAR-T in lupus", text).treated_n == 7
+
+
+def test_a_harms_n_is_not_the_cohort(lexicon: Lexicon) -> None:
+    text = (
+        "Adults with refractory nephropathy received autologous CD19 CAR T cells. Adverse"
+        " events: grade 1 CRS (n=3) and neutropenia (n=2)."
+    )
+    assert facts(lexicon, "CD19 CAR-T in membranous nephropathy", text).treated_n is None
+
+
+def test_among_a_count_with_a_disease_word_before_the_people(lexicon: Lexicon) -> None:
+    text = (
+        "The company presented new data for its CD19 CAR-T. Among 12 lupus patients with a"
+        " year of follow-up, 10 were in remission."
+    )
+    assert facts(lexicon, "Lupus CAR-T data", text).treated_n == 12
+
+
+def test_in_the_study_names_the_studys_people(lexicon: Lexicon) -> None:
+    text = (
+        "A new report of CD19 CAR T cells in scleroderma adds to the evidence. In the study,"
+        " 9 patients had softer skin at one year; in two patients autoantibodies returned."
+    )
+    assert facts(lexicon, "CAR-T in scleroderma", text).treated_n == 9
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A handful of patients with lupus have received CD19 CAR T cells at the centre.",
+        "More than a dozen patients with myositis have been treated with CAR T cells.",
+    ],
+)
+def test_a_vague_count_shows_no_number(lexicon: Lexicon, sentence: str) -> None:
+    assert facts(lexicon, "CAR-T in autoimmune disease", sentence).treated_n is None
+
+
+def test_per_disease_counts_whose_sum_is_never_printed_show_no_number(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "We followed patients treated with CD19 CAR T cells at two centres: lupus 9,"
+        " myositis 4 and scleroderma 2. B cells returned after a median of 100 days."
+    )
+    assert facts(lexicon, "Late effects of CAR-T in autoimmunity", text).treated_n is None
