@@ -4,7 +4,8 @@ counts told over several sentences whose whole a later one prints ("Two further 
 followed … All five"), a whole printed only as "all three" or "both patients", a group
 compared with the treated, a harm's "(n=2)", "among 12 lupus patients", "in the study, 9
 patients"; and guards where no number may be shown ("a handful", "more than a dozen",
-a whole never printed).
+a whole never printed). Diseases: those of more people joining a cohort, and "autoimmune
+disease" kept beside named ones only where some of the people's disease is left unnamed.
 """
 
 from __future__ import annotations
@@ -161,3 +162,40 @@ def test_per_disease_counts_whose_sum_is_never_printed_show_no_number(
         " myositis 4 and scleroderma 2. B cells returned after a median of 100 days."
     )
     assert facts(lexicon, "Late effects of CAR-T in autoimmunity", text).treated_n is None
+
+
+def test_the_diseases_of_more_people_joining_a_cohort_are_the_works(lexicon: Lexicon) -> None:
+    text = (
+        "The centre's first six patients have been joined by 14 more with myositis or"
+        " systemic sclerosis. Of the 20, three have relapsed."
+    )
+    found = facts(lexicon, "Lupus CAR-T cohort grows", text)
+    assert set(found.diseases) == {"lupus", "myositis", "systemic sclerosis"}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Lupus remissions lasted, and an engager given to 6 patients with refractory"
+        " autoimmune disease depleted B cells.",
+        "We analysed 40 patients (SLE 20, IIM 16, other 4) infused with CAR T cells.",
+    ],
+)
+def test_people_with_an_unnamed_autoimmune_disease_keep_the_broad_term(
+    lexicon: Lexicon, sentence: str
+) -> None:
+    title = "Cell therapy for autoimmune disease: registry update"
+    text = f"Late effects of CAR T cells for autoimmune disease are little known. {sentence}"
+    diseases = facts(lexicon, title, text).diseases
+    assert "autoimmune disease" in diseases and "lupus" in diseases
+
+
+def test_autoimmune_disease_listed_by_disease_is_not_kept_beside_them(lexicon: Lexicon) -> None:
+    title = "Vaccine responses after CD19 CAR T-cell therapy in autoimmune disease"
+    text = (
+        "We measured vaccine titres in 12 patients with autoimmune disease treated at our"
+        " centre (SLE n=8, SSc n=4). Tetanus titres were maintained."
+    )
+    found = facts(lexicon, title, text)
+    assert "autoimmune disease" not in found.diseases
+    assert set(found.diseases) == {"lupus", "systemic sclerosis"}

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
 from carnews.explain.counts import PLANNED
+from carnews.explain.plain import COUNT
 from carnews.explain.sums import PEOPLE
 from carnews.text.readability import split_sentences
 
@@ -25,12 +26,22 @@ _BROAD = "autoimmune disease"
 # diseases: a systematic review"), not one kind of it ("autoimmune rheumatic diseases",
 # "autoimmune disease of the nervous system").
 _IN_GENERAL = re.compile(r"\b(?:in|for|and)\s+(?:(?:refractory|severe|treatment-resistant)\s+)?"
-                         r"autoimmune diseases?\b(?!\s+of\b)", re.IGNORECASE)  # fmt: skip
-# The disease of the people counted: "five patients with rheumatoid arthritis who
-# received …", not the features listed after it ("…, including cryoglobulinaemic
-# vasculitis", "…, with cutaneous vasculitis").
+                         r"autoimmune (?:diseases?|indications|conditions)\b(?!\s+of\b)",
+                         re.IGNORECASE)  # fmt: skip
+# The work's own people whose disease it does not name: "7 patients with refractory
+# autoimmune disease" (not when a list by disease follows: "(SLE n=9, SSc n=3)"), or a
+# per-disease list ending "(SLE 34, SSc 14, other 4)". For a work on autoimmune disease in
+# general these keep "autoimmune disease" beside the named ones.
+_UNNAMED = re.compile(
+    rf"\b{COUNT}\s+(?:[\w-]+\s+){{0,2}}?{PEOPLE}\s+with\s+(?:[\w-]+\s+){{0,2}}?"
+    r"autoimmune (?:diseases?|conditions)\b(?![^.(]*\()"
+    r"|\(\s*(?:[\w-]+\s+\d+\s*,\s*)+others?\s+\d+\s*\)",
+    re.IGNORECASE)  # fmt: skip
+# The disease of the people counted ("… joined by 19 more with lupus or myositis"): "five
+# patients with rheumatoid arthritis who received …", not the features listed after it
+# ("…, including cryoglobulinaemic vasculitis", "…, with cutaneous vasculitis").
 _WITH = re.compile(
-    rf"\b(?:{PEOPLE}|wom[ae]n|m[ae]n|girls?|boys?|child)\s+with\s+(.+?)(?=[(;.]|,?\s+(?:who"
+    rf"\b(?:{PEOPLE}|wom[ae]n|m[ae]n|girls?|boys?|child|more|others)\s+with\s+(.+?)(?=[(;.]|,?\s+(?:who"
     r"|including|after|before|with|whose)\b|$)", re.IGNORECASE)  # fmt: skip
 
 
@@ -53,7 +64,7 @@ def work_diseases(lexicon: Lexicon, title: str, work: str, text: str, study: str
     specific = [n for n in names if n != _BROAD]
     # …and whose text speaks of autoimmune disease too, as a review of the field does.
     general = _IN_GENERAL.search(title) and _BROAD in diseases_named(lexicon, text)
-    if specific and study == "review" and general:
+    if specific and general and (study == "review" or _UNNAMED.search(work)):
         return (_BROAD, *specific)
     return tuple(specific or names or _in_order(lexicon, title))
 
