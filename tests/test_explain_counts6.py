@@ -6,6 +6,8 @@ compared with the treated, a harm's "(n=2)", "among 12 lupus patients", "in the 
 patients"; and guards where no number may be shown ("a handful", "more than a dozen",
 a whole never printed). Diseases: those of more people joining a cohort, and "autoimmune
 disease" kept beside named ones only where some of the people's disease is left unnamed.
+Targets and kinds: an antigen outside the table a CAR is aimed at ("anti-CD22", "PR3-directed"),
+"their own modified T cells", an autologous transplant named as a comparator.
 """
 
 from __future__ import annotations
@@ -199,3 +201,39 @@ def test_autoimmune_disease_listed_by_disease_is_not_kept_beside_them(lexicon: L
     found = facts(lexicon, title, text)
     assert "autoimmune disease" not in found.diseases
     assert set(found.diseases) == {"lupus", "systemic sclerosis"}
+
+
+@pytest.mark.parametrize(
+    ("title", "target"),
+    [
+        ("Anti-CD22 CAR T cells clear autoreactive B cells in a lupus model", "CD22"),
+        ("Phase 1 study of PR3-directed CAR-Treg cells in ANCA vasculitis", "PR3"),
+    ],
+)
+def test_an_antigen_a_car_is_aimed_at_is_its_target(
+    lexicon: Lexicon, title: str, target: str
+) -> None:
+    assert facts(lexicon, title, "The cells were well tolerated.").target == target
+
+
+def test_anti_inflammatory_names_no_target(lexicon: Lexicon) -> None:
+    title = "Anti-inflammatory CAR T cells in arthritis"
+    assert facts(lexicon, title, "The cells were well tolerated.").target is None
+
+
+def test_own_modified_t_cells_are_autologous(lexicon: Lexicon) -> None:
+    text = (
+        "Participants will be given their own modified T cells after chemotherapy. Ten"
+        " patients with lupus received the CAR-T so far."
+    )
+    assert facts(lexicon, "CAR-T trial in lupus", text).product == "autologous CAR-T"
+
+
+def test_an_autologous_transplant_as_comparator_is_not_the_products_kind(
+    lexicon: Lexicon,
+) -> None:
+    text = (
+        "Eight patients with scleroderma received CD19 CAR T cells. Trials against"
+        " autologous stem cell transplant will be needed."
+    )
+    assert facts(lexicon, "CAR-T in scleroderma", text).product == "CAR-T"

@@ -83,8 +83,9 @@ def target(title: str, text: str, study: str = "", work: str = "") -> tuple[str 
         for name, pattern in _TARGETS:
             if match := re.search(pattern, where, re.IGNORECASE if name != "MuSK" else 0):
                 first.append((match.start(), _named(name, match.group(0), where)))
-        if caar := _CAAR_ANTIGEN.search(where):
-            first.append((caar.start(), caar.group(1)))
+        for antigen in (_CAAR_ANTIGEN, _DIRECTED):
+            if found := antigen.search(where):
+                first.append((found.start(), next(g for g in found.groups() if g)))
         if first:
             return min(first, key=lambda pair: pair[0])[1], where
     return _by_product(title, text)
@@ -120,6 +121,15 @@ _ALTERNATIVES = re.compile(
 # An antigen's name has a second capital or a digit, so "The CAAR" names none.
 _CAAR_ANTIGEN = re.compile(r"\b((?-i:[A-Z][A-Za-z]*[A-Z\d][A-Za-z\d]*))[- ](?:CAAR|chimeric"
                            r" auto-?antibody receptor)", re.IGNORECASE)  # fmt: skip
+
+
+# An antigen outside the table, named as what a CAR is aimed at: "anti-CD38 CAR T cells",
+# "GAD65-directed CAR-Treg cells"; its name has a digit, so "anti-inflammatory CAR" names
+# none.
+_DIRECTED = re.compile(
+    r"\b(?:[Aa]nti-((?-i:[A-Z][A-Za-z]*\d[A-Za-z\d]*))[- ]|((?-i:[A-Z][A-Za-z]*\d[A-Za-z\d]*))-"
+    r"(?:directed|targeted|targeting|specific)\s+)(?:CAR|chimeric antigen)"
+)
 
 
 def _several(text: str, study: str) -> bool:
@@ -169,7 +179,8 @@ _PRODUCTS = (
     # own blood cells", "T cells harvested from the patient".
     (
         "autologous CAR-T",
-        r"autologous|(?:own|patient's) (?:immune |T[- ])?(?:cells|blood)"
+        r"autologous(?! (?:ha?ematopoietic )?stem[- ]cell|\s+HSCT)"  # not a comparator
+        r"|(?:own|patient's) (?:modified |engineered )?(?:immune |T[- ])?(?:cells|blood)"
         r"|\b(?:my|her|his) (?:own )?(?:immune|T[- ]?)\s?cells"  # not "her blood counts"
         r"|(?:collected|harvested|taken) from (?:the |each )?(?:patient|participant)s?\b",
     ),
