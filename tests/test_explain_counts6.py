@@ -237,3 +237,19 @@ def test_an_autologous_transplant_as_comparator_is_not_the_products_kind(
         " autologous stem cell transplant will be needed."
     )
     assert facts(lexicon, "CAR-T in scleroderma", text).product == "CAR-T"
+
+
+def test_a_shares_base_counts_the_people_where_nothing_else_does(lexicon: Lexicon) -> None:
+    text = (
+        "Adults with refractory nephropathy received autologous CD19 CAR T cells."
+        " Autoantibodies cleared in 80% (4/5) by week 8."
+    )
+    assert facts(lexicon, "CD19 CAR-T in membranous nephropathy", text).treated_n == 5
+
+
+def test_a_shares_base_does_not_replace_a_printed_count(lexicon: Lexicon) -> None:
+    text = (
+        "Six patients received CD19 CAR T cells. Autoantibodies cleared in 75% (3/4) of"
+        " those tested."
+    )
+    assert facts(lexicon, "CD19 CAR-T in nephropathy", text).treated_n == 6

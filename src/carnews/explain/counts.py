@@ -100,6 +100,8 @@ _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})
 # A harm's count, not the cohort's: "grade 1 CRS (n=2)", "hypogammaglobulinaemia (n=4)".
 _HARM_N = re.compile(r"(?:CRS|ICANS|grade\s*\d|\w+(?:aemia|emia|penia|itis|infection))\s*$",
                      re.IGNORECASE)  # fmt: skip
+# A share's base, where nothing else counts the people: "undetectable in 75% (3/4)".
+_SHARE = re.compile(r"\d+(?:\.\d+)?\s*%\s*\(\s*\d+\s*/\s*(\d+)\s*\)")
 _N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 # A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
@@ -182,7 +184,7 @@ def _without_verb(
     """A count no verb for treating stands beside: "among 10 patients", "8/10 patients",
     "a trial of 12 participants"; and a past count inside a sentence about plans."""
     patterns = (_AMONG, _OF, _SLASH_OF, _N_EQUALS, _LABELLED, IN_THE_STUDY, _STUDIED_IN,
-                _STUDY_OF)  # fmt: skip
+                _STUDY_OF, _SHARE)  # fmt: skip
     for pattern in patterns:
         for s, text in work:
             if s.text != unprinted and (match := pattern.search(text)):
