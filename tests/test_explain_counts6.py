@@ -239,11 +239,14 @@ def test_an_autologous_transplant_as_comparator_is_not_the_products_kind(
     assert facts(lexicon, "CAR-T in scleroderma", text).product == "CAR-T"
 
 
-def test_a_shares_base_counts_the_people_where_nothing_else_does(lexicon: Lexicon) -> None:
-    text = (
-        "Adults with refractory nephropathy received autologous CD19 CAR T cells."
-        " Autoantibodies cleared in 80% (4/5) by week 8."
-    )
+@pytest.mark.parametrize(
+    "share",
+    ["Autoantibodies cleared in 80% (4/5) by week 8.", "Grade 3 events: lymphopenia (5/5)."],
+)
+def test_a_shares_base_counts_the_people_where_nothing_else_does(
+    lexicon: Lexicon, share: str
+) -> None:
+    text = f"Adults with refractory nephropathy received autologous CD19 CAR T cells. {share}"
     assert facts(lexicon, "CD19 CAR-T in membranous nephropathy", text).treated_n == 5
 
 

@@ -100,8 +100,9 @@ _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})
 # A harm's count, not the cohort's: "grade 1 CRS (n=2)", "hypogammaglobulinaemia (n=4)".
 _HARM_N = re.compile(r"(?:CRS|ICANS|grade\s*\d|\w+(?:aemia|emia|penia|itis|infection))\s*$",
                      re.IGNORECASE)  # fmt: skip
-# A share's base, where nothing else counts the people: "undetectable in 75% (3/4)".
-_SHARE = re.compile(r"\d+(?:\.\d+)?\s*%\s*\(\s*\d+\s*/\s*(\d+)\s*\)")
+# A share's base, where nothing else counts the people: "undetectable in 75% (3/4)",
+# "lymphopenia (5/5)".
+_SHARE = re.compile(r"(?:\d+(?:\.\d+)?\s*%\s*)?\(\s*\d+\s*/\s*(\d+)\s*\)")
 _N_EQUALS = re.compile(r"\(\s*n\s*=\s*(\d+)\s*[);,]", re.IGNORECASE)
 # A cohort named with its size: "In our cohort (n=9)", "Patients (N = 12)".
 _COHORT_N = re.compile(r"\b(?:cohort|population|series|patients|participants|subjects)\s*"
