@@ -256,3 +256,13 @@ def test_a_shares_base_does_not_replace_a_printed_count(lexicon: Lexicon) -> Non
         " those tested."
     )
     assert facts(lexicon, "CD19 CAR-T in nephropathy", text).treated_n == 6
+
+
+def test_the_diseases_of_a_vague_count_are_the_works(lexicon: Lexicon) -> None:
+    text = (
+        "The CD19 CAR-T has now been given to more than a dozen patients with lupus and"
+        " myositis, the company said, without giving a number."
+    )
+    found = facts(lexicon, "Biotech's lupus CAR-T shows early responses", text)
+    assert found.treated_n is None
+    assert set(found.diseases) == {"lupus", "myositis"}

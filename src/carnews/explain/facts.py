@@ -177,6 +177,9 @@ def extract_facts(
     # A regulator's decision keeps the count it was based on ("data from 15 patients"); a
     # safety action for a whole class of products treated nobody in particular.
     class_wide = study == "regulatory" and bool(SAFETY_ACTION.search(title))
+    # The people a vague count treated still have the work's diseases: "given to more than
+    # a dozen patients with lupus and systemic sclerosis".
+    counted_in = treated_from if treated is None and study != "review" else ""
     if (
         study in ("review", "trial registration")
         or class_wide
@@ -209,7 +212,7 @@ def extract_facts(
         # A class-wide safety action treats and studies no disease, whatever it mentions.
         diseases=()
         if class_wide
-        else work_diseases(lexicon, title, work, text, study, treated_from),
+        else work_diseases(lexicon, title, work, text, study, treated_from or counted_in),
         target=target,
         product=details.product(title, text, study) or _named_product(lexicon, title, text),
         chemo_first=details.chemo_first(work),
