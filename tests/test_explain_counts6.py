@@ -266,3 +266,12 @@ def test_the_diseases_of_a_vague_count_are_the_works(lexicon: Lexicon) -> None:
     found = facts(lexicon, "Biotech's lupus CAR-T shows early responses", text)
     assert found.treated_n is None
     assert set(found.diseases) == {"lupus", "myositis"}
+
+
+def test_cells_from_patients_in_a_dish_are_not_people_treated(lexicon: Lexicon) -> None:
+    text = (
+        "We engineered MuSK-CAAR T cells and tested them in the laboratory. The cells"
+        " reduced anti-MuSK IgG in PBMC cultures from 9 of 11 patients."
+    )
+    found = facts(lexicon, "MuSK-CAAR T cells in myasthenia gravis", text)
+    assert found.treated_n is None

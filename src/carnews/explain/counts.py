@@ -97,6 +97,9 @@ _OF = re.compile(rf"\b(?:{COUNT})\s+of\s+(?:the\s+)?({COUNT})\b(?!\s*(?:months?|
 # "Among 16 lupus patients with at least six months of follow-up".
 _AMONG = re.compile(rf"\b(?:among|of the first|in (?:our|the) first)\s+({COUNT})\s+"
                     rf"(?:[\w-]+\s+){{0,2}}?{_PEOPLE}", re.IGNORECASE)  # fmt: skip
+# People whose cells or samples a lab used: "in PBMC cultures from 12 of 14 patients".
+_IN_A_DISH = re.compile(r"\b(?:cultures?|samples?|cells|PBMCs?|sera|serum|plasma|biops(?:y|ies))"
+                        r"\s+(?:\w+\s+)?from\s+(?:the\s+)?$", re.IGNORECASE)  # fmt: skip
 # A harm's count, not the cohort's: "grade 1 CRS (n=2)", "hypogammaglobulinaemia (n=4)".
 _HARM_N = re.compile(r"(?:CRS|ICANS|grade\s*\d|\w+(?:aemia|emia|penia|itis|infection))\s*$",
                      re.IGNORECASE)  # fmt: skip
@@ -191,6 +194,8 @@ def _without_verb(
             if s.text != unprinted and (match := pattern.search(text)):
                 if pattern is _N_EQUALS and _HARM_N.search(text[: match.start()]):
                     continue  # "grade 1 CRS (n=2)": those who had a harm
+                if _IN_A_DISH.search(text[: match.start()]):
+                    continue  # "cultures from 12 of 14 patients": cells, not people treated
                 return number_value(match.group(1)), s.text
     for s, text in work:  # "The original five have been joined by 19 more"
         if PART.search(text) and (part := COUNTED.search(text)):
