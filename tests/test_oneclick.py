@@ -21,13 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
-from carnews.audience.oneclick import apply_journal
-from carnews.audience.signup import Choices, confirm, request_signup
 from carnews.audience.subscriptions import import_csv
-from carnews.clock import Clock, ManualClock, utc_now
+from carnews.clock import Clock, utc_now
 from carnews.curate.lexicon import load_lexicon
 from carnews.demo.servers import MaildirHandler, free_port
 from carnews.editions.review import approve, draft_edition
@@ -37,7 +34,6 @@ from carnews.settings import Settings, SmtpSettings, replace
 from carnews.storage import Database, open_database
 from carnews.storage.models import Delivery, DeliveryState, Subscriber
 from carnews.storage.optouts import OptoutJournal, journal_path
-from carnews.storage.sitekey import site_key
 from tests.helpers import add_stories, inbox, smtp_server, subscribe
 
 READERS = 2000
@@ -237,36 +233,3 @@ async def test_an_unsubscribe_after_the_claim_stops_that_message_in_the_claimed_
             select(Delivery.state, Delivery.last_error).where(Delivery.subscriber_id == last)
         )).one()  # fmt: skip
     assert (state, error) == (DeliveryState.FAILED_PERMANENT, NOT_ACTIVE)
-
-
-async def _status(db: Database, subscriber_id: int) -> str:
-    async with db.read() as session:
-        status = await session.scalar(
-            select(Subscriber.status).where(Subscriber.id == subscriber_id)
-        )
-    return str(status.value if status is not None else None)
-
-
-@pytest.mark.parametrize("confirmed_again", [True, False], ids=["confirmed after", "not since"])
-async def test_a_reader_who_subscribes_again_before_the_journal_lands_stays_subscribed(
-    db: Database, clock: Clock, settings: Settings, confirmed_again: bool
-) -> None:
-    """The journal lands an opt-out seconds after the click; a reader who confirmed a new
-    sign-up in those seconds asked for the mail again, and the later choice wins."""
-    manual = ManualClock(clock())
-    await subscribe(db, manual, "back@example.org")
-    async with db.read() as session:
-        reader = await session.scalar(select(Subscriber.id))
-    assert db.optouts is not None and reader is not None
-    key = await site_key(db, settings, manual)
-    link = await request_signup(db, manual, key, settings.web, address="back@example.org",
-                                choices=Choices(diseases=("lupus",)), ip="192.0.2.7")  # fmt: skip
-    assert link is not None
-    await manual.sleep(5)
-    db.optouts.record(reader, manual(), "web")  # the click, while a send held the lock
-    await manual.sleep(5)
-    if confirmed_again:
-        await confirm(db, manual, key, link.token)  # the new sign-up, confirmed after it
-    assert await apply_journal(db, db.optouts) == 1
-    assert db.optouts.pending() == [], "handled either way: nothing left to land"
-    assert await _status(db, reader) == ("active" if confirmed_again else "unsubscribed")

@@ -15,10 +15,8 @@ next applies it:
 
 An entry is forgotten only after the main database committed it; applying one twice
 changes nothing (the reader is already unsubscribed), so a crash between the two steps
-loses nothing. A reader who confirmed a new sign-up after their click (in the moment
-before the entry landed) keeps the subscription: the later choice wins. PostgreSQL has
-row locks and no such queue: there the web app writes the unsubscribe directly, and
-``journal_for`` answers None.
+loses nothing. PostgreSQL has row locks and no such queue: there the web app writes
+the unsubscribe directly, and ``journal_for`` answers None.
 """
 
 from __future__ import annotations
@@ -146,18 +144,17 @@ async def apply_optouts(session: AsyncSession, optouts: Sequence[Optout]) -> int
     if not optouts:
         return 0
     ids = [optout.subscriber_id for optout in optouts]
-    rows = await session.execute(
-        select(Subscriber.id, Subscriber.confirmed_at).where(
-            Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
+    still = set(
+        await session.scalars(
+            select(Subscriber.id).where(
+                Subscriber.id.in_(ids), Subscriber.status != SubscriberStatus.UNSUBSCRIBED
+            )
         )
     )
-    still = {subscriber_id: confirmed_at for subscriber_id, confirmed_at in rows}
     applied = 0
     for optout in optouts:
         if optout.subscriber_id not in still:
             continue  # already unsubscribed (applied before a crash) or erased: nothing to do
-        if _confirmed_since(optout, still[optout.subscriber_id]):
-            continue
         await session.execute(
             update(Subscriber)
             .where(Subscriber.id == optout.subscriber_id)
@@ -167,14 +164,3 @@ async def apply_optouts(session: AsyncSession, optouts: Sequence[Optout]) -> int
         audit(session, optout.at, optout.via, "unsubscribe", ("subscriber", optout.subscriber_id))
         applied += 1
     return applied
-
-
-def _confirmed_since(optout: Optout, confirmed_at: datetime | None) -> bool:
-    """Whether the reader confirmed a new subscription after this opt-out was recorded
-    (possible only in the moment before a journalled entry lands): they asked for the
-    mail again, and the later choice wins. A tie goes to the opt-out."""
-    if confirmed_at is None:
-        return False
-    if confirmed_at.tzinfo is None:  # SQLite hands back naive UTC
-        confirmed_at = confirmed_at.replace(tzinfo=UTC)
-    return confirmed_at > optout.at
