@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from carnews.audience.subscriptions import add_subscriber
 from carnews.clock import Clock
-from carnews.curate.lexicon import load_lexicon
+from carnews.curate.lexicon import Lexicon, load_lexicon
 from carnews.demo.servers import MaildirHandler, free_port
+from carnews.explain.checks import explain_story
+from carnews.explain.facts import Facts, extract_facts
 from carnews.storage import Database
 from carnews.storage.models import Entry, Source, Story
 
@@ -130,3 +132,19 @@ def inbox(directory: Path) -> list[email.message.EmailMessage]:
         assert isinstance(message, email.message.EmailMessage)
         found.append(message)
     return found
+
+
+def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
+    """What the story card's extractor reads in a title and text, with no feed labels."""
+    return extract_facts(title, text, lexicon=lexicon)
+
+
+def side_effects(lexicon: Lexicon, title: str, text: str, *, every_check: bool = True) -> str:
+    """The card's side-effects section, from a card that passed every check (or, with
+    ``every_check=False``, at least the check that a reported harm is on the card)."""
+    story = explain_story(title, text, lexicon=lexicon)
+    if every_check:
+        assert all(story.checks.values()), story.checks
+    else:
+        assert story.checks["harms_reported"]
+    return story.card.side_effects or ""

@@ -39,11 +39,6 @@ TITLE = "Anti-CD19 CAR T cells in refractory lupus: two-year follow-up"
 
 
 @pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-@pytest.fixture(scope="module")
 def card(lexicon: Lexicon) -> Card:
     return write_card(extract_facts(TITLE, SERIES, lexicon=lexicon), SERIES)
 
@@ -294,7 +289,6 @@ def test_we_gave_the_cells_to_n_patients_is_who_was_treated(lexicon: Lexicon) ->
 
 def test_a_class_wide_safety_warning_gets_a_safety_card() -> None:
     """Not 'a decision about its use in lupus': a warning for everyone treated."""
-    from carnews.curate.lexicon import load_lexicon
     from carnews.explain.checks import explain_story
 
     story = explain_story(

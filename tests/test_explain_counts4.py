@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.checks import explain_story, untraced_numbers
 from carnews.explain.facts import extract_facts
 from carnews.explain.plain import numbers_in
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
 
 
 def treated_n(lexicon: Lexicon, title: str, text: str) -> int | None:

@@ -14,17 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
-from carnews.explain.facts import Facts, extract_facts
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
-    return extract_facts(title, text, lexicon=lexicon)
+from carnews.curate.lexicon import Lexicon
+from tests.helpers import facts
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.facts import Facts, extract_facts
 from carnews.explain.plain import acronyms, number_value, numbers_in
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
 
 
 def facts(lexicon: Lexicon, title: str, text: str, **labels: object) -> Facts:

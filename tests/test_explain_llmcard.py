@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.checks import Story, explain_story
 from carnews.explain.llm import LlmConfig
 from carnews.explain.llmcard import explain_story_with_llm, rewrite_card
@@ -61,11 +61,6 @@ def completion(content: str) -> Reply:
 
 def card_answer(**changes: Any) -> Reply:
     return completion(json.dumps({**GOOD, **changes}))
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
 
 
 @pytest.fixture(scope="module")

@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.card import write_card
 from carnews.explain.checks import explain_story
-from carnews.explain.facts import Facts, extract_facts
+from carnews.explain.facts import Facts
 from carnews.explain.plain import numbers_in
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
-    return extract_facts(title, text, lexicon=lexicon)
-
+from tests.helpers import facts
 
 # --------------------------------------------------------------------------- counts
 

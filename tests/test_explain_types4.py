@@ -7,21 +7,13 @@ regulators and explainers name harms. Each example is written here, one per fami
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.checks import explain_story
-from carnews.explain.facts import Facts, extract_facts
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
-    return extract_facts(title, text, lexicon=lexicon)
-
+from tests.helpers import facts, side_effects
 
 # --------------------------------------------------------------------------- news
 
@@ -214,10 +206,7 @@ def test_a_reporters_account_of_a_clinical_hold_is_a_news_site_reporting_a_decis
 # --------------------------------------------------------------------------- harms
 
 
-def _effects(lexicon: Lexicon, title: str, text: str) -> str:
-    story = explain_story(title, text, lexicon=lexicon)
-    assert story.checks["harms_reported"]
-    return story.card.side_effects or ""
+_effects = partial(side_effects, every_check=False)  # this round asked only for the harms
 
 
 @pytest.mark.parametrize(

@@ -9,25 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
+from carnews.curate.lexicon import Lexicon
 from carnews.explain.checks import explain_story
-from carnews.explain.facts import Facts, extract_facts
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
-    return extract_facts(title, text, lexicon=lexicon)
-
-
-def _effects(lexicon: Lexicon, title: str, text: str) -> str:
-    story = explain_story(title, text, lexicon=lexicon)
-    assert all(story.checks.values()), story.checks
-    return story.card.side_effects or ""
-
+from tests.helpers import facts, side_effects
 
 SERIES = "Ten patients with lupus received CD19 CAR T cells. "
 
@@ -54,13 +38,13 @@ SERIES = "Ten patients with lupus received CD19 CAR T cells. "
     ],
 )  # fmt: skip
 def test_harms_named_in_a_studys_own_words(lexicon: Lexicon, said: str, named: str) -> None:
-    assert named in _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
+    assert named in side_effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
 
 
 def test_antibodies_against_a_virus_are_not_an_infection(lexicon: Lexicon) -> None:
     text = ("We measured IgG against varicella-zoster virus and measles in sera from 8 patients"
             " after CD19 CAR T cells; titres stayed protective.")  # fmt: skip
-    assert "infection" not in _effects(lexicon, "Vaccine antibodies after CAR-T", text)
+    assert "infection" not in side_effects(lexicon, "Vaccine antibodies after CAR-T", text)
 
 
 @pytest.mark.parametrize(
@@ -73,18 +57,18 @@ def test_antibodies_against_a_virus_are_not_an_infection(lexicon: Lexicon) -> No
 )
 def test_a_patients_own_words_for_low_blood_counts(lexicon: Lexicon, said: str) -> None:
     text = f"I had CAR-T cells for my lupus last spring. {said} Now I feel well."
-    assert "low blood counts" in _effects(lexicon, "My CAR-T story", text)
+    assert "low blood counts" in side_effects(lexicon, "My CAR-T story", text)
 
 
 def test_low_counts_before_the_treatment_are_the_disease(lexicon: Lexicon) -> None:
     text = ("I was diagnosed with ITP at 20 and my platelets kept dropping despite steroids."
             " Then I had CAR-T cells. I had a mild fever for two days.")  # fmt: skip
-    assert "low blood counts" not in _effects(lexicon, "My CAR-T story", text)
+    assert "low blood counts" not in side_effects(lexicon, "My CAR-T story", text)
 
 
 def test_a_year_is_not_a_count_of_people(lexicon: Lexicon) -> None:
     text = "I had CAR-T cells for lupus in 2025 and had a mild fever for two days."
-    effects = _effects(lexicon, "My CAR-T story", text)
+    effects = side_effects(lexicon, "My CAR-T story", text)
     assert "2025" not in effects and "fever" in effects
 
 
@@ -93,7 +77,7 @@ def test_weight_lost_by_treated_animals_is_a_harm_of_theirs(lexicon: Lexicon) ->
         "We engineered CD19 CAR T cells and tested them in humanised mice with lupus."
         " Three of ten treated mice lost more than 15% of body weight, which recovered."
     )
-    effects = _effects(lexicon, "CAR T cells in humanised lupus mice", text)
+    effects = side_effects(lexicon, "CAR T cells in humanised lupus mice", text)
     assert "weight loss" in effects and "animals" in effects
     assert "15% of people" not in effects, "the share is of body weight, not of mice"
 
@@ -115,13 +99,15 @@ def test_weight_lost_by_treated_animals_is_a_harm_of_theirs(lexicon: Lexicon) ->
     ],
 )  # fmt: skip
 def test_how_many_died_as_sources_count_it(lexicon: Lexicon, said: str, told: str) -> None:
-    assert told in _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
+    assert told in side_effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
 
 
 def test_one_persons_death_in_a_case_report(lexicon: Lexicon) -> None:
     text = ("A 44-year-old woman with lupus received CD19 CAR T cells. She developed HLH in"
             " the third week, and it was fatal.")  # fmt: skip
-    assert "The patient died." in _effects(lexicon, "Fatal HLH after CAR-T: a case report", text)
+    assert "The patient died." in side_effects(
+        lexicon, "Fatal HLH after CAR-T: a case report", text
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,7 +124,7 @@ def test_one_persons_death_in_a_case_report(lexicon: Lexicon) -> None:
 def test_a_regulators_reports_are_counted_as_reports_not_people(
     lexicon: Lexicon, title: str, text: str, told: str
 ) -> None:
-    effects = _effects(lexicon, title, text)
+    effects = side_effects(lexicon, title, text)
     assert told in effects and "people" not in effects
 
 
@@ -147,7 +133,7 @@ def test_every_patient_is_everyone(lexicon: Lexicon) -> None:
         "Every patient had grade 1 cytokine release syndrome, and grade 3 neutropenia"
         " occurred in 4."
     )
-    effects = _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
+    effects = side_effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
     assert "Everyone treated had CRS" in effects and "4 people had low blood counts" in effects
 
 
@@ -166,7 +152,7 @@ def test_every_patient_is_everyone(lexicon: Lexicon) -> None:
 def test_a_grade_with_its_own_count_is_a_subgroup(
     lexicon: Lexicon, said: str, told: str, not_told: str
 ) -> None:
-    effects = _effects(lexicon, "CD19 CAR-T in autoimmune disease", SERIES + said)
+    effects = side_effects(lexicon, "CD19 CAR-T in autoimmune disease", SERIES + said)
     assert told in effects and not_told not in effects
 
 
@@ -175,7 +161,7 @@ def test_a_pooled_incidence_is_what_happened_not_a_risk(lexicon: Lexicon) -> Non
         "We searched three databases for studies of CAR T cells in autoimmune disease. The"
         " pooled incidence of cytokine release syndrome was 58% across 14 studies."
     )
-    effects = _effects(lexicon, "CAR-T in autoimmune disease: a meta-analysis", text)
+    effects = side_effects(lexicon, "CAR-T in autoimmune disease: a meta-analysis", text)
     assert effects.startswith("58% of people had CRS")
 
 
@@ -196,7 +182,7 @@ def test_a_pooled_incidence_is_what_happened_not_a_risk(lexicon: Lexicon) -> Non
 )  # fmt: skip
 def test_an_explainers_risks_are_risks_each_named(lexicon: Lexicon, text: str, names: str) -> None:
     page = "What is CAR-T? It changes your own immune cells in a lab. " + text
-    effects = _effects(lexicon, "What is CAR-T cell therapy?", page)
+    effects = side_effects(lexicon, "What is CAR-T cell therapy?", page)
     assert effects.startswith("Possible side effects it names include") and names in effects
     assert "had" not in effects, "nobody is said to have had them"
 
@@ -296,7 +282,7 @@ def test_a_pilot_study_that_analyses_samples_stays_a_case_series(lexicon: Lexico
 
 def test_a_results_rarely_is_what_happened_not_a_risk(lexicon: Lexicon) -> None:
     said = "Cytokine release syndrome occurred in 9 and rarely lasted more than two days."
-    assert "9 people had CRS" in _effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
+    assert "9 people had CRS" in side_effects(lexicon, "CD19 CAR-T in lupus", SERIES + said)
 
 
 # --------------------------------------------------------------------------- a count of zero
@@ -313,7 +299,7 @@ def test_a_results_rarely_is_what_happened_not_a_risk(lexicon: Lexicon) -> None:
     ],
 )
 def test_a_count_of_zero_deaths_says_nobody_died(lexicon: Lexicon, said: str) -> None:
-    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said + " CRS was grade 1 in 4.")
+    effects = side_effects(lexicon, "CAR-T in lupus", SERIES + said + " CRS was grade 1 in 4.")
     assert "Nobody died." in effects
     assert "Deaths were reported" not in effects
 
@@ -324,7 +310,7 @@ def test_a_count_of_zero_deaths_says_nobody_died(lexicon: Lexicon, said: str) ->
      "0 patients had ICANS; CRS occurred in 4."],
 )  # fmt: skip
 def test_a_harm_counted_as_zero_is_one_nobody_had(lexicon: Lexicon, said: str) -> None:
-    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said)
+    effects = side_effects(lexicon, "CAR-T in lupus", SERIES + said)
     assert "Nobody had ICANS" in effects and "had CRS" in effects
 
 
@@ -335,5 +321,5 @@ def test_a_harm_counted_as_zero_is_one_nobody_had(lexicon: Lexicon, said: str) -
      "Grade 0-1 CRS occurred in 4 patients."],
 )  # fmt: skip
 def test_a_zero_that_is_a_dose_a_day_or_a_grade_is_no_count(lexicon: Lexicon, said: str) -> None:
-    effects = _effects(lexicon, "CAR-T in lupus", SERIES + said)
+    effects = side_effects(lexicon, "CAR-T in lupus", SERIES + said)
     assert "4 people had CRS" in effects and "Nobody had CRS" not in effects

@@ -10,24 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from carnews.curate.lexicon import Lexicon, load_lexicon
-from carnews.explain.checks import explain_story
-from carnews.explain.facts import Facts, extract_facts
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-def facts(lexicon: Lexicon, title: str, text: str) -> Facts:
-    return extract_facts(title, text, lexicon=lexicon)
-
-
-def _effects(lexicon: Lexicon, title: str, text: str) -> str:
-    story = explain_story(title, text, lexicon=lexicon)
-    assert all(story.checks.values()), story.checks
-    return story.card.side_effects or ""
+from carnews.curate.lexicon import Lexicon
+from tests.helpers import facts, side_effects
 
 
 def _kinds(lexicon: Lexicon, title: str, text: str) -> set[str]:
@@ -79,7 +63,7 @@ def test_ivig_no_longer_needed_says_nothing_of_low_antibodies(lexicon: Lexicon, 
     text = f"Five patients with myasthenia gravis received CD19 CAR T cells. {said}"
     found = facts(lexicon, "CD19 CAR-T in myasthenia gravis", text)
     assert "low antibodies" not in {h.kind for h in found.harms}
-    assert "antibod" not in _effects(lexicon, "CD19 CAR-T in myasthenia gravis", text)
+    assert "antibod" not in side_effects(lexicon, "CD19 CAR-T in myasthenia gravis", text)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +76,7 @@ def test_ivig_no_longer_needed_says_nothing_of_low_antibodies(lexicon: Lexicon, 
 )  # fmt: skip
 def test_a_relatives_words_for_what_happened(lexicon: Lexicon, said: str, named: str) -> None:
     text = f"My husband had CAR-T cells for his lupus in June. {said} He is back at work."
-    effects = _effects(lexicon, "My husband's CAR-T", text)
+    effects = side_effects(lexicon, "My husband's CAR-T", text)
     assert named in effects and "Possible" not in effects
 
 
@@ -102,7 +86,7 @@ def test_a_relatives_words_for_what_happened(lexicon: Lexicon, said: str, named:
 def test_a_flattened_tables_zero_belongs_to_the_row_before(lexicon: Lexicon) -> None:
     text = ("Twelve patients with lupus received CD19 CAR T cells. Table 2. Adverse event |"
             " Any grade | Grade ≥3 CRS | 9 | 0 Anaemia | 4 | 2 Pneumonia | 1 | 1")  # fmt: skip
-    effects = _effects(lexicon, "CD19 CAR-T in lupus", text)
+    effects = side_effects(lexicon, "CD19 CAR-T in lupus", text)
     assert "Nobody had low blood counts" not in effects and "low blood counts" in effects
     # the column heading's grade is not the CRS's
     assert "grade 3" not in effects.split("CRS")[1].split(".")[0]
@@ -125,7 +109,7 @@ def test_a_lists_count_of_zero_says_nobody_had_it(lexicon: Lexicon) -> None:
 )
 def test_a_patients_idiom_for_low_blood_counts(lexicon: Lexicon, said: str) -> None:
     text = f"I got CAR-T cells for scleroderma last year. {said} My skin is softer now."
-    assert "low blood counts" in _effects(lexicon, "My CAR-T story", text)
+    assert "low blood counts" in side_effects(lexicon, "My CAR-T story", text)
 
 
 def test_a_floor_that_is_a_room_is_no_blood_count(lexicon: Lexicon) -> None:
@@ -141,7 +125,7 @@ def test_a_floor_that_is_a_room_is_no_blood_count(lexicon: Lexicon) -> None:
 )  # fmt: skip
 def test_a_lay_temperature_is_a_fever(lexicon: Lexicon, said: str) -> None:
     text = f"Our son had CAR T cells for his lupus in May. {said} He is home now."
-    assert "fever" in _effects(lexicon, "An update from his dad", text)
+    assert "fever" in side_effects(lexicon, "An update from his dad", text)
 
 
 def test_a_stored_temperature_is_no_fever(lexicon: Lexicon) -> None:

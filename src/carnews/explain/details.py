@@ -1,4 +1,6 @@
-"""Details of a work: how many people were treated, with what, for how long.
+"""Details of a work: what was given (target, product), for how long, and a registry's plans.
+
+How many people were treated is :mod:`carnews.explain.counts`.
 
 Pure helpers for :mod:`carnews.explain.facts`, each reading the source's own sentences
 and returning what it printed (a count, a target, a follow-up) with the sentence it came
@@ -10,13 +12,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from carnews.explain.counts import COUNTED, PLANNED, SAMPLES, treated
+from carnews.explain.counts import PLANNED
 from carnews.explain.plain import COUNT
 
-__all__ = [
-    "COUNTED", "PLANNED", "SAMPLES", "chemo_first", "follow_up", "planned", "product", "recruiting",
-    "target", "treated",
-]  # fmt: skip
+__all__ = ["chemo_first", "follow_up", "planned", "product", "recruiting", "target"]
 
 if TYPE_CHECKING:  # facts imports this module; the type is only for annotations
     from carnews.explain.facts import Sentence

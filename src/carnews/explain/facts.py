@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from carnews.curate.classify import diseases_named
 from carnews.curate.lexicon import Lexicon
-from carnews.explain import details
-from carnews.explain.details import COUNTED
+from carnews.explain import counts, details
 from carnews.explain.diseases import work_diseases
 from carnews.explain.harms import HARM_KINDS, Harm, find_harms, find_limitations
 from carnews.explain.meeting import is_meeting_abstract
@@ -132,7 +131,7 @@ def sentences(text: str) -> list[Sentence]:
         doing = DOING.search(sentence)
         background = not doing and (section.startswith(_BACKGROUND_LABELS) or (
             academic and not section and index == 0 and not _WORK.search(sentence)
-            and not COUNTED.search(sentence)
+            and not counts.COUNTED.search(sentence)
         ))  # fmt: skip
         found.append(Sentence(sentence, section, background))
     return found
@@ -163,9 +162,7 @@ def extract_facts(
     found = sentences(text)
     kind = read_source_kind(title, text, source_kind, publication_types)
     work = " ".join(s.text for s in found if not s.background)
-    treated, treated_from = (
-        (None, "") if kind == "trial registry" else details.treated(found, title)
-    )
+    treated, treated_from = (None, "") if kind == "trial registry" else counts.treated(found, title)
     study = study_type(title, found, kind, (treated, treated_from), publication_types, phases)
     if study in ("case report", "case series") and not publication_types:
         # A congress abstract naming no phase: preliminary, and the card says so.

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from carnews.explain.details import PLANNED, SAMPLES
+from carnews.explain.counts import PLANNED, SAMPLES
 from carnews.explain.harms import find_harms
 from carnews.explain.plain import COUNT
 from carnews.explain.results import find_outcomes
@@ -160,7 +160,7 @@ def study_type(title: str, found: list[Sentence], kind: str, treated: tuple[int 
 
 # Lab work on people's samples or cells, told by what was done to them: "we measured IgG
 # against tetanus … in 14 patients", "T cells were isolated from 10 patients … and
-# transduced" (the samples themselves: details.SAMPLES).
+# transduced" (the samples themselves: counts.SAMPLES).
 _ASSAY = re.compile(
     r"\b(?:measured|profiled|sequenced|quantified|analy[sz]ed|characteri[sz]ed)\b[^.;]{0,120}?"
     r"\b(?:antibod\w*|IgG|IgM|IgA|titres?|titers?|sera|serum|repertoires?|T[- ]cell receptors?"
